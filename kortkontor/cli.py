@@ -1,0 +1,281 @@
+"""`kortkontor …`: the operator's command line. Exit 0 on success, 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from kortkontor.settings import MissingSecretKey, Settings
+from kortkontor.wiring import Services, build_services
+from models import audit
+from models.cards import CardStatus, get_card_by_order_ref
+from models.db import transaction
+from models.errors import DomainError, InputRejected, NotFound
+from models.i18n import N_, translate
+from models.invites import InvitePurpose, issue_invite
+from models.lifecycle import Role, transition_card
+from models.migrate import upgrade_to_head
+from models.network import get_admin_by_email
+from models.network_file import read_network_toml, upsert_network
+from models.orders import read_orders_csv, upsert_orders
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+EXIT_BAD_INPUT = 2
+LOCALE = "sv"
+
+logger = logging.getLogger(__name__)
+Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
+
+
+def _(message: str) -> str:
+    return translate(message, LOCALE)
+
+
+def say(message: str, **params: object) -> None:
+    """Print a translated line for the operator."""
+    print(_(message).format(**params))
+
+
+def complain(message: str, **params: object) -> None:
+    """Print a translated line on stderr."""
+    print(_(message).format(**params), file=sys.stderr)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _FileProblem(N_("{file}: the file does not exist"), path) from None
+    except UnicodeDecodeError:
+        raise _FileProblem(N_("{file}:1: the file is not UTF-8 text"), path) from None
+
+
+class _FileProblem(Exception):
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def _report_rejected(path: Path, error: InputRejected) -> int:
+    for problem in error.problems:
+        print(
+            f"{path}:{problem.line}: {problem.field}: {problem.translated(LOCALE)}",
+            file=sys.stderr,
+        )
+    complain(N_("Nothing was written ({count} problem(s))."), count=len(error.problems))
+    return EXIT_BAD_INPUT
+
+
+async def cmd_db_upgrade(services: Services, args: argparse.Namespace) -> int:
+    """Bring the schema to head."""
+    await asyncio.to_thread(upgrade_to_head, services.settings.database_url)
+    say(N_("The database is up to date."))
+    return EXIT_OK
+
+
+async def cmd_network_load(services: Services, args: argparse.Namespace) -> int:
+    """Upsert offices, venues, admins, windows and absences from TOML."""
+    path = Path(args.file)
+    try:
+        offices = read_network_toml(_read(path))
+        async with transaction(services.sessions) as session:
+            summary = await upsert_network(session, offices)
+    except InputRejected as error:
+        return _report_rejected(path, error)
+    say(
+        N_(
+            "Loaded {offices} office(s), {venues} venue(s), {admins} administrator(s); "
+            "{changed} office(s) changed."
+        ),
+        offices=summary.offices,
+        venues=summary.venues,
+        admins=summary.admins,
+        changed=summary.changed,
+    )
+    return EXIT_OK
+
+
+async def cmd_cards_import(services: Services, args: argparse.Namespace) -> int:
+    """Import card orders from CSV, all or nothing."""
+    path = Path(args.file)
+    try:
+        orders = read_orders_csv(_read(path))
+        async with transaction(services.sessions) as session:
+            summary = await upsert_orders(session, orders, vault=services.vault)
+    except InputRejected as error:
+        return _report_rejected(path, error)
+    say(
+        N_("Imported {total} order(s): {created} new, {updated} updated, {unchanged} unchanged."),
+        total=len(orders),
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+    )
+    return EXIT_OK
+
+
+async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> int:
+    """Operator override of a card's status, through the state machine and audited."""
+    try:
+        target = CardStatus(args.status)
+    except ValueError:
+        complain(
+            N_("Unknown status «{status}». Use one of: {allowed}"),
+            status=args.status,
+            allowed=", ".join(s.value for s in CardStatus),
+        )
+        return EXIT_BAD_INPUT
+    async with transaction(services.sessions) as session:
+        card = await get_card_by_order_ref(session, order_ref=args.order_ref)
+        if card is None:
+            raise NotFound(
+                N_("No card has order reference «{order_ref}»."), order_ref=args.order_ref
+            )
+        previous = card.status
+        await transition_card(
+            session, card, target, role=Role.operator, actor_id=None, data={"via": "cli"}
+        )
+    say(
+        N_("Card {order_ref}: {previous} → {status}."),
+        order_ref=args.order_ref,
+        previous=previous,
+        status=target.value,
+    )
+    return EXIT_OK
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.telegram_bot_token is None:
+        return None
+    from bot.telegram_identity import fetch_bot_username
+
+    return await fetch_bot_username(
+        settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+    )
+
+
+async def cmd_admin_invite(services: Services, args: argparse.Namespace) -> int:
+    """Print a one-time link that ties an admin's Telegram account to them."""
+    async with transaction(services.sessions) as session:
+        admin = await get_admin_by_email(session, email=args.email.strip().lower())
+        if admin is None or admin.id is None:
+            raise NotFound(N_("No administrator has e-mail «{email}»."), email=args.email)
+        token = await issue_invite(session, purpose=InvitePurpose.admin, admin_id=admin.id)
+        await audit.append(
+            session,
+            actor_role=Role.operator,
+            actor_id=None,
+            action="admin.invited",
+            entity="admin",
+            entity_id=admin.id,
+        )
+    username = await _bot_username(services.settings)
+    if username:
+        print(f"https://t.me/{username}?start={token}")
+    else:
+        print(f"/start {token}")
+    say(N_("The invitation is valid for 14 days and can be used once."))
+    return EXIT_OK
+
+
+async def cmd_audit_verify(services: Services, args: argparse.Namespace) -> int:
+    """Check the audit log's hash chain."""
+    async with services.sessions() as session:
+        breaks = await audit.verify_chain(session)
+    messages = {
+        "missing": N_("event {seq}: missing (deleted)"),
+        "prev_hash_mismatch": N_(
+            "event {seq}: does not follow the event before it "
+            "(an earlier event was deleted, edited or reordered)"
+        ),
+        "hash_mismatch": N_("event {seq}: its content does not match its hash (edited or moved)"),
+    }
+    for found in breaks:
+        complain(messages[found.problem], seq=found.seq)
+    if breaks:
+        complain(N_("The audit chain is broken."))
+        return EXIT_BROKEN
+    say(N_("The audit chain is intact."))
+    return EXIT_OK
+
+
+async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
+    """Seed a fresh demo network and show it."""
+    from kortkontor.demo import run_demo
+
+    return await run_demo(services)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand, with the function that runs it."""
+    parser = argparse.ArgumentParser(prog="kortkontor", description=_("SITHS card offices"))
+    sub = parser.add_subparsers(dest="group", required=True)
+
+    db = sub.add_parser("db").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade").set_defaults(run=cmd_db_upgrade)
+
+    network = sub.add_parser("network").add_subparsers(dest="action", required=True)
+    load = network.add_parser("load")
+    load.add_argument("file")
+    load.set_defaults(run=cmd_network_load)
+
+    cards = sub.add_parser("cards").add_subparsers(dest="action", required=True)
+    imp = cards.add_parser("import")
+    imp.add_argument("file")
+    imp.set_defaults(run=cmd_cards_import)
+    set_status = cards.add_parser("set-status")
+    set_status.add_argument("order_ref")
+    set_status.add_argument("status")
+    set_status.set_defaults(run=cmd_cards_set_status)
+
+    admin = sub.add_parser("admin").add_subparsers(dest="action", required=True)
+    invite = admin.add_parser("invite")
+    invite.add_argument("email")
+    invite.set_defaults(run=cmd_admin_invite)
+
+    aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
+    aud.add_parser("verify").set_defaults(run=cmd_audit_verify)
+
+    sub.add_parser("demo").set_defaults(run=cmd_demo, demo=True)
+    return parser
+
+
+async def _run(command: Command, services: Services, args: argparse.Namespace) -> int:
+    try:
+        return await command(services, args)
+    finally:
+        await services.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kortkontor` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        if getattr(args, "demo", False):
+            from kortkontor.demo import demo_services
+
+            services = demo_services(settings)
+        else:
+            services = build_services(settings)
+        return asyncio.run(_run(args.run, services, args))
+    except MissingSecretKey as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except _FileProblem as error:
+        complain(error.message, file=error.path)
+        return EXIT_BAD_INPUT
+    except DomainError as error:
+        print(error.translated(LOCALE), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

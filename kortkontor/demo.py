@@ -1,0 +1,129 @@
+"""`kortkontor demo`: a fresh SQLite network with cards in several states, shown in Swedish."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import Counter
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from kortkontor.settings import Settings
+from kortkontor.wiring import Services, build_services
+from models.cards import Card, CardStatus, get_card_by_order_ref
+from models.db import transaction
+from models.i18n import N_, translate
+from models.lifecycle import Role, transition_card
+from models.migrate import upgrade_to_head
+from models.network import Admin, AvailabilityWindow, Office, Venue
+from models.network_file import read_network_toml, upsert_network
+from models.orders import read_orders_csv, upsert_orders
+
+DEMO_DATABASE = Path("kortkontor-demo.db")
+LOCALE = "sv"
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+STATUS_NAMES = {
+    CardStatus.ordered: N_("ordered"),
+    CardStatus.shipped: N_("on its way by registered mail"),
+    CardStatus.notified: N_("notice received"),
+    CardStatus.in_custody: N_("at the office"),
+    CardStatus.booked: N_("booked"),
+    CardStatus.handed_out: N_("handed out"),
+    CardStatus.returned: N_("returned to the issuer"),
+    CardStatus.revoked: N_("revoked"),
+}
+# The admin logs the avi for some cards and picks others up; one card was never collected.
+DEMO_PROGRESS: dict[str, tuple[CardStatus, ...]] = {
+    "SE-1001": (CardStatus.notified,),
+    "SE-1002": (CardStatus.in_custody,),
+    "SE-1003": (CardStatus.notified, CardStatus.in_custody),
+    "SE-2001": (CardStatus.in_custody,),
+    "SE-3001": (CardStatus.notified,),
+    "SE-3002": (CardStatus.in_custody, CardStatus.returned),
+}
+
+
+def _(message: str) -> str:
+    return translate(message, LOCALE)
+
+
+def demo_services(settings: Settings) -> Services:
+    """Services on a fresh demo SQLite file; the secret key is made up when none is set."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+    demo_settings = settings.model_copy(update={"database_url": f"sqlite:///{DEMO_DATABASE}"})
+    key = settings.kortkontor_secret_key
+    return build_services(
+        demo_settings,
+        secret_key=key.get_secret_value() if key else secrets.token_urlsafe(48),
+    )
+
+
+async def seed(services: Services) -> None:
+    """Schema, the demo network, the card orders, and some progress on them."""
+    await asyncio.to_thread(upgrade_to_head, services.settings.database_url)
+    data = Path(__file__).parent / "demo_data"
+    offices = read_network_toml((data / "network.toml").read_text(encoding="utf-8"))
+    orders = read_orders_csv((data / "cards.csv").read_text(encoding="utf-8"))
+    async with transaction(services.sessions) as session:
+        await upsert_network(session, offices)
+        await upsert_orders(session, orders, vault=services.vault)
+        for order_ref, steps in DEMO_PROGRESS.items():
+            card = await get_card_by_order_ref(session, order_ref=order_ref)
+            assert card is not None
+            for status in steps:
+                await transition_card(session, card, status, role=Role.admin, actor_id=None)
+
+
+async def describe(services: Services) -> str:
+    """A readable Swedish summary of the network and its cards."""
+    out: list[str] = []
+    async with services.sessions() as session:
+        offices = (await session.exec(select(Office).order_by(col(Office.city)))).all()
+        for office in offices:
+            out.append(f"\n{office.name} ({office.code}), {office.city}")
+            venues = (await session.exec(select(Venue).where(Venue.office_id == office.id))).all()
+            names = {v.id: v.name for v in venues}
+            for venue in venues:
+                out.append(
+                    _("  Venue: {name}, {address}").format(name=venue.name, address=venue.address)
+                )
+            admins = (await session.exec(select(Admin).where(Admin.office_id == office.id))).all()
+            for admin in admins:
+                out.append(_("  Administrator: {name}").format(name=admin.name))
+                windows = (
+                    await session.exec(
+                        select(AvailabilityWindow)
+                        .where(AvailabilityWindow.admin_id == admin.id)
+                        .order_by(col(AvailabilityWindow.weekday), col(AvailabilityWindow.start))
+                    )
+                ).all()
+                for w in windows:
+                    out.append(
+                        f"    {_(WEEKDAY_NAMES[w.weekday])} {w.start:%H:%M}–{w.end:%H:%M}, "
+                        f"{names[w.venue_id]}"
+                    )
+            cards = (await session.exec(select(Card).where(Card.office_id == office.id))).all()
+            counts = Counter(CardStatus(c.status) for c in cards)
+            summary = ", ".join(
+                f"{counts[s]} {_(STATUS_NAMES[s])}" for s in CardStatus if counts[s]
+            )
+            out.append(_("  Cards: {summary}").format(summary=summary))
+    return "\n".join(out)
+
+
+async def run_demo(services: Services) -> int:
+    """Seed and print."""
+    await seed(services)
+    print(_("Demo network in {path}").format(path=DEMO_DATABASE))
+    print(await describe(services))
+    return 0

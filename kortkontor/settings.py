@@ -1,0 +1,49 @@
+"""All configuration, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MissingSecretKey(RuntimeError):
+    """KORTKONTOR_SECRET_KEY is required outside the demo and the tests."""
+
+
+class Settings(BaseSettings):
+    """The environment variables of DESIGN.md; field names are the variables, lower-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///kortkontor.db"
+    kortkontor_secret_key: SecretStr | None = None
+    kortkontor_api_token: SecretStr | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "kortkontor@localhost"
+    smtp_starttls: bool = False
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    public_base_url: str | None = None
+
+    def secret_key(self) -> str:
+        """The key that encrypts personnummer; start-up stops without it."""
+        if self.kortkontor_secret_key is None or not self.kortkontor_secret_key.get_secret_value():
+            raise MissingSecretKey(
+                "KORTKONTOR_SECRET_KEY saknas / is not set. Sätt en lång slumpad nyckel, t.ex. "
+                '`export KORTKONTOR_SECRET_KEY="$(python3 -c '
+                "'import secrets; print(secrets.token_urlsafe(48))')\"`"
+            )
+        return self.kortkontor_secret_key.get_secret_value()

@@ -1,0 +1,29 @@
+"""Tables, engine and sessions, state machines and the audit log.
+
+Importing the package registers every table on SQLModel.metadata (Alembic needs them all).
+"""
+
+from models.audit import AuditEvent
+from models.cards import Card, CardStatus, CardUser
+from models.dialogue import DialogueState
+from models.invites import InviteToken
+from models.meetings import Meeting, MeetingStatus
+from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
+from models.outbox import Notification
+
+__all__ = [
+    "Absence",
+    "Admin",
+    "AuditEvent",
+    "AvailabilityWindow",
+    "Card",
+    "CardStatus",
+    "CardUser",
+    "DialogueState",
+    "InviteToken",
+    "Meeting",
+    "MeetingStatus",
+    "Notification",
+    "Office",
+    "Venue",
+]

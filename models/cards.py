@@ -1,0 +1,75 @@
+"""Card users and their cards (card orders)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, String
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.types import UTCDateTime, utcnow
+
+
+class CardStatus(StrEnum):
+    """Where a card is in its life; see models.lifecycle for the moves between them."""
+
+    ordered = "ordered"
+    shipped = "shipped"
+    notified = "notified"
+    in_custody = "in_custody"
+    booked = "booked"
+    handed_out = "handed_out"
+    returned = "returned"
+    revoked = "revoked"
+
+
+class CardUser(SQLModel, table=True):
+    """A kortanvändare. The personnummer is stored only encrypted, found by its HMAC."""
+
+    __tablename__ = "card_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    personnummer_encrypted: str = Field(max_length=500)
+    personnummer_hmac: str = Field(max_length=64, unique=True)
+    phone: str = Field(max_length=20, index=True)
+    email: str = Field(max_length=320)
+    # Telegram ids outgrow 32 bits.
+    telegram_user_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
+    )
+    locale: str = Field(default="sv", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Card(SQLModel, table=True):
+    """One SITHS card order, identified by the issuer's order reference."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_ref: str = Field(max_length=50, unique=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    card_user_id: int = Field(foreign_key="card_user.id", index=True)
+    status: CardStatus = Field(
+        default=CardStatus.ordered, sa_column=Column(String(20), nullable=False, index=True)
+    )
+    ordered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def get_card_by_order_ref(session: AsyncSession, *, order_ref: str) -> Card | None:
+    """The card with this order reference."""
+    result = await session.exec(select(Card).where(Card.order_ref == order_ref))
+    return result.one_or_none()
+
+
+async def get_card_user_by_hmac(
+    session: AsyncSession, *, personnummer_hmac: str
+) -> CardUser | None:
+    """The card user whose personnummer has this fingerprint."""
+    result = await session.exec(
+        select(CardUser).where(CardUser.personnummer_hmac == personnummer_hmac)
+    )
+    return result.one_or_none()

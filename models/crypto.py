@@ -1,0 +1,51 @@
+"""Personnummer at rest: Fernet encryption plus a keyed HMAC for lookups."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def _derive(secret_key: str, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, so one secret never serves two uses."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        secret_key.encode()
+    )
+
+
+class PersonnummerVault:
+    """Encrypts, decrypts and fingerprints 12-digit personnummer."""
+
+    def __init__(self, secret_key: str) -> None:
+        if not secret_key:
+            raise ValueError("a secret key is required")
+        key = base64.urlsafe_b64encode(_derive(secret_key, b"kortkontor/personnummer/encrypt"))
+        self._fernet = Fernet(key)
+        self._hmac_key = _derive(secret_key, b"kortkontor/personnummer/lookup")
+
+    def encrypt(self, personnummer: str) -> str:
+        """The ciphertext to store."""
+        return self._fernet.encrypt(personnummer.encode()).decode()
+
+    def decrypt(self, ciphertext: str) -> str:
+        """The plain 12-digit number, for the one place that may show it."""
+        return self._fernet.decrypt(ciphertext.encode()).decode()
+
+    def lookup_key(self, personnummer: str) -> str:
+        """A stable keyed fingerprint, so equal numbers can be found without decrypting."""
+        return hmac.new(self._hmac_key, personnummer.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_personnummer(personnummer: str) -> str:
+    """Show the birth date and hide the last four digits: 19811228-****."""
+    return f"{personnummer[:8]}-****"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as their SHA-256, so a leaked table reveals no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,27 @@
+"""Where each chat conversation stands, kept in the database so it survives restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class DialogueState(SQLModel, table=True):
+    """One chat's current step and its scratch data."""
+
+    __tablename__ = "dialogue_state"
+    __table_args__ = (UniqueConstraint("channel", "chat_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_key: str = Field(max_length=64)
+    step: str = Field(default="start", max_length=50)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The last update handled, so that a redelivered update changes nothing.
+    last_update_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

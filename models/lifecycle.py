@@ -1,0 +1,95 @@
+"""The card's life as a state machine: which role may move a card from which state to which."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import audit
+from models.cards import Card, CardStatus
+from models.errors import IllegalTransition
+from models.types import utcnow
+
+
+class Role(StrEnum):
+    """Who acts."""
+
+    operator = "operator"
+    admin = "admin"
+    card_user = "card_user"
+    system = "system"
+
+
+S = CardStatus
+R = Role
+
+# (from, to) → the roles allowed to make that move. Anything not listed is illegal.
+CARD_TRANSITIONS: dict[tuple[CardStatus, CardStatus], frozenset[Role]] = {
+    (S.ordered, S.shipped): frozenset({R.operator, R.system}),
+    (S.shipped, S.notified): frozenset({R.admin, R.operator}),
+    # Not every admin logs the avi, so a pickup may come straight after shipping.
+    (S.shipped, S.in_custody): frozenset({R.admin, R.operator}),
+    (S.notified, S.in_custody): frozenset({R.admin, R.operator}),
+    # A confirmed meeting books the card: the admin confirms, or auto-confirm does it for the user.
+    (S.in_custody, S.booked): frozenset({R.admin, R.card_user, R.system}),
+    (S.booked, S.handed_out): frozenset({R.admin}),
+    # A failed, cancelled, declined or expired meeting puts the card back in the locked drawer.
+    (S.booked, S.in_custody): frozenset({R.admin, R.card_user, R.system, R.operator}),
+    # Not collected in time, or the office closed: back to the issuer.
+    (S.shipped, S.returned): frozenset({R.operator}),
+    (S.notified, S.returned): frozenset({R.admin, R.operator}),
+    (S.in_custody, S.returned): frozenset({R.admin, R.operator}),
+    # Lost or stolen, at any point before the handout.
+    (S.ordered, S.revoked): frozenset({R.operator}),
+    (S.shipped, S.revoked): frozenset({R.operator}),
+    (S.notified, S.revoked): frozenset({R.operator}),
+    (S.in_custody, S.revoked): frozenset({R.operator}),
+    (S.booked, S.revoked): frozenset({R.operator}),
+}
+
+FINAL_CARD_STATES = frozenset({S.handed_out, S.returned, S.revoked})
+
+
+def may_transition(current: CardStatus, target: CardStatus, role: Role) -> bool:
+    """Whether this role may move a card from `current` to `target`."""
+    return role in CARD_TRANSITIONS.get((current, target), frozenset())
+
+
+def check_transition(current: CardStatus, target: CardStatus, role: Role) -> None:
+    """Raise IllegalTransition unless the move is allowed."""
+    if not may_transition(current, target, role):
+        raise IllegalTransition("card", current, target, role)
+
+
+async def transition_card(
+    session: AsyncSession,
+    card: Card,
+    target: CardStatus,
+    *,
+    role: Role,
+    actor_id: int | None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move a card and append the audit event, in the caller's transaction."""
+    current = CardStatus(card.status)
+    check_transition(current, target, role)
+    moment = now or utcnow()
+    card.status = target
+    card.status_changed_at = moment
+    session.add(card)
+    await session.flush()
+    assert card.id is not None
+    await audit.append(
+        session,
+        actor_role=role,
+        actor_id=actor_id,
+        action="card.status",
+        entity="card",
+        entity_id=card.id,
+        data={"from": current.value, "to": target.value, **(data or {})},
+        now=moment,
+    )

@@ -1,0 +1,87 @@
+"""Meetings between a card user and an admin, where the card is handed out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, text
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class MeetingStatus(StrEnum):
+    """requested → confirmed → handed_out | failed, besides declined, cancelled, expired."""
+
+    requested = "requested"
+    confirmed = "confirmed"
+    handed_out = "handed_out"
+    failed = "failed"
+    declined = "declined"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+ACTIVE_MEETING_STATUSES = (MeetingStatus.requested, MeetingStatus.confirmed)
+
+
+class FailureReason(StrEnum):
+    """Why a card was not handed out at a meeting."""
+
+    no_valid_id = "no_valid_id"
+    wrong_person = "wrong_person"
+    no_pin_letter = "no_pin_letter"
+    no_show = "no_show"
+    other = "other"
+
+
+# These failures need a further meeting that the admin is paid for.
+EXTRA_MEETING_REASONS = frozenset(
+    {FailureReason.no_valid_id, FailureReason.wrong_person, FailureReason.no_pin_letter}
+)
+
+
+class IdDocument(StrEnum):
+    """The accepted physical ID documents for a level-3 card, and «annan» for any other."""
+
+    passport = "passport"
+    national_id_card = "national_id_card"
+    tax_agency_id_card = "tax_agency_id_card"
+    sis_id_card = "sis_id_card"
+    driving_licence = "driving_licence"
+    other = "other"
+
+
+class Meeting(SQLModel, table=True):
+    """A booked time; venue_id None means home delivery to home_address."""
+
+    __table_args__ = (
+        # One active meeting per card, kept by the database itself.
+        Index(
+            "uq_meeting_active_card",
+            "card_id",
+            unique=True,
+            sqlite_where=text("status IN ('requested', 'confirmed')"),
+            postgresql_where=text("status IN ('requested', 'confirmed')"),
+        ),
+        Index("ix_meeting_admin_starts", "admin_id", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int = Field(foreign_key="card.id", index=True)
+    admin_id: int = Field(foreign_key="admin.id")
+    venue_id: int | None = Field(default=None, foreign_key="venue.id")
+    home_address: str | None = Field(default=None, max_length=300)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    status: MeetingStatus = Field(
+        default=MeetingStatus.requested, sa_column=Column(String(20), nullable=False, index=True)
+    )
+    failure_reason: FailureReason | None = Field(default=None, sa_column=Column(String(20)))
+    id_document: IdDocument | None = Field(default=None, sa_column=Column(String(30)))
+    # True when an earlier meeting for this card failed for a reason that pays a further one.
+    is_extra: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

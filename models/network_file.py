@@ -1,0 +1,444 @@
+"""The network file (TOML): offices, venues, admins, weekly windows and absences, upserted."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from functools import partial
+from typing import Any
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import audit
+from models.errors import InvalidInput, ProblemCollector
+from models.i18n import N_
+from models.lifecycle import Role
+from models.network import (
+    Absence,
+    Admin,
+    AvailabilityWindow,
+    Office,
+    Venue,
+    VenueKind,
+    get_admin_by_email,
+    get_office_by_code,
+)
+from models.validation import normalize_email, normalize_phone, parse_clock, parse_day, require_text
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WORKDAYS = frozenset(range(5))
+MIN_WORKDAYS = 2  # the seed: available at least two weekdays (vardagar) a week
+OFFICE_SETTINGS = ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days")
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A weekly window as declared."""
+
+    weekday: int
+    start: time
+    end: time
+    venue: str
+
+
+@dataclass(slots=True)
+class AdminSpec:
+    """An admin as declared."""
+
+    email: str
+    name: str
+    phone: str
+    home_delivery: bool
+    auto_confirm: bool
+    windows: list[WindowSpec] = field(default_factory=list)
+    absences: list[tuple[date, date]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OfficeSpec:
+    """An office as declared, with its venues and admins."""
+
+    code: str
+    name: str
+    city: str
+    settings: dict[str, int]
+    venues: dict[str, tuple[str, str, VenueKind]] = field(default_factory=dict)
+    admins: list[AdminSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """What a load did."""
+
+    offices: int
+    venues: int
+    admins: int
+    changed: int
+
+
+class _Lines:
+    """Best-effort line numbers for TOML items, since tomllib gives none."""
+
+    def __init__(self, content: str) -> None:
+        self.lines = content.splitlines()
+
+    def header(self, name: str, index: int) -> int:
+        """The line of the index-th `[[name]]` header (1-based), or 1."""
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+        hits = [n for n, text in enumerate(self.lines, 1) if pattern.match(text)]
+        return hits[index] if index < len(hits) else 1
+
+    def key(self, start: int, key: str, occurrence: int = 0) -> int:
+        """The line of the occurrence-th `key =` after a header, before the next header."""
+        pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*=")
+        seen = 0
+        for n in range(start, len(self.lines) + 1):
+            text = self.lines[n - 1]
+            if n > start and text.lstrip().startswith("["):
+                break
+            if pattern.search(text):
+                if seen == occurrence:
+                    return n
+                seen += 1
+        return start
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    return require_text(value if isinstance(value, str) else None, field=key)
+
+
+def _clock(item: dict[str, Any], key: str) -> time:
+    return parse_clock(str(item.get(key, "")), field=key)
+
+
+def _day(item: dict[str, Any], key: str) -> date:
+    return parse_day(str(item.get(key, "")), field=key)
+
+
+def _email(item: dict[str, Any]) -> str:
+    return normalize_email(_text(item, "email"))
+
+
+def _phone(item: dict[str, Any]) -> str:
+    return normalize_phone(_text(item, "phone"))
+
+
+def _flag(item: dict[str, Any], key: str) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(key, N_("must be true or false"))
+    return value
+
+
+def _setting(item: dict[str, Any], key: str, default: int) -> int:
+    value = item.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 10_000:
+        raise InvalidInput(key, N_("must be a whole number from 0 to 10000"))
+    if key in ("slot_minutes", "horizon_days") and value == 0:
+        raise InvalidInput(key, N_("must be at least 1"))
+    return value
+
+
+def _kind(item: dict[str, Any]) -> VenueKind:
+    try:
+        return VenueKind(str(item.get("kind")))
+    except ValueError:
+        raise InvalidInput(
+            "kind", N_("must be one of: {allowed}"), allowed=", ".join(k.value for k in VenueKind)
+        ) from None
+
+
+def _weekday(item: dict[str, Any]) -> int:
+    value = str(item.get("weekday", "")).strip().lower()
+    if value not in WEEKDAYS:
+        raise InvalidInput("weekday", N_("must be one of: {allowed}"), allowed=", ".join(WEEKDAYS))
+    return WEEKDAYS.index(value)
+
+
+def _parse_windows(
+    raw: Any, venues: dict[str, Any], start_line: int, lines: _Lines, problems: ProblemCollector
+) -> list[WindowSpec]:
+    windows: list[WindowSpec] = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        line = lines.key(start_line, "weekday", index)
+        if not isinstance(item, dict):
+            problems.add(line, "windows", N_("each window must be a table"))
+            continue
+        weekday = problems.check(line, partial(_weekday, item))
+        start = problems.check(line, partial(_clock, item, "start"))
+        end = problems.check(line, partial(_clock, item, "end"))
+        venue = str(item.get("venue", ""))
+        if venue not in venues:
+            problems.add(line, "venue", N_("no venue «{key}» in this office"), key=venue)
+            continue
+        if weekday is None or start is None or end is None:
+            continue
+        if end <= start:
+            problems.add(
+                line, "end", N_("must be after start ({start})"), start=start.strftime("%H:%M")
+            )
+            continue
+        clash = next(
+            (w for w in windows if w.weekday == weekday and w.start < end and start < w.end), None
+        )
+        if clash is not None:
+            problems.add(
+                line,
+                "start",
+                N_("overlaps the window {start}–{end} the same weekday"),
+                start=clash.start.strftime("%H:%M"),
+                end=clash.end.strftime("%H:%M"),
+            )
+            continue
+        windows.append(WindowSpec(weekday, start, end, venue))
+    if len({w.weekday for w in windows} & WORKDAYS) < MIN_WORKDAYS and not problems.problems:
+        problems.add(
+            start_line,
+            "windows",
+            N_("an administrator must be available at least two weekdays (Monday–Friday) a week"),
+        )
+    return windows
+
+
+def _parse_absences(
+    raw: Any, start_line: int, lines: _Lines, problems: ProblemCollector
+) -> list[tuple[date, date]]:
+    absences: list[tuple[date, date]] = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        line = lines.key(start_line, "from", index)
+        if not isinstance(item, dict):
+            problems.add(line, "absences", N_("each absence must be a table"))
+            continue
+        first = problems.check(line, partial(_day, item, "from"))
+        last = problems.check(line, partial(_day, item, "to"))
+        if first is None or last is None:
+            continue
+        if last < first:
+            problems.add(
+                line, "to", N_("must not be before from ({first})"), first=first.isoformat()
+            )
+            continue
+        absences.append((first, last))
+    return absences
+
+
+def _parse_admin(
+    item: dict[str, Any],
+    venues: dict[str, Any],
+    line: int,
+    lines: _Lines,
+    problems: ProblemCollector,
+) -> AdminSpec | None:
+    email = problems.check(lines.key(line, "email"), partial(_email, item))
+    name = problems.check(lines.key(line, "name"), partial(_text, item, "name"))
+    phone = problems.check(lines.key(line, "phone"), partial(_phone, item))
+    home = problems.check(lines.key(line, "home_delivery"), partial(_flag, item, "home_delivery"))
+    auto = problems.check(lines.key(line, "auto_confirm"), partial(_flag, item, "auto_confirm"))
+    windows = _parse_windows(item.get("windows"), venues, line, lines, problems)
+    absences = _parse_absences(item.get("absences"), line, lines, problems)
+    if email is None or name is None or phone is None or home is None or auto is None:
+        return None
+    return AdminSpec(email, name, phone, home, auto, windows, absences)
+
+
+def read_network_toml(content: str) -> list[OfficeSpec]:
+    """Parse and validate the whole file; raise InputRejected listing every problem."""
+    problems = ProblemCollector()
+    try:
+        document = tomllib.loads(content)
+    except tomllib.TOMLDecodeError as error:
+        match = _TOML_LINE.search(str(error))
+        problems.add(
+            int(match.group(1)) if match else 1,
+            "toml",
+            N_("is not valid TOML: {error}"),
+            error=str(error),
+        )
+        problems.raise_if_any()
+        raise  # unreachable; keeps type checkers sure
+    lines = _Lines(content)
+    offices: list[OfficeSpec] = []
+    codes: set[str] = set()
+    emails: dict[str, int] = {}
+    admin_index = venue_index = 0
+    for office_index, item in enumerate(document.get("office", [])):
+        line = lines.header("office", office_index)
+        code = problems.check(lines.key(line, "code"), partial(_text, item, "code"))
+        name = problems.check(lines.key(line, "name"), partial(_text, item, "name"))
+        city = problems.check(lines.key(line, "city"), partial(_text, item, "city"))
+        settings: dict[str, int] = {}
+        for key, default in zip(OFFICE_SETTINGS, (15, 0, 2, 28), strict=True):
+            value = problems.check(
+                lines.key(line, key),
+                partial(_setting, item, key, default),
+            )
+            settings[key] = value if value is not None else default
+        if code is not None and code in codes:
+            problems.add(
+                lines.key(line, "code"), "code", N_("office code «{code}» appears twice"), code=code
+            )
+        venues: dict[str, tuple[str, str, VenueKind]] = {}
+        for venue in item.get("venue", []):
+            vline = lines.header("office.venue", venue_index)
+            venue_index += 1
+            venue_key = problems.check(vline, partial(_text, venue, "key"))
+            vname = problems.check(lines.key(vline, "name"), partial(_text, venue, "name"))
+            address = problems.check(lines.key(vline, "address"), partial(_text, venue, "address"))
+            kind = problems.check(lines.key(vline, "kind"), partial(_kind, venue))
+            if venue_key is not None and venue_key in venues:
+                problems.add(
+                    vline, "key", N_("venue key «{key}» appears twice in the office"), key=venue_key
+                )
+            if venue_key and vname and address and kind:
+                venues[venue_key] = (vname, address, kind)
+        spec = OfficeSpec(code or "", name or "", city or "", settings, venues)
+        for admin in item.get("admin", []):
+            aline = lines.header("office.admin", admin_index)
+            admin_index += 1
+            parsed = _parse_admin(admin, venues, aline, lines, problems)
+            if parsed is None:
+                continue
+            if parsed.email in emails:
+                problems.add(
+                    lines.key(aline, "email"),
+                    "email",
+                    N_("administrator «{email}» appears twice (also line {other})"),
+                    email=parsed.email,
+                    other=emails[parsed.email],
+                )
+                continue
+            emails[parsed.email] = aline
+            spec.admins.append(parsed)
+        if code is not None:
+            codes.add(code)
+        offices.append(spec)
+    problems.raise_if_any()
+    return offices
+
+
+async def _upsert_office(session: AsyncSession, spec: OfficeSpec) -> tuple[Office, bool]:
+    office = await get_office_by_code(session, code=spec.code)
+    values: dict[str, Any] = {"name": spec.name, "city": spec.city, **spec.settings}
+    if office is None:
+        office = Office(code=spec.code, **values)
+        changed = True
+    else:
+        changed = any(getattr(office, k) != v for k, v in values.items())
+        for key, value in values.items():
+            setattr(office, key, value)
+    session.add(office)
+    await session.flush()
+    return office, changed
+
+
+async def _upsert_venues(
+    session: AsyncSession, office_id: int, spec: OfficeSpec
+) -> tuple[dict[str, int], bool]:
+    existing = {
+        v.key: v
+        for v in (await session.exec(select(Venue).where(col(Venue.office_id) == office_id))).all()
+    }
+    changed = False
+    for key, (name, address, kind) in spec.venues.items():
+        venue = existing.get(key)
+        if venue is None:
+            venue = Venue(office_id=office_id, key=key, name=name, address=address, kind=kind)
+            existing[key] = venue
+            changed = True
+        elif (venue.name, venue.address, venue.kind) != (name, address, kind):
+            venue.name, venue.address, venue.kind = name, address, kind
+            changed = True
+        session.add(venue)
+    await session.flush()
+    return {key: venue.id for key, venue in existing.items() if venue.id is not None}, changed
+
+
+async def _upsert_admin(
+    session: AsyncSession, office_id: int, spec: AdminSpec, venue_ids: dict[str, int]
+) -> bool:
+    admin = await get_admin_by_email(session, email=spec.email)
+    values: dict[str, Any] = {
+        "office_id": office_id,
+        "name": spec.name,
+        "phone": spec.phone,
+        "home_delivery": spec.home_delivery,
+        "auto_confirm": spec.auto_confirm,
+    }
+    if admin is None:
+        admin = Admin(email=spec.email, **values)
+        changed = True
+    else:
+        changed = any(getattr(admin, k) != v for k, v in values.items())
+        for key, value in values.items():
+            setattr(admin, key, value)
+    session.add(admin)
+    await session.flush()
+    assert admin.id is not None
+    wanted_windows = {(w.weekday, w.start, w.end, venue_ids[w.venue]) for w in spec.windows}
+    current_windows = {
+        (w.weekday, w.start, w.end, w.venue_id)
+        for w in (
+            await session.exec(
+                select(AvailabilityWindow).where(col(AvailabilityWindow.admin_id) == admin.id)
+            )
+        ).all()
+    }
+    if wanted_windows != current_windows:
+        await session.exec(
+            delete(AvailabilityWindow).where(col(AvailabilityWindow.admin_id) == admin.id)
+        )
+        for weekday, start, end, venue_id in sorted(wanted_windows):
+            session.add(
+                AvailabilityWindow(
+                    admin_id=admin.id, weekday=weekday, start=start, end=end, venue_id=venue_id
+                )
+            )
+        changed = True
+    wanted_absences = set(spec.absences)
+    current_absences = {
+        (a.first_day, a.last_day)
+        for a in (
+            await session.exec(select(Absence).where(col(Absence.admin_id) == admin.id))
+        ).all()
+    }
+    if wanted_absences != current_absences:
+        await session.exec(delete(Absence).where(col(Absence.admin_id) == admin.id))
+        for first, last in sorted(wanted_absences):
+            session.add(Absence(admin_id=admin.id, first_day=first, last_day=last))
+        changed = True
+    await session.flush()
+    return changed
+
+
+async def upsert_network(session: AsyncSession, offices: list[OfficeSpec]) -> LoadSummary:
+    """Create or update everything declared, in the caller's transaction; idempotent."""
+    changed = 0
+    for spec in offices:
+        office, office_changed = await _upsert_office(session, spec)
+        assert office.id is not None
+        venue_ids, venues_changed = await _upsert_venues(session, office.id, spec)
+        admins_changed = [
+            await _upsert_admin(session, office.id, a, venue_ids) for a in spec.admins
+        ]
+        if office_changed or venues_changed or any(admins_changed):
+            changed += 1
+            await audit.append(
+                session,
+                actor_role=Role.operator,
+                actor_id=None,
+                action="office.loaded",
+                entity="office",
+                entity_id=office.id,
+                data={"code": office.code},
+            )
+    return LoadSummary(
+        offices=len(offices),
+        venues=sum(len(o.venues) for o in offices),
+        admins=sum(len(o.admins) for o in offices),
+        changed=changed,
+    )

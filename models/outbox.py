@@ -1,0 +1,55 @@
+"""The durable outbox: every message sent outside a chat reply is first a row here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    """How a notification travels."""
+
+    sms = "sms"
+    email = "email"
+    telegram = "telegram"
+    console = "console"
+
+
+class NotificationStatus(StrEnum):
+    """pending → sending → sent | failed | cancelled."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Notification(SQLModel, table=True):
+    """One message to send at or after due_at, at most once per idempotency key."""
+
+    __table_args__ = (Index("ix_notification_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_column=Column(String(20), nullable=False))
+    recipient: str = Field(max_length=320)
+    template: str = Field(max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    status: NotificationStatus = Field(
+        default=NotificationStatus.pending, sa_column=Column(String(20), nullable=False)
+    )
+    attempts: int = 0
+    provider_message_id: str | None = Field(default=None, max_length=100)
+    last_error: str | None = Field(default=None, max_length=500)
+    card_id: int | None = Field(default=None, foreign_key="card.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
