@@ -164,6 +164,7 @@ def _parse_windows(
     raw: Any, venues: dict[str, Any], start_line: int, lines: _Lines, problems: ProblemCollector
 ) -> list[WindowSpec]:
     windows: list[WindowSpec] = []
+    problems_before = len(problems.problems)
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         line = lines.key(start_line, "weekday", index)
         if not isinstance(item, dict):
@@ -196,9 +197,10 @@ def _parse_windows(
             )
             continue
         windows.append(WindowSpec(weekday, start, end, venue))
-    if len({w.weekday for w in windows} & WORKDAYS) < MIN_WORKDAYS and not problems.problems:
+    window_problems = len(problems.problems) > problems_before
+    if len({w.weekday for w in windows} & WORKDAYS) < MIN_WORKDAYS and not window_problems:
         problems.add(
-            start_line,
+            lines.key(start_line, "windows"),
             "windows",
             N_("an administrator must be available at least two weekdays (Monday–Friday) a week"),
         )

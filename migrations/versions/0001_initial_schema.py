@@ -8,7 +8,6 @@ Create Date: 2026-11-28 14:21:20.326175
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import models.types
@@ -25,14 +24,14 @@ def upgrade() -> None:
         "audit_event",
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("occurred_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("actor_role", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("actor_role", sa.String(length=20), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("entity", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("action", sa.String(length=50), nullable=False),
+        sa.Column("entity", sa.String(length=30), nullable=False),
         sa.Column("entity_id", sa.Integer(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
     )
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
@@ -42,16 +41,14 @@ def upgrade() -> None:
     op.create_table(
         "card_user",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("given_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("family_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column(
-            "personnummer_encrypted", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False
-        ),
-        sa.Column("personnummer_hmac", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("given_name", sa.String(length=100), nullable=False),
+        sa.Column("family_name", sa.String(length=100), nullable=False),
+        sa.Column("personnummer_encrypted", sa.String(length=500), nullable=False),
+        sa.Column("personnummer_hmac", sa.String(length=64), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("telegram_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+        sa.Column("locale", sa.String(length=5), nullable=False),
         sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("personnummer_hmac"),
@@ -63,9 +60,9 @@ def upgrade() -> None:
     op.create_table(
         "dialogue_state",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("chat_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("step", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("chat_key", sa.String(length=64), nullable=False),
+        sa.Column("step", sa.String(length=50), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("last_update_id", sa.BigInteger(), nullable=True),
         sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
@@ -75,9 +72,9 @@ def upgrade() -> None:
     op.create_table(
         "office",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("city", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("city", sa.String(length=100), nullable=False),
         sa.Column("slot_minutes", sa.Integer(), nullable=False),
         sa.Column("buffer_minutes", sa.Integer(), nullable=False),
         sa.Column("min_notice_hours", sa.Integer(), nullable=False),
@@ -94,13 +91,13 @@ def upgrade() -> None:
         "admin",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
         sa.Column("home_delivery", sa.Boolean(), nullable=False),
         sa.Column("auto_confirm", sa.Boolean(), nullable=False),
         sa.Column("telegram_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+        sa.Column("locale", sa.String(length=5), nullable=False),
         sa.ForeignKeyConstraint(
             ["office_id"],
             ["office.id"],
@@ -115,7 +112,7 @@ def upgrade() -> None:
     op.create_table(
         "card",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("order_ref", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("order_ref", sa.String(length=50), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=False),
         sa.Column("card_user_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -141,9 +138,9 @@ def upgrade() -> None:
         "venue",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("office_id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("key", sa.String(length=50), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("address", sa.String(length=300), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.ForeignKeyConstraint(
             ["office_id"],
@@ -196,7 +193,7 @@ def upgrade() -> None:
     op.create_table(
         "invite_token",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("admin_id", sa.Integer(), nullable=True),
         sa.Column("card_user_id", sa.Integer(), nullable=True),
@@ -226,7 +223,7 @@ def upgrade() -> None:
         sa.Column("card_id", sa.Integer(), nullable=False),
         sa.Column("admin_id", sa.Integer(), nullable=False),
         sa.Column("venue_id", sa.Integer(), nullable=True),
-        sa.Column("home_address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("home_address", sa.String(length=300), nullable=True),
         sa.Column("starts_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -266,17 +263,15 @@ def upgrade() -> None:
         "notification",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("recipient", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-        sa.Column("template", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("template", sa.String(length=100), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("due_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
-        ),
-        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=100), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("card_id", sa.Integer(), nullable=True),
         sa.Column("meeting_id", sa.Integer(), nullable=True),
         sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),

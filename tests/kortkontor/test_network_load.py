@@ -1,0 +1,135 @@
+"""`kortkontor network load`: the TOML network, validated and upserted idempotently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
+from tests.factories import network_toml
+from tests.kortkontor.cli_helpers import query, run_cli, write
+
+
+def counts(database_url: str) -> tuple[int, ...]:
+    async def work(session):  # type: ignore[no-untyped-def]
+        models = (Office, Venue, Admin, AvailabilityWindow, Absence)
+        return tuple(
+            [(await session.exec(select(func.count()).select_from(m))).one() for m in models]
+        )
+
+    return query(database_url, work)
+
+
+def test_load_is_idempotent_and_updates(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "n.toml", network_toml())
+    code, out, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 0, err
+    assert "1 kontor ändrades" in out
+    assert counts(env) == (1, 1, 1, 2, 1)
+    code, out, _ = run_cli(capsys, "network", "load", str(path))
+    assert code == 0 and "0 kontor ändrades" in out
+    assert counts(env) == (1, 1, 1, 2, 1)
+    three_days = (
+        '[ { weekday = "mon", start = "16:00", end = "19:00", venue = "cafe" },\n'
+        '  { weekday = "wed", start = "16:00", end = "19:00", venue = "cafe" },\n'
+        '  { weekday = "fri", start = "08:00", end = "10:00", venue = "cafe" } ]'
+    )
+    path = write(tmp_path, "n2.toml", network_toml(windows=three_days, auto_confirm=True))
+    assert run_cli(capsys, "network", "load", str(path))[0] == 0
+    assert counts(env) == (1, 1, 1, 3, 1)
+
+    async def admin(session):  # type: ignore[no-untyped-def]
+        return (await session.exec(select(Admin))).one()
+
+    assert query(env, admin).auto_confirm is True
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "field", "words"),
+    [
+        ({"kind": "home"}, 11, "kind", "måste vara en av: cafe"),
+        ({"email": "anna-at-example"}, 14, "email", "e-postadress"),
+        (
+            {
+                "windows": '[ { weekday = "tue", start = "16:00", end = "15:00", venue = "cafe" },\n { weekday = "thu", start = "08:00", end = "10:00", venue = "cafe" } ]'
+            },
+            17,
+            "end",
+            "efter starttiden",
+        ),
+        (
+            {
+                "windows": '[ { weekday = "tue", start = "16.00", end = "19:00", venue = "cafe" },\n { weekday = "thu", start = "08:00", end = "10:00", venue = "cafe" } ]'
+            },
+            17,
+            "start",
+            "TT:MM",
+        ),
+        (
+            {
+                "windows": '[ { weekday = "tis", start = "16:00", end = "19:00", venue = "cafe" },\n { weekday = "thu", start = "08:00", end = "10:00", venue = "cafe" } ]'
+            },
+            17,
+            "weekday",
+            "mon, tue",
+        ),
+        (
+            {
+                "windows": '[ { weekday = "tue", start = "16:00", end = "19:00", venue = "bar" },\n { weekday = "thu", start = "08:00", end = "10:00", venue = "cafe" } ]'
+            },
+            17,
+            "venue",
+            "mötesplats «bar»",
+        ),
+        (
+            {
+                "windows": '[ { weekday = "tue", start = "16:00", end = "19:00", venue = "cafe" },\n { weekday = "tue", start = "18:00", end = "20:00", venue = "cafe" } ]'
+            },
+            18,
+            "start",
+            "överlappar",
+        ),
+        (
+            {
+                "windows": '[ { weekday = "tue", start = "16:00", end = "19:00", venue = "cafe" },\n { weekday = "sat", start = "08:00", end = "10:00", venue = "cafe" } ]'
+            },
+            17,
+            "windows",
+            "två vardagar",
+        ),
+        (
+            {"absences": '[ { from = "2027-01-06", to = "2026-12-21" } ]'},
+            19,
+            "to",
+            "får inte vara före",
+        ),
+        ({"absences": '[ { from = "2027-13-06", to = "2027-12-21" } ]'}, 19, "from", "ÅÅÅÅ-MM-DD"),
+    ],
+)
+def test_bad_network_exits_2_with_line_and_field(
+    env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, str],
+    line: int,
+    field: str,
+    words: str,
+) -> None:
+    path = write(tmp_path, "n.toml", network_toml(**change))  # type: ignore[arg-type]
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2
+    assert f"{path}:{line}: {field}:" in err, err
+    assert words in err
+    assert counts(env) == (0, 0, 0, 0, 0)
+
+
+def test_broken_toml_names_its_line(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "n.toml", '[[office]]\ncode = "A"\nname = \n')
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2 and f"{path}:3: toml:" in err
