@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
@@ -16,9 +17,12 @@ from models.db import transaction
 from models.i18n import N_, translate
 from models.lifecycle import Role, transition_card
 from models.migrate import upgrade_to_head
-from models.network import Admin, AvailabilityWindow, Office, Venue
+from models.network import Admin, AvailabilityWindow, Office, Venue, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv, upsert_orders
+from models.types import utcnow
+from scheduler.availability import load_availability
+from scheduler.booking import request_booking
 
 DEMO_DATABASE = Path("kortkontor-demo.db")
 LOCALE = "sv"
@@ -82,6 +86,22 @@ async def seed(services: Services) -> None:
             assert card is not None
             for status in steps:
                 await transition_card(session, card, status, role=Role.admin, actor_id=None)
+        await _book_first_free_slot(session, "SE-1003", admin_email="erik.lind@example.se")
+
+
+async def _book_first_free_slot(session: AsyncSession, order_ref: str, *, admin_email: str) -> None:
+    """The card user books the admin's first free slot; the admin confirms automatically."""
+    card = await get_card_by_order_ref(session, order_ref=order_ref)
+    admin = await get_admin_by_email(session, email=admin_email)
+    assert card is not None and card.id is not None and admin is not None
+    office = await session.get(Office, card.office_id)
+    assert office is not None
+    now = utcnow()
+    slots = (await load_availability(session, office, now=now)).free(now=now)
+    slot = next(s for s in slots if s.admin_id == admin.id)
+    await request_booking(
+        session, card_id=card.id, card_user_id=card.card_user_id, slot=slot, now=now
+    )
 
 
 async def describe(services: Services) -> str:

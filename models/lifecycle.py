@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import audit
 from models.cards import Card, CardStatus
 from models.errors import IllegalTransition
+from models.meetings import Meeting, MeetingStatus
 from models.types import utcnow
 
 
@@ -91,5 +92,59 @@ async def transition_card(
         entity="card",
         entity_id=card.id,
         data={"from": current.value, "to": target.value, **(data or {})},
+        now=moment,
+    )
+
+
+M = MeetingStatus
+
+# (from, to) → roles. requested and confirmed are the active statuses; the rest are final.
+MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingStatus], frozenset[Role]] = {
+    (M.requested, M.confirmed): frozenset({R.admin, R.system}),
+    (M.requested, M.declined): frozenset({R.admin}),
+    (M.requested, M.cancelled): frozenset({R.card_user, R.operator, R.system}),
+    (M.requested, M.expired): frozenset({R.system}),
+    (M.confirmed, M.cancelled): frozenset({R.card_user, R.admin, R.operator, R.system}),
+    (M.confirmed, M.handed_out): frozenset({R.admin}),
+    (M.confirmed, M.failed): frozenset({R.admin}),
+}
+
+
+async def transition_meeting(
+    session: AsyncSession,
+    meeting: Meeting,
+    target: MeetingStatus,
+    *,
+    role: Role,
+    actor_id: int | None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move a meeting and append the audit event, in the caller's transaction."""
+    current = MeetingStatus(meeting.status)
+    if role not in MEETING_TRANSITIONS.get((current, target), frozenset()):
+        raise IllegalTransition("meeting", current, target, role)
+    moment = now or utcnow()
+    meeting.status = target
+    if target == MeetingStatus.confirmed:
+        meeting.confirmed_at = moment
+    elif target not in (MeetingStatus.requested,):
+        meeting.closed_at = moment
+    session.add(meeting)
+    await session.flush()
+    assert meeting.id is not None
+    await audit.append(
+        session,
+        actor_role=role,
+        actor_id=actor_id,
+        action="meeting.status",
+        entity="meeting",
+        entity_id=meeting.id,
+        data={
+            "from": current.value,
+            "to": target.value,
+            "card_id": meeting.card_id,
+            **(data or {}),
+        },
         now=moment,
     )

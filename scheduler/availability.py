@@ -1,0 +1,100 @@
+"""Reading an office's declared availability and bookings into the pure slot inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
+from models.network import Absence, Admin, AvailabilityWindow, Office
+from scheduler.slots import (
+    AbsenceSpan,
+    Busy,
+    OfficeRules,
+    Slot,
+    WeeklyWindow,
+    free_slots,
+    slot_is_free,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeAvailability:
+    """Everything free_slots needs for one office, read in one go."""
+
+    windows: tuple[WeeklyWindow, ...]
+    busy: tuple[Busy, ...]
+    absences: tuple[AbsenceSpan, ...]
+    rules: OfficeRules
+    home_delivery_admins: frozenset[int]
+
+    def free(self, *, now: datetime, home_delivery: bool = False) -> list[Slot]:
+        """The office's free slots."""
+        return free_slots(
+            windows=self.windows,
+            busy=self.busy,
+            absences=self.absences,
+            rules=self.rules,
+            now=now,
+            home_delivery_admins=self.home_delivery_admins,
+            home_delivery=home_delivery,
+        )
+
+    def is_free(self, slot: Slot, *, now: datetime) -> bool:
+        """Whether this exact slot is still offered."""
+        return slot_is_free(
+            slot,
+            windows=self.windows,
+            busy=self.busy,
+            absences=self.absences,
+            rules=self.rules,
+            now=now,
+            home_delivery_admins=self.home_delivery_admins,
+        )
+
+
+def office_rules(office: Office) -> OfficeRules:
+    """The office's own slot length, buffer, notice and horizon."""
+    return OfficeRules(
+        slot_minutes=office.slot_minutes,
+        buffer_minutes=office.buffer_minutes,
+        min_notice=timedelta(hours=office.min_notice_hours),
+        horizon_days=office.horizon_days,
+    )
+
+
+async def load_availability(
+    session: AsyncSession, office: Office, *, now: datetime
+) -> OfficeAvailability:
+    """Windows, absences and active meetings of the office's admins, from now on."""
+    admins = (await session.exec(select(Admin).where(Admin.office_id == office.id))).all()
+    admin_ids = [a.id for a in admins if a.id is not None]
+    windows = (
+        await session.exec(
+            select(AvailabilityWindow).where(col(AvailabilityWindow.admin_id).in_(admin_ids))
+        )
+    ).all()
+    absences = (
+        await session.exec(select(Absence).where(col(Absence.admin_id).in_(admin_ids)))
+    ).all()
+    meetings = (
+        await session.exec(
+            select(Meeting).where(
+                col(Meeting.admin_id).in_(admin_ids),
+                col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
+                col(Meeting.ends_at) > now - timedelta(days=1),
+            )
+        )
+    ).all()
+    return OfficeAvailability(
+        windows=tuple(
+            WeeklyWindow(w.admin_id, w.weekday, w.start, w.end, w.venue_id) for w in windows
+        ),
+        busy=tuple(Busy(m.admin_id, m.starts_at, m.ends_at) for m in meetings),
+        absences=tuple(AbsenceSpan(a.admin_id, a.first_day, a.last_day) for a in absences),
+        rules=office_rules(office),
+        home_delivery_admins=frozenset(a.id for a in admins if a.home_delivery and a.id),
+    )

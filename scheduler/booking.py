@@ -1,0 +1,357 @@
+"""Booking: request, confirm, decline, cancel, reschedule and expire meetings.
+
+No double booking is the database's job: on PostgreSQL an exclusion constraint per admin over
+active meetings (migration 0002); on SQLite every transaction begins IMMEDIATE, so the overlap
+check below runs as the only writer. A lost race is a SlotTaken result, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import audit
+from models.cards import Card, CardStatus
+from models.errors import DomainError, NotFound
+from models.i18n import N_
+from models.lifecycle import Role, transition_card, transition_meeting
+from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.network import Admin, Office
+from models.types import utcnow
+from scheduler.availability import load_availability
+from scheduler.slots import Slot
+
+logger = logging.getLogger(__name__)
+
+CANCEL_CUTOFF = timedelta(hours=2)
+REQUEST_LIFETIME = timedelta(hours=24)
+ALTERNATIVES = 5
+OVERLAP_CONSTRAINT = "ex_meeting_admin_overlap"
+
+
+class NotBookable(DomainError):
+    """The card cannot be booked now (not at the office yet, or already handed out)."""
+
+    code = "not_bookable"
+
+
+class TooLate(DomainError):
+    """The meeting is too close to change."""
+
+    code = "too_late"
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """The slot is the card's."""
+
+    meeting: Meeting
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTaken:
+    """Someone was quicker, or the slot is no longer offered; here are fresh ones near it."""
+
+    alternatives: tuple[Slot, ...]
+
+
+BookingResult = Booked | SlotTaken
+
+
+async def _card_of_user(session: AsyncSession, *, card_id: int, card_user_id: int) -> Card:
+    """The user's own card, locked for this transaction; anyone else's is simply not found."""
+    card = (
+        await session.exec(select(Card).where(Card.id == card_id).with_for_update())
+    ).one_or_none()
+    if card is None or card.card_user_id != card_user_id:
+        raise NotFound(N_("That card was not found."))
+    return card
+
+
+async def active_meeting(session: AsyncSession, *, card_id: int) -> Meeting | None:
+    """The card's requested or confirmed meeting, if any."""
+    return (
+        await session.exec(
+            select(Meeting).where(
+                Meeting.card_id == card_id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
+            )
+        )
+    ).one_or_none()
+
+
+async def meeting_for_actor(
+    session: AsyncSession, *, meeting_id: int, role: Role, actor_id: int
+) -> Meeting:
+    """A meeting the actor may act on: their card's, or (for an admin) their own office's."""
+    meeting = await session.get(Meeting, meeting_id, with_for_update=True)
+    if meeting is not None:
+        if role == Role.card_user:
+            card = await session.get(Card, meeting.card_id)
+            if card is not None and card.card_user_id == actor_id:
+                return meeting
+        elif role == Role.admin:
+            owner, actor = (
+                await session.get(Admin, meeting.admin_id),
+                await session.get(Admin, actor_id),
+            )
+            if owner is not None and actor is not None and owner.office_id == actor.office_id:
+                return meeting
+        elif role in (Role.operator, Role.system):
+            return meeting
+    raise NotFound(N_("That meeting was not found."))
+
+
+async def _alternatives(
+    session: AsyncSession, office: Office, near: Slot, now: datetime
+) -> SlotTaken:
+    availability = await load_availability(session, office, now=now)
+    free = availability.free(now=now, home_delivery=near.venue_id is None)
+    closest = sorted(free, key=lambda s: abs(s.starts_at - near.starts_at))[:ALTERNATIVES]
+    return SlotTaken(tuple(sorted(closest, key=lambda s: s.starts_at)))
+
+
+async def _take_slot(
+    session: AsyncSession,
+    card: Card,
+    slot: Slot,
+    *,
+    home_address: str | None,
+    now: datetime,
+    release: Meeting | None = None,
+) -> BookingResult:
+    """Insert the meeting for a free slot, releasing `release` in the same savepoint."""
+    office = await session.get(Office, card.office_id)
+    admin = await session.get(Admin, slot.admin_id)
+    assert office is not None and card.id is not None
+    if admin is None or admin.office_id != office.id:
+        return await _alternatives(session, office, slot, now)
+    if slot.venue_id is None and not (home_address or "").strip():
+        raise NotBookable(N_("Home delivery needs an address."))
+    try:
+        async with session.begin_nested():
+            if release is not None:
+                await transition_meeting(
+                    session,
+                    release,
+                    MeetingStatus.cancelled,
+                    role=Role.card_user,
+                    actor_id=card.card_user_id,
+                    data={"moved": True},
+                    now=now,
+                )
+            availability = await load_availability(session, office, now=now)
+            if not availability.is_free(slot, now=now):
+                raise _Taken
+            meeting = Meeting(
+                card_id=card.id,
+                admin_id=slot.admin_id,
+                venue_id=slot.venue_id,
+                home_address=home_address if slot.venue_id is None else None,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                created_at=now,
+            )
+            session.add(meeting)
+            await session.flush()
+            await _audit_request(session, meeting, actor_id=card.card_user_id, now=now)
+            if admin.auto_confirm:
+                await transition_meeting(
+                    session,
+                    meeting,
+                    MeetingStatus.confirmed,
+                    role=Role.system,
+                    actor_id=None,
+                    data={"auto_confirm": True},
+                    now=now,
+                )
+            await _sync_card(session, card, meeting, now=now)
+    except _Taken:
+        return await _alternatives(session, office, slot, now)
+    except IntegrityError as error:
+        if OVERLAP_CONSTRAINT not in str(error.orig):
+            raise
+        logger.info("lost the race for admin %s at %s", slot.admin_id, slot.starts_at.isoformat())
+        return await _alternatives(session, office, slot, now)
+    return Booked(meeting)
+
+
+class _Taken(Exception):
+    """Internal: the re-check found the slot gone; the savepoint rolls back."""
+
+
+async def _audit_request(
+    session: AsyncSession, meeting: Meeting, *, actor_id: int, now: datetime
+) -> None:
+    assert meeting.id is not None
+    await audit.append(
+        session,
+        actor_role=Role.card_user,
+        actor_id=actor_id,
+        action="meeting.requested",
+        entity="meeting",
+        entity_id=meeting.id,
+        data={
+            "card_id": meeting.card_id,
+            "admin_id": meeting.admin_id,
+            "starts_at": meeting.starts_at.isoformat(),
+        },
+        now=now,
+    )
+
+
+async def _sync_card(session: AsyncSession, card: Card, meeting: Meeting, *, now: datetime) -> None:
+    """A confirmed meeting books the card; an unconfirmed one leaves it in custody."""
+    confirmed = meeting.status == MeetingStatus.confirmed
+    if confirmed and card.status == CardStatus.in_custody:
+        await transition_card(
+            session,
+            card,
+            CardStatus.booked,
+            role=Role.system,
+            actor_id=None,
+            data={"meeting_id": meeting.id},
+            now=now,
+        )
+    elif not confirmed and card.status == CardStatus.booked:
+        await transition_card(
+            session,
+            card,
+            CardStatus.in_custody,
+            role=Role.system,
+            actor_id=None,
+            data={"meeting_id": meeting.id},
+            now=now,
+        )
+
+
+async def request_booking(
+    session: AsyncSession,
+    *,
+    card_id: int,
+    card_user_id: int,
+    slot: Slot,
+    home_address: str | None = None,
+    now: datetime | None = None,
+) -> BookingResult:
+    """Book a slot for the user's card: requested, or confirmed at once with auto-confirm."""
+    moment = now or utcnow()
+    card = await _card_of_user(session, card_id=card_id, card_user_id=card_user_id)
+    if card.status != CardStatus.in_custody:
+        raise NotBookable(N_("The card cannot be booked yet: it is not at the office."))
+    if await active_meeting(session, card_id=card_id) is not None:
+        raise NotBookable(N_("The card already has a meeting. Move it instead."))
+    return await _take_slot(session, card, slot, home_address=home_address, now=moment)
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    card_user_id: int,
+    slot: Slot,
+    home_address: str | None = None,
+    now: datetime | None = None,
+) -> BookingResult:
+    """Move a meeting atomically: the old one is released only if the new slot is taken."""
+    moment = now or utcnow()
+    meeting = await meeting_for_actor(
+        session, meeting_id=meeting_id, role=Role.card_user, actor_id=card_user_id
+    )
+    if meeting.status not in ACTIVE_MEETING_STATUSES:
+        raise NotBookable(N_("That meeting can no longer be changed."))
+    if meeting.starts_at - CANCEL_CUTOFF < moment:
+        raise TooLate(
+            N_("The meeting starts within {hours} hours and can no longer be changed."),
+            hours=int(CANCEL_CUTOFF.total_seconds() // 3600),
+        )
+    card = await _card_of_user(session, card_id=meeting.card_id, card_user_id=card_user_id)
+    return await _take_slot(
+        session, card, slot, home_address=home_address, now=moment, release=meeting
+    )
+
+
+async def _close(
+    session: AsyncSession,
+    meeting: Meeting,
+    target: MeetingStatus,
+    *,
+    role: Role,
+    actor_id: int | None,
+    now: datetime,
+) -> Meeting:
+    card = await session.get(Card, meeting.card_id)
+    assert card is not None
+    await transition_meeting(session, meeting, target, role=role, actor_id=actor_id, now=now)
+    await _sync_card(session, card, meeting, now=now)
+    return meeting
+
+
+async def confirm(
+    session: AsyncSession, *, meeting_id: int, admin_id: int, now: datetime | None = None
+) -> Meeting:
+    """The admin accepts a requested meeting; the card becomes booked."""
+    moment = now or utcnow()
+    meeting = await meeting_for_actor(
+        session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
+    )
+    await _close(
+        session, meeting, MeetingStatus.confirmed, role=Role.admin, actor_id=admin_id, now=moment
+    )
+    return meeting
+
+
+async def decline(
+    session: AsyncSession, *, meeting_id: int, admin_id: int, now: datetime | None = None
+) -> Meeting:
+    """The admin turns a request down; the slot is free again."""
+    moment = now or utcnow()
+    meeting = await meeting_for_actor(
+        session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
+    )
+    return await _close(
+        session, meeting, MeetingStatus.declined, role=Role.admin, actor_id=admin_id, now=moment
+    )
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    role: Role,
+    actor_id: int,
+    now: datetime | None = None,
+) -> Meeting:
+    """Cancel a meeting; a card user may do so only up to the cut-off before it starts."""
+    moment = now or utcnow()
+    meeting = await meeting_for_actor(session, meeting_id=meeting_id, role=role, actor_id=actor_id)
+    if role == Role.card_user and meeting.starts_at - CANCEL_CUTOFF < moment:
+        raise TooLate(
+            N_("The meeting starts within {hours} hours and can no longer be changed."),
+            hours=int(CANCEL_CUTOFF.total_seconds() // 3600),
+        )
+    return await _close(
+        session, meeting, MeetingStatus.cancelled, role=role, actor_id=actor_id, now=moment
+    )
+
+
+async def expire_requests(session: AsyncSession, *, now: datetime | None = None) -> list[Meeting]:
+    """Requests left unconfirmed for 24 hours expire; their slots are free again."""
+    moment = now or utcnow()
+    stale = (
+        await session.exec(
+            select(Meeting).where(
+                Meeting.status == MeetingStatus.requested,
+                col(Meeting.created_at) <= moment - REQUEST_LIFETIME,
+            )
+        )
+    ).all()
+    for meeting in stale:
+        await _close(
+            session, meeting, MeetingStatus.expired, role=Role.system, actor_id=None, now=moment
+        )
+    return list(stale)

@@ -1,0 +1,323 @@
+"""Booking against a real database: the life of a meeting, ownership, and no double booking."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select
+
+from kortkontor.wiring import Services
+from models.cards import Card, CardStatus, CardUser
+from models.db import transaction
+from models.errors import NotFound
+from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.network import Admin, AvailabilityWindow, Office, Venue, VenueKind
+from scheduler import booking
+from scheduler.availability import load_availability
+from scheduler.booking import Booked, NotBookable, SlotTaken, TooLate
+from scheduler.slots import Slot
+from tests.conftest import requires_postgres
+
+# Monday 30 November 2026, 09:00 in Stockholm.
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    office_id: int
+    admin_id: int
+    other_admin_id: int
+    cards: list[tuple[int, int]]  # (card id, card user id)
+
+
+async def build_world(services: Services, *, cards: int = 3, auto_confirm: bool = False) -> World:
+    """One office, two admins available every weekday 16:00–19:00, cards in custody."""
+    async with transaction(services.sessions) as session:
+        office = Office(code="UPS1", name="Uppsala", city="Uppsala")
+        other_office = Office(code="GBG1", name="Göteborg", city="Göteborg")
+        session.add_all([office, other_office])
+        await session.flush()
+        assert office.id and other_office.id
+        venue = Venue(
+            office_id=office.id, key="cafe", name="Café", address="Gatan 1", kind=VenueKind.cafe
+        )
+        admin = Admin(
+            office_id=office.id,
+            email="a@example.se",
+            name="Anna A",
+            phone="+46701234567",
+            auto_confirm=auto_confirm,
+        )
+        other = Admin(
+            office_id=other_office.id, email="b@example.se", name="Bo B", phone="+46701234568"
+        )
+        session.add_all([venue, admin, other])
+        await session.flush()
+        assert venue.id and admin.id and other.id
+        for weekday in range(5):
+            session.add(
+                AvailabilityWindow(
+                    admin_id=admin.id,
+                    weekday=weekday,
+                    start=time(16),
+                    end=time(19),
+                    venue_id=venue.id,
+                )
+            )
+        made: list[tuple[int, int]] = []
+        for n in range(cards):
+            user = CardUser(
+                given_name=f"U{n}",
+                family_name="X",
+                personnummer_encrypted="x",
+                personnummer_hmac=f"h{n}",
+                phone="+46701112233",
+                email=f"u{n}@example.se",
+            )
+            session.add(user)
+            await session.flush()
+            assert user.id
+            card = Card(
+                order_ref=f"SE-{n}",
+                office_id=office.id,
+                card_user_id=user.id,
+                status=CardStatus.in_custody,
+            )
+            session.add(card)
+            await session.flush()
+            assert card.id
+            made.append((card.id, user.id))
+        return World(office.id, admin.id, other.id, made)
+
+
+async def free(services: Services, world: World, now: datetime = NOW) -> list[Slot]:
+    async with services.sessions() as session:
+        office = await session.get(Office, world.office_id)
+        assert office is not None
+        return (await load_availability(session, office, now=now)).free(now=now)
+
+
+async def book(
+    services: Services, world: World, index: int, slot: Slot, now: datetime = NOW
+) -> booking.BookingResult:
+    card_id, user_id = world.cards[index]
+    async with transaction(services.sessions) as session:
+        return await booking.request_booking(
+            session, card_id=card_id, card_user_id=user_id, slot=slot, now=now
+        )
+
+
+async def card_status(services: Services, card_id: int) -> CardStatus:
+    async with services.sessions() as session:
+        card = await session.get(Card, card_id)
+        assert card is not None
+        return CardStatus(card.status)
+
+
+async def test_request_blocks_the_slot_and_confirm_books_the_card(services: Services) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    first = slots[0]
+    assert first.starts_at == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 16:00 in Stockholm
+    result = await book(services, world, 0, first)
+    assert isinstance(result, Booked) and result.meeting.status == MeetingStatus.requested
+    assert first not in await free(services, world)  # a request blocks like a confirmed meeting
+    assert await card_status(services, world.cards[0][0]) == CardStatus.in_custody
+    async with transaction(services.sessions) as session:
+        assert result.meeting.id
+        await booking.confirm(
+            session, meeting_id=result.meeting.id, admin_id=world.admin_id, now=NOW
+        )
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+
+
+async def test_auto_confirm_books_at_once(services: Services) -> None:
+    world = await build_world(services, auto_confirm=True)
+    result = await book(services, world, 0, (await free(services, world))[0])
+    assert isinstance(result, Booked) and result.meeting.status == MeetingStatus.confirmed
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+
+
+async def test_taken_slot_gives_fresh_alternatives(services: Services) -> None:
+    world = await build_world(services)
+    slot = (await free(services, world))[2]
+    assert isinstance(await book(services, world, 0, slot), Booked)
+    lost = await book(services, world, 1, slot)
+    assert isinstance(lost, SlotTaken)
+    assert 1 <= len(lost.alternatives) <= 5 and slot not in lost.alternatives
+    assert isinstance(await book(services, world, 1, lost.alternatives[0]), Booked)
+
+
+async def test_one_active_meeting_per_card(services: Services) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    assert isinstance(await book(services, world, 0, slots[0]), Booked)
+    with pytest.raises(NotBookable):
+        await book(services, world, 0, slots[5])
+
+
+async def test_nobody_books_or_moves_someone_elses_card(services: Services) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    (card_a, _), (_, user_b) = world.cards[0], world.cards[1]
+    with pytest.raises(NotFound):
+        async with transaction(services.sessions) as session:
+            await booking.request_booking(
+                session, card_id=card_a, card_user_id=user_b, slot=slots[0], now=NOW
+            )
+    result = await book(services, world, 0, slots[0])
+    assert isinstance(result, Booked) and result.meeting.id
+    for action in (
+        lambda s: booking.cancel(
+            s, meeting_id=result.meeting.id, role=booking.Role.card_user, actor_id=user_b, now=NOW
+        ),
+        lambda s: booking.reschedule(
+            s, meeting_id=result.meeting.id, card_user_id=user_b, slot=slots[3], now=NOW
+        ),
+        lambda s: booking.confirm(
+            s, meeting_id=result.meeting.id, admin_id=world.other_admin_id, now=NOW
+        ),
+    ):
+        with pytest.raises(NotFound):
+            async with transaction(services.sessions) as session:
+                await action(session)
+
+
+async def test_cancel_up_to_the_cut_off(services: Services) -> None:
+    world = await build_world(services)
+    slot = (await free(services, world))[0]
+    result = await book(services, world, 0, slot)
+    assert isinstance(result, Booked) and result.meeting.id
+    late = slot.starts_at - timedelta(hours=1, minutes=59)
+    with pytest.raises(TooLate) as raised:
+        async with transaction(services.sessions) as session:
+            await booking.cancel(
+                session,
+                meeting_id=result.meeting.id,
+                role=booking.Role.card_user,
+                actor_id=world.cards[0][1],
+                now=late,
+            )
+    assert "2 timmar" in raised.value.translated("sv")
+    async with transaction(services.sessions) as session:
+        await booking.cancel(
+            session,
+            meeting_id=result.meeting.id,
+            role=booking.Role.card_user,
+            actor_id=world.cards[0][1],
+            now=slot.starts_at - timedelta(hours=2),
+        )
+    assert slot in await free(services, world)
+
+
+async def test_reschedule_is_atomic(services: Services) -> None:
+    world = await build_world(services, auto_confirm=True)
+    slots = await free(services, world)
+    mine, theirs, target = slots[0], slots[1], slots[4]
+    moved = await book(services, world, 0, mine)
+    assert isinstance(moved, Booked) and moved.meeting.id
+    assert isinstance(await book(services, world, 1, theirs), Booked)
+    # Moving onto a taken slot leaves the old meeting exactly as it was.
+    async with transaction(services.sessions) as session:
+        lost = await booking.reschedule(
+            session,
+            meeting_id=moved.meeting.id,
+            card_user_id=world.cards[0][1],
+            slot=theirs,
+            now=NOW,
+        )
+    assert isinstance(lost, SlotTaken)
+    async with services.sessions() as session:
+        old = await session.get(Meeting, moved.meeting.id)
+        assert old is not None and old.status == MeetingStatus.confirmed
+    # Moving to a neighbouring slot that overlaps nothing but itself works in one step.
+    async with transaction(services.sessions) as session:
+        done = await booking.reschedule(
+            session,
+            meeting_id=moved.meeting.id,
+            card_user_id=world.cards[0][1],
+            slot=target,
+            now=NOW,
+        )
+    assert isinstance(done, Booked) and done.meeting.starts_at == target.starts_at
+    async with services.sessions() as session:
+        old = await session.get(Meeting, moved.meeting.id)
+        assert old is not None and old.status == MeetingStatus.cancelled
+    assert mine in await free(services, world) and target not in await free(services, world)
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+
+
+async def test_unconfirmed_requests_expire_after_24_hours(services: Services) -> None:
+    world = await build_world(services)
+    slot = (await free(services, world))[30]
+    assert isinstance(await book(services, world, 0, slot), Booked)
+    async with transaction(services.sessions) as session:
+        assert (
+            await booking.expire_requests(session, now=NOW + timedelta(hours=23, minutes=59)) == []
+        )
+    async with transaction(services.sessions) as session:
+        expired = await booking.expire_requests(session, now=NOW + timedelta(hours=24))
+    assert [m.status for m in expired] == [MeetingStatus.expired]
+    assert slot in await free(services, world, NOW + timedelta(hours=24))
+
+
+async def test_decline_frees_the_slot(services: Services) -> None:
+    world = await build_world(services)
+    slot = (await free(services, world))[0]
+    result = await book(services, world, 0, slot)
+    assert isinstance(result, Booked) and result.meeting.id
+    async with transaction(services.sessions) as session:
+        await booking.decline(
+            session, meeting_id=result.meeting.id, admin_id=world.admin_id, now=NOW
+        )
+    assert slot in await free(services, world)
+    assert await card_status(services, world.cards[0][0]) == CardStatus.in_custody
+
+
+async def test_a_hundred_concurrent_requests_for_one_slot_give_one_meeting(
+    services: Services,
+) -> None:
+    world = await build_world(services, cards=100)
+    slot = (await free(services, world))[0]
+    results = await asyncio.gather(*(book(services, world, n, slot) for n in range(100)))
+    assert sum(isinstance(r, Booked) for r in results) == 1
+    assert sum(isinstance(r, SlotTaken) for r in results) == 99
+    async with services.sessions() as session:
+        active = (
+            await session.exec(
+                select(func.count())
+                .select_from(Meeting)
+                .where(col(Meeting.status).in_(ACTIVE_MEETING_STATUSES))
+            )
+        ).one()
+    assert active == 1
+
+
+@requires_postgres
+async def test_postgres_itself_refuses_overlapping_active_meetings(services: Services) -> None:
+    world = await build_world(services, cards=3)
+    start = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+    def meeting(
+        card: int, minutes: int, status: MeetingStatus = MeetingStatus.requested
+    ) -> Meeting:
+        begins = start + timedelta(minutes=minutes)
+        return Meeting(
+            card_id=world.cards[card][0],
+            admin_id=world.admin_id,
+            starts_at=begins,
+            ends_at=begins + timedelta(minutes=15),
+            status=status,
+        )
+
+    async with transaction(services.sessions) as session:
+        session.add(meeting(0, 0))
+        session.add(meeting(1, 15))  # touching is not overlapping
+        session.add(meeting(2, 5, MeetingStatus.cancelled))  # inactive meetings do not block
+    with pytest.raises(IntegrityError, match="ex_meeting_admin_overlap"):
+        async with transaction(services.sessions) as session:
+            session.add(meeting(2, 10, MeetingStatus.confirmed))
