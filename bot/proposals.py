@@ -1,0 +1,81 @@
+"""Proposals in words: slot times formatted with Babel, and why a wish could not be met."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_time
+
+from models.i18n import N_, translate
+from scheduler.ranking import NoMatch, Proposal
+from scheduler.slots import STOCKHOLM
+from scheduler.wishes import TimeWish, WishPart
+
+WEEKDAY_ON = (
+    N_("on Monday"),
+    N_("on Tuesday"),
+    N_("on Wednesday"),
+    N_("on Thursday"),
+    N_("on Friday"),
+    N_("on Saturday"),
+    N_("on Sunday"),
+)
+
+
+def format_slot_time(moment: datetime, locale: str = "sv") -> str:
+    """«torsdag 3 december kl. 14:00» in Stockholm time."""
+    local = moment.astimezone(STOCKHOLM)
+    return translate("{day} at {time}", locale).format(
+        day=format_date(local.date(), "EEEE d MMMM", locale=locale),
+        time=format_time(local, "HH:mm", locale=locale),
+    )
+
+
+def _or(items: list[str], locale: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return translate("{first} or {last}", locale).format(
+        first=", ".join(items[:-1]), last=items[-1]
+    )
+
+
+def _day(day: date, locale: str) -> str:
+    return translate("on {date}", locale).format(date=format_date(day, "d MMMM", locale=locale))
+
+
+def _what(wish: TimeWish, reason: NoMatch, locale: str) -> str:
+    """The part of the wish that could not be met, as words after «Ingen tid …»."""
+    if WishPart.WEEKDAYS in reason.unmet and wish.weekdays:
+        return _or([translate(WEEKDAY_ON[d], locale) for d in sorted(wish.weekdays)], locale)
+    if WishPart.DATE_RANGES in reason.unmet and wish.date_ranges:
+        first, last = wish.date_ranges[0]
+        if first == last:
+            return _day(first, locale)
+        return translate("from {first} to {last}", locale).format(
+            first=format_date(first, "d MMMM", locale=locale),
+            last=format_date(last, "d MMMM", locale=locale),
+        )
+    if WishPart.TIME_RANGES in reason.unmet:
+        return translate("at that time of day", locale)
+    return translate("that matches your wish", locale)
+
+
+def explain(proposal: Proposal, wish: TimeWish, locale: str = "sv") -> str | None:
+    """One sentence on why the proposals are not what was asked for, or None when they are."""
+    if proposal.matched or proposal.reason is None:
+        return None
+    nearest = proposal.reason.first_alternative
+    if nearest is None:
+        return translate("There are no free times in the coming weeks.", locale)
+    return translate("No time {what} – the nearest is {when}.", locale).format(
+        what=_what(wish, proposal.reason, locale), when=format_slot_time(nearest.starts_at, locale)
+    )
+
+
+def not_understood(locale: str = "sv") -> str:
+    """The answer to a wish with nothing usable in it; the next free times follow it."""
+    return translate(
+        "I did not quite understand when you would like to meet. Write for example «tuesday "
+        "afternoon» or «after 16», or pick one of the next free times:",
+        locale,
+    )
