@@ -81,16 +81,31 @@ async def transition_card(
     moment = now or utcnow()
     card.status = target
     card.status_changed_at = moment
-    session.add(card)
+    await _store_and_audit(session, card, "card", current, target, role, actor_id, data, moment)
+
+
+async def _store_and_audit(
+    session: AsyncSession,
+    row: Card | Meeting,
+    entity: str,
+    current: StrEnum,
+    target: StrEnum,
+    role: Role,
+    actor_id: int | None,
+    data: dict[str, Any] | None,
+    moment: datetime,
+) -> None:
+    """Flush the changed row and append its `<entity>.status` event."""
+    session.add(row)
     await session.flush()
-    assert card.id is not None
+    assert row.id is not None
     await audit.append(
         session,
         actor_role=role,
         actor_id=actor_id,
-        action="card.status",
-        entity="card",
-        entity_id=card.id,
+        action=f"{entity}.status",
+        entity=entity,
+        entity_id=row.id,
         data={"from": current.value, "to": target.value, **(data or {})},
         now=moment,
     )
@@ -128,23 +143,16 @@ async def transition_meeting(
     meeting.status = target
     if target == MeetingStatus.confirmed:
         meeting.confirmed_at = moment
-    elif target not in (MeetingStatus.requested,):
+    else:
         meeting.closed_at = moment
-    session.add(meeting)
-    await session.flush()
-    assert meeting.id is not None
-    await audit.append(
+    await _store_and_audit(
         session,
-        actor_role=role,
-        actor_id=actor_id,
-        action="meeting.status",
-        entity="meeting",
-        entity_id=meeting.id,
-        data={
-            "from": current.value,
-            "to": target.value,
-            "card_id": meeting.card_id,
-            **(data or {}),
-        },
-        now=moment,
+        meeting,
+        "meeting",
+        current,
+        target,
+        role,
+        actor_id,
+        {"card_id": meeting.card_id, **(data or {})},
+        moment,
     )

@@ -46,6 +46,15 @@ class TooLate(DomainError):
     code = "too_late"
 
 
+def _ensure_before_cutoff(meeting: Meeting, moment: datetime) -> None:
+    """Card users may change a meeting only up to the cut-off before it starts."""
+    if meeting.starts_at - CANCEL_CUTOFF < moment:
+        raise TooLate(
+            N_("The meeting starts within {hours} hours and can no longer be changed."),
+            hours=int(CANCEL_CUTOFF.total_seconds() // 3600),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Booked:
     """The slot is the card's."""
@@ -264,11 +273,7 @@ async def reschedule(
     )
     if meeting.status not in ACTIVE_MEETING_STATUSES:
         raise NotBookable(N_("That meeting can no longer be changed."))
-    if meeting.starts_at - CANCEL_CUTOFF < moment:
-        raise TooLate(
-            N_("The meeting starts within {hours} hours and can no longer be changed."),
-            hours=int(CANCEL_CUTOFF.total_seconds() // 3600),
-        )
+    _ensure_before_cutoff(meeting, moment)
     card = await _card_of_user(session, card_id=meeting.card_id, card_user_id=card_user_id)
     return await _take_slot(
         session, card, slot, home_address=home_address, now=moment, release=meeting
@@ -329,11 +334,8 @@ async def cancel(
     """Cancel a meeting; a card user may do so only up to the cut-off before it starts."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(session, meeting_id=meeting_id, role=role, actor_id=actor_id)
-    if role == Role.card_user and meeting.starts_at - CANCEL_CUTOFF < moment:
-        raise TooLate(
-            N_("The meeting starts within {hours} hours and can no longer be changed."),
-            hours=int(CANCEL_CUTOFF.total_seconds() // 3600),
-        )
+    if role == Role.card_user:
+        _ensure_before_cutoff(meeting, moment)
     return await _close(
         session, meeting, MeetingStatus.cancelled, role=role, actor_id=actor_id, now=moment
     )
