@@ -12,16 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Plain URL schemes and the async driver each one gets; async URLs pass through unchanged.
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
 
 
 def async_url(url: str) -> str:
     """Turn a plain `sqlite:///` or `postgresql://` URL into one with an async driver."""
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}.get(
-        parsed.drivername
-    )
-    if parsed.drivername == "postgres":
-        driver = "postgresql+psycopg"
+    driver = ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
         return url
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
