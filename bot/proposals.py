@@ -31,7 +31,8 @@ def format_slot_time(moment: datetime, locale: str = "sv") -> str:
     )
 
 
-def _or(items: list[str], locale: str) -> str:
+def join_or(items: list[str], locale: str) -> str:
+    """«a, b or c» in the given language."""
     if len(items) <= 1:
         return "".join(items)
     return translate("{first} or {last}", locale).format(
@@ -46,7 +47,7 @@ def _day(day: date, locale: str) -> str:
 def _what(wish: TimeWish, reason: NoMatch, locale: str) -> str:
     """The part of the wish that could not be met, as words after «Ingen tid …»."""
     if WishPart.WEEKDAYS in reason.unmet and wish.weekdays:
-        return _or([translate(WEEKDAY_ON[d], locale) for d in sorted(wish.weekdays)], locale)
+        return join_or([translate(WEEKDAY_ON[d], locale) for d in sorted(wish.weekdays)], locale)
     if WishPart.DATE_RANGES in reason.unmet and wish.date_ranges:
         first, last = wish.date_ranges[0]
         if first == last:

@@ -209,7 +209,16 @@ async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
     """Seed a fresh demo network and show it."""
     from kortkontor.demo import run_demo
 
-    return await run_demo(services)
+    wants_chat = args.chat if args.chat is not None else sys.stdin.isatty()
+    return await run_demo(services, chat=wants_chat)
+
+
+async def cmd_serve(services: Services, args: argparse.Namespace) -> int:
+    """Run the bot until SIGTERM."""
+    from kortkontor.serve import serve
+
+    logging.getLogger().setLevel(logging.INFO)
+    return await serve(services)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,7 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
     aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)
 
-    sub.add_parser("demo").set_defaults(run=cmd_demo, demo=True)
+    sub.add_parser("serve").set_defaults(run=cmd_serve)
+
+    demo = sub.add_parser("demo")
+    demo.add_argument(
+        "--chat",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=_("open the terminal chat (default: when the input is a terminal)"),
+    )
+    demo.set_defaults(run=cmd_demo, demo=True)
     return parser
 
 

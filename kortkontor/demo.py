@@ -10,9 +10,12 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.console import chat
+from bot.dialogue import Dialogue
+from bot.flows import converse
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
-from models.cards import Card, CardStatus, get_card_by_order_ref
+from models.cards import Card, CardStatus, CardUser, get_card_by_order_ref
 from models.db import transaction
 from models.i18n import N_, translate
 from models.lifecycle import Role, transition_card
@@ -25,6 +28,8 @@ from scheduler.availability import load_availability
 from scheduler.booking import request_booking
 
 DEMO_DATABASE = Path("kortkontor-demo.db")
+# The terminal chat is with this card's user: the card waits at the office, ready to book.
+CHAT_ORDER_REF = "SE-1002"
 LOCALE = "sv"
 WEEKDAY_NAMES = (
     N_("Monday"),
@@ -141,9 +146,40 @@ async def describe(services: Services) -> str:
     return "\n".join(out)
 
 
-async def run_demo(services: Services) -> int:
-    """Seed and print."""
+async def _read_line(prompt: str) -> str | None:
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def chat_as_card_user(services: Services, order_ref: str = CHAT_ORDER_REF) -> None:
+    """The terminal chat, as the card user whose card waits at the office."""
+    async with services.sessions() as session:
+        card = await get_card_by_order_ref(session, order_ref=order_ref)
+        assert card is not None
+        user = await session.get(CardUser, card.card_user_id)
+        assert user is not None and user.id is not None
+    print(
+        "\n"
+        + _("Chat as the card user {name} ({order_ref}). Buttons are numbered.").format(
+            name=f"{user.given_name} {user.family_name}", order_ref=order_ref
+        )
+    )
+    dialogue = Dialogue(services.sessions, services.vault, converse)
+    await chat(
+        dialogue,
+        card_user_id=user.id,
+        read_line=_read_line,
+        write=lambda text: print(text, flush=True),
+    )
+
+
+async def run_demo(services: Services, *, chat: bool) -> int:
+    """Seed, print, and chat when asked (or when a person sits at the terminal)."""
     await seed(services)
     print(_("Demo network in {path}").format(path=DEMO_DATABASE))
     print(await describe(services))
+    if chat:
+        await chat_as_card_user(services)
     return 0

@@ -1,0 +1,93 @@
+"""Who is chatting: a card user, an admin or a stranger, and linking a chat account to one.
+
+Linking answers nothing about other people: a wrong token and an unknown number get the same
+neutral reply from the caller, and only the sender's own contact is accepted.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import audit
+from models.cards import CardUser
+from models.errors import InvalidInput
+from models.invites import InvitePurpose, redeem_invite
+from models.network import Admin
+from models.validation import normalize_phone
+
+CONSOLE = "console"
+Account = CardUser | Admin
+
+
+async def identify(session: AsyncSession, *, channel: str, user_id: int) -> Account | None:
+    """The linked account; the console demo is its seeded card user, named by id."""
+    if channel == CONSOLE:
+        return await session.get(CardUser, user_id)
+    admin = (await session.exec(select(Admin).where(Admin.telegram_user_id == user_id))).first()
+    if admin is not None:
+        return admin
+    query = select(CardUser).where(CardUser.telegram_user_id == user_id)
+    return (await session.exec(query)).first()
+
+
+async def _link(session: AsyncSession, account: Account, user_id: int) -> Account:
+    """Point this Telegram account at `account`, unlinking it from anyone it pointed at."""
+    query = (
+        select(Admin).where(Admin.telegram_user_id == user_id)
+        if isinstance(account, Admin)
+        else select(CardUser).where(CardUser.telegram_user_id == user_id)
+    )
+    for other in (await session.exec(query)).all():
+        if other.id != account.id:
+            other.telegram_user_id = None
+            session.add(other)
+    await session.flush()
+    account.telegram_user_id = user_id
+    session.add(account)
+    assert account.id is not None
+    await audit.append(
+        session,
+        entity="admin" if isinstance(account, Admin) else "card_user",
+        entity_id=account.id,
+        action="chat_linked",
+        actor_role="admin" if isinstance(account, Admin) else "card_user",
+        actor_id=account.id,
+        data={"channel": "telegram"},
+    )
+    return account
+
+
+async def link_by_token(session: AsyncSession, *, token: str, user_id: int) -> Account | None:
+    """Redeem a /start token (card user's deep link or admin invitation); None if not valid."""
+    if not token or len(token) > 64:
+        return None
+    for purpose in (InvitePurpose.card_user, InvitePurpose.admin):
+        invite = await redeem_invite(session, token=token, purpose=purpose)
+        if invite is None:
+            continue
+        account: Account | None = (
+            await session.get(CardUser, invite.card_user_id)
+            if purpose == InvitePurpose.card_user
+            else await session.get(Admin, invite.admin_id)
+        )
+        return None if account is None else await _link(session, account, user_id)
+    return None
+
+
+async def link_by_contact(
+    session: AsyncSession, *, phone: str, contact_user_id: int | None, user_id: int
+) -> CardUser | None:
+    """Link by the sender's own shared phone number, when exactly one card user has it."""
+    if contact_user_id != user_id:
+        return None
+    try:
+        number = normalize_phone(phone)
+    except InvalidInput:
+        return None
+    owners = (await session.exec(select(CardUser).where(CardUser.phone == number))).all()
+    if len(owners) != 1 or owners[0].telegram_user_id not in (None, user_id):
+        return None
+    linked = await _link(session, owners[0], user_id)
+    assert isinstance(linked, CardUser)
+    return linked

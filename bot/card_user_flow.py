@@ -1,0 +1,511 @@
+"""The card user's side of the chat: where the card is, and booking, moving or cancelling the
+meeting where it is handed out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date
+from sqlmodel import col, select
+
+from bot.dialogue import COMMAND_PREFIX, Button, Conversation
+from bot.phrases import place_of_meeting, place_of_slot, what_to_bring
+from bot.proposals import explain, format_slot_time, not_understood
+from bot.wish_parser import parse_wish
+from models.cards import Card, CardStatus, CardUser
+from models.errors import DomainError
+from models.i18n import N_, translate
+from models.lifecycle import FINAL_CARD_STATES, Role
+from models.meetings import Meeting, MeetingStatus
+from models.network import Office
+from scheduler import booking
+from scheduler.availability import load_availability
+from scheduler.ranking import propose
+from scheduler.slots import STOCKHOLM, Slot
+
+# Menu words: the label's msgid, and the command its button (or the typed word) runs.
+STATUS_LABEL = N_("Where is my card?")
+BOOK_LABEL = N_("Book")
+MOVE_LABEL = N_("Change time")
+CANCEL_LABEL = N_("Cancel booking")
+HELP_LABEL = N_("Help")
+MENU_LABEL = N_("Menu")
+CONFIRM_LABEL = N_("Confirm")
+OTHER_TIMES_LABEL = N_("Other times")
+KEEP_LABEL = N_("Keep the time")
+WORDS = {
+    STATUS_LABEL: "status",
+    BOOK_LABEL: "book",
+    MOVE_LABEL: "move",
+    CANCEL_LABEL: "cancel",
+    HELP_LABEL: "help",
+    MENU_LABEL: "menu",
+}
+COMMANDS = {"status": "status", "boka": "book", "avboka": "cancel", "meny": "menu", "hjalp": "help"}
+# Quick wishes: the button's label and the words the parser reads for it.
+QUICK_WISHES = (
+    ("asap", N_("As soon as possible"), "snarast"),
+    ("morning", N_("Morning"), "förmiddag"),
+    ("afternoon", N_("Afternoon"), "eftermiddag"),
+)
+QUICK_DAYS = (
+    ("mon", N_("Mon"), "måndag"),
+    ("tue", N_("Tue"), "tisdag"),
+    ("wed", N_("Wed"), "onsdag"),
+    ("thu", N_("Thu"), "torsdag"),
+    ("fri", N_("Fri"), "fredag"),
+)
+QUICK_TEXT = {key: words for key, _, words in (*QUICK_WISHES, *QUICK_DAYS)}
+SHIPPING_WEEKS = (2, 4)
+
+STATUS_TEXTS = {
+    CardStatus.ordered: N_(
+        "Your SITHS card is ordered. It will be sent by registered mail (REK) to {office}."
+    ),
+    CardStatus.shipped: N_("Your SITHS card is on its way by registered mail (REK) to {office}."),
+    CardStatus.notified: N_(
+        "The notice (avi) for your SITHS card has reached {office}. The ID administrator "
+        "collects the card at the postal agent, and then you can book a time."
+    ),
+    CardStatus.in_custody: N_(
+        "Your SITHS card is at {office} and waits for you. Book a time to pick it up."
+    ),
+    CardStatus.booked: N_("Your SITHS card is at {office}, and you have a time to pick it up."),
+    CardStatus.handed_out: N_("Your SITHS card has been handed out to you. Nothing more to do."),
+    CardStatus.returned: N_(
+        "Your SITHS card was not collected and has gone back to the issuer. Contact the one "
+        "who ordered it for a new card."
+    ),
+    CardStatus.revoked: N_(
+        "Your SITHS card has been revoked. Contact the one who ordered it for a new card."
+    ),
+}
+
+
+def _words(conv: Conversation, text: str) -> str | None:
+    """The command a typed menu word means, in Swedish or the chat's language."""
+    folded = text.strip().rstrip("?!.").casefold()
+    for label, name in WORDS.items():
+        for locale in {"sv", conv.locale}:
+            if translate(label, locale).rstrip("?").casefold() == folded:
+                return name
+    return None
+
+
+async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
+    """The card the chat is about: the newest one still on its way, else the newest."""
+    cards = (
+        await conv.session.exec(
+            select(Card).where(Card.card_user_id == user.id).order_by(col(Card.ordered_at).desc())
+        )
+    ).all()
+    open_cards = [card for card in cards if card.status not in FINAL_CARD_STATES]
+    candidates = open_cards or list(cards)
+    return candidates[0] if candidates else None
+
+
+def _menu_buttons(conv: Conversation, card: Card | None, meeting: Meeting | None) -> list[Button]:
+    buttons = [conv.command(conv._(STATUS_LABEL), "status")]
+    if meeting is not None:
+        buttons += [
+            conv.command(conv._(MOVE_LABEL), "move"),
+            conv.command(conv._(CANCEL_LABEL), "cancel"),
+        ]
+    elif card is not None and card.status == CardStatus.in_custody:
+        buttons.append(conv.command(conv._(BOOK_LABEL), "book"))
+    return buttons
+
+
+async def _menu(conv: Conversation, card: Card | None, text: str | None = None) -> None:
+    """The choices that fit the card's state right now."""
+    meeting = await _meeting(conv, card)
+    conv.go("idle")
+    conv.say(
+        text or conv._("What would you like to do?"),
+        _menu_buttons(conv, card, meeting),
+        [conv.command(conv._(HELP_LABEL), "help")],
+    )
+
+
+async def _meeting(conv: Conversation, card: Card | None) -> Meeting | None:
+    if card is None or card.id is None:
+        return None
+    return await booking.active_meeting(conv.session, card_id=card.id)
+
+
+async def _office(conv: Conversation, card: Card) -> Office:
+    office = await conv.session.get(Office, card.office_id)
+    assert office is not None
+    return office
+
+
+async def _status(conv: Conversation, card: Card | None) -> None:
+    """Where the card is, in plain words, and what happens next."""
+    if card is None:
+        await _menu(conv, card, conv._("There is no card order in your name right now."))
+        return
+    office = await _office(conv, card)
+    parts = [conv._(STATUS_TEXTS[card.status]).format(office=f"{office.name} ({office.city})")]
+    if card.status in (CardStatus.ordered, CardStatus.shipped):
+        parts.append(_expected(conv, card))
+    meeting = await _meeting(conv, card)
+    if meeting is not None:
+        parts.append(await _meeting_text(conv, meeting))
+    await _menu(conv, card, "\n\n".join(parts))
+
+
+def _expected(conv: Conversation, card: Card) -> str:
+    """Registered mail takes 2–4 weeks from shipping (or ordering)."""
+    since = card.status_changed_at.astimezone(STOCKHOLM).date()
+    first, last = (since + timedelta(weeks=w) for w in SHIPPING_WEEKS)
+    return conv._(
+        "It usually takes 2–4 weeks, so expect it between {first} and {last}. You will hear "
+        "from us when it has arrived, and then you can book a time."
+    ).format(
+        first=format_date(first, "d MMMM", locale=conv.locale),
+        last=format_date(last, "d MMMM", locale=conv.locale),
+    )
+
+
+async def _meeting_text(conv: Conversation, meeting: Meeting) -> str:
+    place = await place_of_meeting(conv.session, meeting)
+    if meeting.status == MeetingStatus.requested:
+        heading = conv._("Your requested time (waiting for {name} to confirm):").format(
+            name=place.admin.first_name
+        )
+    else:
+        heading = conv._("Your time is booked:")
+    return "\n".join((heading, place.lines(conv.locale), what_to_bring(conv.locale)))
+
+
+async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | None) -> None:
+    """Ask when the user can come: free text or quick buttons."""
+    if card is None or (move is None and card.status != CardStatus.in_custody):
+        await _status(conv, card)
+        return
+    if move is None and await _meeting(conv, card) is not None:
+        await _menu(conv, card, conv._("You already have a time. Change it or cancel it here."))
+        return
+    conv.go("wish", move=move.id if move is not None else None)
+    conv.say(
+        conv._(
+            "When would suit you? Write in your own words, for example «tuesday afternoon» or "
+            "«after 16», or choose:"
+        ),
+        [conv.command(conv._(label), f"wish:{key}") for key, label, _ in QUICK_WISHES],
+        [conv.command(conv._(label), f"wish:{key}") for key, label, _ in QUICK_DAYS],
+        [conv.command(conv._(MENU_LABEL), "menu")],
+    )
+
+
+def _slot_data(slot: Slot) -> dict[str, Any]:
+    return {
+        "admin_id": slot.admin_id,
+        "venue_id": slot.venue_id,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+    }
+
+
+def _slot(data: dict[str, Any]) -> Slot:
+    return Slot(
+        admin_id=int(data["admin_id"]),
+        venue_id=None if data.get("venue_id") is None else int(data["venue_id"]),
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+    )
+
+
+async def _offer_slots(
+    conv: Conversation, slots: tuple[Slot, ...] | list[Slot], intro: str, *, move: int | None
+) -> None:
+    """The slots as buttons, each labelled with its day and HH:MM time and venue."""
+    venue_names: dict[int | None, str] = {}
+    buttons = []
+    for slot in slots:
+        if slot.venue_id not in venue_names:
+            place = await place_of_slot(conv.session, slot)
+            venue_names[slot.venue_id] = place.venue.name if place.venue else ""
+        label = format_slot_time(slot.starts_at, conv.locale)
+        if venue_names[slot.venue_id]:
+            label = f"{label} · {venue_names[slot.venue_id]}"
+        buttons.append([conv.offer(label, "pick", move=move, **_slot_data(slot))])
+    conv.go("pick", move=move)
+    conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), "menu")])
+
+
+async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
+    """Read the wish, and offer 3–5 free times that fit it (or the nearest ones)."""
+    if card is None:
+        await _menu(conv, card)
+        return
+    move = conv.get("move")
+    wish = parse_wish(text, now=conv.now)
+    office = await _office(conv, card)
+    availability = await load_availability(conv.session, office, now=conv.now)
+    free = availability.free(now=conv.now)
+    proposal = propose(wish, free)
+    if not proposal.slots:
+        await _menu(
+            conv,
+            card,
+            conv._(
+                "There are no free times at {office} in the coming weeks. Try again in a few "
+                "days, when new times have been added."
+            ).format(office=office.name),
+        )
+        return
+    if not wish.understood:
+        intro = not_understood(conv.locale)
+    else:
+        intro = explain(proposal, wish, conv.locale) or conv._("These times are free:")
+    await _offer_slots(conv, proposal.slots, intro, move=move)
+
+
+async def _summary(conv: Conversation, offer: dict[str, Any]) -> None:
+    """Everything about the chosen time, for the user to confirm."""
+    slot = _slot(offer)
+    place = await place_of_slot(conv.session, slot)
+    lines = [conv._("Is this right?"), place.lines(conv.locale), what_to_bring(conv.locale)]
+    if not place.admin.auto_confirm:
+        lines.append(
+            conv._("{name} confirms the time, and you will get the answer here.").format(
+                name=place.admin.first_name
+            )
+        )
+    conv.go("summary", move=offer.get("move"))
+    conv.say(
+        "\n\n".join(lines),
+        [conv.offer(conv._(CONFIRM_LABEL), "confirm", **offer)],
+        [
+            conv.command(conv._(OTHER_TIMES_LABEL), "again"),
+            conv.command(conv._(MENU_LABEL), "menu"),
+        ],
+    )
+
+
+async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]) -> None:
+    """Request the slot (or move to it); a lost race offers times nearby."""
+    assert card.id is not None and user.id is not None
+    slot = _slot(offer)
+    move = offer.get("move")
+    async with conv.session.begin_nested():
+        if move is None:
+            result = await booking.request_booking(
+                conv.session, card_id=card.id, card_user_id=user.id, slot=slot, now=conv.now
+            )
+        else:
+            result = await booking.reschedule(
+                conv.session, meeting_id=int(move), card_user_id=user.id, slot=slot, now=conv.now
+            )
+    if isinstance(result, booking.SlotTaken):
+        if not result.alternatives:
+            await _menu(conv, card, conv._("Someone just took that time, and no other is free."))
+            return
+        await _offer_slots(
+            conv,
+            result.alternatives,
+            conv._("Someone just took that time. These are free close to it:"),
+            move=move,
+        )
+        return
+    meeting = result.meeting
+    place = await place_of_meeting(conv.session, meeting)
+    if meeting.status == MeetingStatus.confirmed:
+        heading = conv._("Done! Your time is booked.")
+    else:
+        heading = conv._(
+            "Your request is sent. {name} confirms it, and you will get the answer here."
+        ).format(name=place.admin.first_name)
+    await _menu(
+        conv, card, "\n\n".join((heading, place.lines(conv.locale), what_to_bring(conv.locale)))
+    )
+
+
+async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
+    meeting = await _meeting(conv, card)
+    if meeting is None:
+        await _menu(conv, card, conv._("You have no booked time to cancel."))
+        return
+    place = await place_of_meeting(conv.session, meeting)
+    conv.go("cancel")
+    conv.say(
+        conv._("Do you want to cancel this time?") + "\n" + place.lines(conv.locale),
+        [
+            conv.offer(conv._(CANCEL_LABEL), "cancel", meeting=meeting.id),
+            conv.command(conv._(KEEP_LABEL), "menu"),
+        ],
+    )
+
+
+async def _cancel(conv: Conversation, user: CardUser, card: Card, meeting_id: int) -> None:
+    assert user.id is not None
+    async with conv.session.begin_nested():
+        await booking.cancel(
+            conv.session,
+            meeting_id=meeting_id,
+            role=Role.card_user,
+            actor_id=user.id,
+            now=conv.now,
+        )
+    office = await _office(conv, card)
+    await _menu(
+        conv,
+        card,
+        conv._(
+            "Your time is cancelled. The card stays at {office}; book a new time when it suits you."
+        ).format(office=office.name),
+    )
+
+
+async def _move(conv: Conversation, card: Card | None) -> None:
+    meeting = await _meeting(conv, card)
+    if meeting is None:
+        await _ask_wish(conv, card, move=None)
+        return
+    if meeting.starts_at - booking.CANCEL_CUTOFF < conv.now:
+        await _menu(
+            conv,
+            card,
+            conv._(
+                "Your time starts within {hours} hours and can no longer be changed in the chat."
+            ).format(hours=int(booking.CANCEL_CUTOFF.total_seconds() // 3600)),
+        )
+        return
+    await _ask_wish(conv, card, move=meeting)
+
+
+def help_text(conv: Conversation) -> str:
+    """The commands a card user has, and what to bring."""
+    return "\n".join(
+        (
+            conv._("This is how I can help you with your SITHS card:"),
+            conv._("/status – where your card is"),
+            conv._("/boka – book a time to pick up the card"),
+            conv._("/avboka – cancel or change your time"),
+            conv._("/meny – the menu"),
+            conv._("/language – Svenska or English"),
+            "",
+            what_to_bring(conv.locale),
+        )
+    )
+
+
+async def _run(conv: Conversation, user: CardUser, card: Card | None, name: str) -> None:
+    """Run a menu command."""
+    if name == "status":
+        await _status(conv, card)
+    elif name == "book":
+        await _ask_wish(conv, card, move=None)
+    elif name == "move":
+        await _move(conv, card)
+    elif name == "cancel":
+        await _ask_cancel(conv, card)
+    elif name == "menu":
+        await _menu(conv, card)
+    elif name == "help":
+        await _menu(conv, card, help_text(conv))
+    elif name == "again":
+        move = conv.get("move")
+        meeting = await _meeting(conv, card)
+        await _ask_wish(conv, card, move=meeting if move is not None else None)
+    elif name.startswith("wish:") and name[5:] in QUICK_TEXT and conv.step in ("wish", "pick"):
+        await _propose(conv, card, QUICK_TEXT[name[5:]])
+    else:
+        await _stale(conv, card)
+
+
+async def _stale(conv: Conversation, card: Card | None) -> None:
+    await _menu(conv, card, conv._("That button is no longer valid. Here are your choices now:"))
+
+
+async def _press(conv: Conversation, user: CardUser, card: Card | None, data: str) -> None:
+    """A button: a command, or one of this chat's current offers (anything else is stale)."""
+    if data.startswith(COMMAND_PREFIX):
+        await _run(conv, user, card, data[len(COMMAND_PREFIX) :])
+        return
+    offer = conv.offered(data)
+    if offer is None or card is None:
+        await _stale(conv, card)
+        return
+    action = offer.pop("action")
+    if action == "pick":
+        await _summary(conv, offer)
+    elif action == "confirm":
+        await _book(conv, user, card, offer)
+    elif action == "cancel":
+        await _cancel(conv, user, card, int(offer["meeting"]))
+    else:
+        await _stale(conv, card)
+
+
+def _offer_at(conv: Conversation, text: str) -> dict[str, Any] | None:
+    """The one offered slot whose local time is the typed «HH:MM», if exactly one is."""
+    wanted = text.strip().replace(".", ":")
+    hits = [
+        offer
+        for offer in conv.current_offers()
+        if offer.get("action") == "pick"
+        and datetime.fromisoformat(offer["starts_at"]).astimezone(STOCKHOLM).strftime("%H:%M")
+        == wanted
+    ]
+    return hits[0] if len(hits) == 1 else None
+
+
+async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str) -> None:
+    """Typed text: a command, a menu word, a time from the offers, or a time wish."""
+    command = conv.incoming.command
+    if command is not None:
+        name = COMMANDS.get(command[0])
+        if name is None:
+            await _menu(conv, card, conv._("I do not know that command."))
+        else:
+            await _run(conv, user, card, name)
+        return
+    word = _words(conv, text)
+    if word is not None:
+        await _run(conv, user, card, word)
+        return
+    if conv.step == "pick" and (offer := _offer_at(conv, text)) is not None:
+        offer.pop("action")
+        await _summary(conv, offer)
+    elif conv.step == "summary" and text.strip().casefold() in _yes(conv):
+        confirm = [o for o in conv.current_offers() if o.get("action") == "confirm"]
+        if confirm and card is not None:
+            confirm[0].pop("action")
+            await _book(conv, user, card, confirm[0])
+        else:
+            await _stale(conv, card)
+    elif conv.step in ("wish", "pick", "summary"):
+        await _propose(conv, card, text)
+    else:
+        await _menu(
+            conv,
+            card,
+            conv._("I did not quite understand. Choose below, or write /hjalp for help."),
+        )
+
+
+def _yes(conv: Conversation) -> set[str]:
+    return {conv._(CONFIRM_LABEL).casefold(), translate(CONFIRM_LABEL, "sv").casefold(), "ja"}
+
+
+async def handle(conv: Conversation, user: CardUser, *, command: str | None = None) -> None:
+    """One update from a linked card user (or a command on their behalf); domain refusals
+    become a reply and the menu."""
+    card = await _current_card(conv, user)
+    incoming = conv.incoming
+    try:
+        if command is not None:
+            await _run(conv, user, card, command)
+        elif incoming.button is not None:
+            await _press(conv, user, card, incoming.button)
+        elif incoming.text:
+            await _text(conv, user, card, incoming.text)
+        else:
+            await _menu(
+                conv, card, conv._("I can only read text and button presses. Choose below:")
+            )
+    except DomainError as refusal:
+        await _menu(conv, card, refusal.translated(conv.locale))

@@ -1,0 +1,218 @@
+"""The channel-agnostic dialogue engine: one update in, replies out, state in the database.
+
+Each update is handled in one transaction that first locks the chat's DialogueState row. That
+row serialises a chat's updates across processes, and its last_update_id makes a redelivered
+update a no-op. Adapters (Telegram, console) only translate to and from these types.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.crypto import PersonnummerVault
+from models.db import transaction
+from models.dialogue import DialogueState
+from models.i18n import DEFAULT_LOCALE, translate
+from models.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Longer texts are cut before any parsing: nobody writes a time wish of a page.
+MAX_TEXT = 500
+COMMAND_PREFIX = "cmd:"
+OFFER_PREFIX = "o:"
+# Step data that outlives a step: the shown offers, and a stranger's chosen language.
+KEPT = ("offers", "locale")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A labelled choice; `data` is opaque to the user: a command name or a stored offer."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to one chat (None: the chat the update came from)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    # The label of a button that shares the user's own phone number (Telegram's contact).
+    contact_button: str | None = None
+    chat_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One update from a chat: text, a button press, a shared contact or something else."""
+
+    channel: str
+    chat_key: str
+    user_id: int
+    update_id: int | None = None
+    text: str | None = None
+    button: str | None = None
+    contact_phone: str | None = None
+    contact_user_id: int | None = None
+    first_name: str | None = None
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """(`start`, `token`) for «/start token»; a bot mention (/meny@bot) is dropped."""
+        if not self.text or not self.text.startswith("/"):
+            return None
+        word, _, argument = self.text[1:].strip().partition(" ")
+        return word.split("@", 1)[0].lower(), argument.strip()
+
+
+@dataclass
+class Conversation:
+    """What a flow sees of one update: the session, the chat's state and the replies so far."""
+
+    session: AsyncSession
+    state: DialogueState
+    incoming: Incoming
+    vault: PersonnummerVault
+    now: datetime
+    locale: str = DEFAULT_LOCALE
+    replies: list[Reply] = field(default_factory=list)
+    _offers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def step(self) -> str:
+        """Where the chat stands."""
+        return self.state.step
+
+    def go(self, step: str, **data: Any) -> None:
+        """Move to a step; its data replaces the previous step's (offers and locale stay)."""
+        self.state.step = step
+        kept = {key: self.state.data[key] for key in KEPT if key in self.state.data}
+        self.state.data = {**data, **kept}
+
+    def get(self, key: str) -> Any:
+        """A value the current step stored."""
+        return self.state.data.get(key)
+
+    def _(self, message: str) -> str:
+        """The message in the chat's language."""
+        return translate(message, self.locale)
+
+    def command(self, label: str, name: str) -> Button:
+        """A button for a stateless command (menu, status, book …)."""
+        return Button(label, COMMAND_PREFIX + name)
+
+    def offer(self, label: str, action: str, **payload: Any) -> Button:
+        """A button for a concrete object; its data is a random token kept in this chat only."""
+        token = secrets.token_urlsafe(6)
+        self._offers[token] = {"action": action, **payload}
+        return Button(label, OFFER_PREFIX + token)
+
+    def offered(self, data: str) -> dict[str, Any] | None:
+        """The offer behind a pressed button, if it is among this chat's current ones."""
+        if not data.startswith(OFFER_PREFIX):
+            return None
+        found = self.state.data.get("offers", {}).get(data[len(OFFER_PREFIX) :])
+        return dict(found) if isinstance(found, dict) else None
+
+    def current_offers(self) -> list[dict[str, Any]]:
+        """The offers of the last reply, in the order they were shown."""
+        return [dict(o) for o in self.state.data.get("offers", {}).values()]
+
+    def say(
+        self,
+        text: str,
+        *rows: Sequence[Button],
+        contact_button: str | None = None,
+        chat_key: str | None = None,
+    ) -> None:
+        """Queue a reply; rows of buttons go under it."""
+        self.replies.append(
+            Reply(
+                text=text,
+                buttons=tuple(tuple(row) for row in rows if row),
+                contact_button=contact_button,
+                chat_key=chat_key,
+            )
+        )
+
+    def finish(self) -> None:
+        """Store the offers of this update's replies; older buttons become stale."""
+        if any(reply.chat_key is None for reply in self.replies):
+            self.state.data = {**self.state.data, "offers": self._offers}
+
+
+Flow = Callable[[Conversation], Awaitable[None]]
+
+
+async def _locked_state(session: AsyncSession, incoming: Incoming) -> DialogueState:
+    """The chat's state row, locked; created on first contact."""
+    query = select(DialogueState).where(
+        DialogueState.channel == incoming.channel, DialogueState.chat_key == incoming.chat_key
+    )
+    state = (await session.exec(query.with_for_update())).one_or_none()
+    if state is not None:
+        return state
+    try:
+        async with session.begin_nested():
+            state = DialogueState(channel=incoming.channel, chat_key=incoming.chat_key)
+            session.add(state)
+            await session.flush()
+    except IntegrityError:
+        # Another worker created it first; take theirs.
+        state = (await session.exec(query.with_for_update())).one()
+    return state
+
+
+class Dialogue:
+    """Runs one update through a flow inside one transaction and returns the replies."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: PersonnummerVault,
+        flow: Flow,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.vault = vault
+        self.flow = flow
+        self.clock = clock
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one update; a redelivered update_id changes nothing and answers nothing."""
+        if incoming.text is not None and len(incoming.text) > MAX_TEXT:
+            incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
+        async with transaction(self.sessions) as session:
+            state = await _locked_state(session, incoming)
+            last = state.last_update_id
+            if incoming.update_id is not None and last is not None and incoming.update_id <= last:
+                logger.info("update %s already handled for chat %s", incoming.update_id, state.id)
+                return []
+            conversation = Conversation(
+                session=session,
+                state=state,
+                incoming=incoming,
+                vault=self.vault,
+                now=self.clock(),
+                locale=state.data.get("locale", DEFAULT_LOCALE),
+            )
+            await self.flow(conversation)
+            conversation.finish()
+            if incoming.update_id is not None:
+                state.last_update_id = incoming.update_id
+            state.updated_at = conversation.now
+            session.add(state)
+        return conversation.replies

@@ -1,0 +1,131 @@
+"""The bot as a whole: /start and linking, /language, then the card user's or admin's flow."""
+
+from __future__ import annotations
+
+from bot import admin_flow, card_user_flow
+from bot.accounts import Account, identify, link_by_contact, link_by_token
+from bot.dialogue import COMMAND_PREFIX, Conversation
+from models.cards import CardUser
+from models.i18n import N_
+
+LANGUAGES = (("sv", "Svenska"), ("en", "English"))
+SHARE_PHONE_LABEL = N_("Share my phone number")
+
+
+def _ask_contact(conv: Conversation, first: str) -> None:
+    conv.go("link")
+    conv.say(
+        first
+        + "\n\n"
+        + conv._(
+            "To show your card I need to know who you are. Press «{button}» below to share "
+            "the phone number you gave when the card was ordered, or open the link in the "
+            "text message or e-mail you got when your card arrived."
+        ).format(button=conv._(SHARE_PHONE_LABEL)),
+        contact_button=conv._(SHARE_PHONE_LABEL),
+    )
+
+
+def _greeting(conv: Conversation) -> str:
+    return conv._("Hello! I am Kortkontor's bot for picking up SITHS cards.")
+
+
+async def _welcome(conv: Conversation, account: Account) -> None:
+    """The first reply after linking."""
+    if isinstance(account, CardUser):
+        conv.locale = account.locale
+        conv.say(
+            conv._("Welcome, {name}! Your account is now linked.").format(name=account.given_name)
+        )
+        await card_user_flow.handle(conv, account, command="status")
+    else:
+        conv.locale = account.locale
+        await admin_flow.welcome(conv, account)
+
+
+async def _start(conv: Conversation, account: Account | None, token: str) -> None:
+    """/start with a deep-link token links the account; plain /start greets or shows the menu."""
+    incoming = conv.incoming
+    if token:
+        linked = await link_by_token(conv.session, token=token, user_id=incoming.user_id)
+        if linked is not None:
+            await _welcome(conv, linked)
+            return
+        notice = conv._("That link cannot be used (it may be old or already used).")
+        if account is None:
+            _ask_contact(conv, notice)
+            return
+        conv.say(notice)
+    if account is None:
+        _ask_contact(conv, _greeting(conv))
+    else:
+        await _dispatch(conv, account, command="menu")
+
+
+async def _contact(conv: Conversation) -> None:
+    """A shared contact: only the sender's own number, matched against card orders."""
+    incoming = conv.incoming
+    user = await link_by_contact(
+        conv.session,
+        phone=incoming.contact_phone or "",
+        contact_user_id=incoming.contact_user_id,
+        user_id=incoming.user_id,
+    )
+    if user is not None:
+        await _welcome(conv, user)
+        return
+    _ask_contact(
+        conv,
+        conv._(
+            "I could not link this account. Share your own number with the button, or use the "
+            "link you get by text message or e-mail when your card has arrived."
+        ),
+    )
+
+
+def _ask_language(conv: Conversation) -> None:
+    conv.say(
+        conv._("Choose language:"),
+        [conv.command(name, f"lang:{code}") for code, name in LANGUAGES],
+    )
+
+
+async def _set_language(conv: Conversation, account: Account | None, code: str) -> None:
+    conv.locale = code
+    if account is None:
+        conv.state.data = {**conv.state.data, "locale": code}
+        _ask_contact(conv, conv._("Language changed."))
+        return
+    account.locale = code
+    conv.session.add(account)
+    conv.say(conv._("Language changed."))
+    await _dispatch(conv, account, command="menu")
+
+
+async def _dispatch(conv: Conversation, account: Account, *, command: str | None = None) -> None:
+    if isinstance(account, CardUser):
+        await card_user_flow.handle(conv, account, command=command)
+    else:
+        await admin_flow.handle(conv, account, command=command)
+
+
+async def converse(conv: Conversation) -> None:
+    """Everything one update can mean, for anyone who writes to the bot."""
+    incoming = conv.incoming
+    account = await identify(conv.session, channel=incoming.channel, user_id=incoming.user_id)
+    if account is not None:
+        conv.locale = account.locale
+    command = incoming.command
+    button = incoming.button or ""
+    if command is not None and command[0] == "start":
+        await _start(conv, account, command[1])
+    elif (command is not None and command[0] == "language") or button == "cmd:language":
+        _ask_language(conv)
+    elif button.startswith(COMMAND_PREFIX + "lang:") and button[9:] in dict(LANGUAGES):
+        await _set_language(conv, account, button[9:])
+    elif incoming.contact_phone is not None:
+        await _contact(conv)
+    elif account is None:
+        _ask_contact(conv, _greeting(conv))
+    else:
+        await _dispatch(conv, account)

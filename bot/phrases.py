@@ -1,0 +1,94 @@
+"""Sentences several flows share: what to bring, and a meeting's time, place and host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.proposals import format_slot_time, join_or
+from models.i18n import N_, translate
+from models.meetings import IdDocument, Meeting
+from models.network import Admin, Venue
+from scheduler.slots import Slot
+
+ID_DOCUMENT_NAMES = {
+    IdDocument.passport: N_("Swedish passport"),
+    IdDocument.national_id_card: N_("national ID card"),
+    IdDocument.tax_agency_id_card: N_("Skatteverket's ID card"),
+    IdDocument.sis_id_card: N_("SIS-marked ID card"),
+    IdDocument.driving_licence: N_("Swedish driving licence"),
+    IdDocument.other: N_("another document"),
+}
+ACCEPTED_ID_DOCUMENTS = tuple(doc for doc in IdDocument if doc != IdDocument.other)
+
+
+def what_to_bring(locale: str) -> str:
+    """The reminder every booking reply carries: a valid ID document and the PIN letter."""
+    names = [translate(ID_DOCUMENT_NAMES[doc], locale) for doc in ACCEPTED_ID_DOCUMENTS]
+    documents = join_or(names, locale)
+    return translate(
+        "Bring a valid, physical ID document ({documents}) and your PIN letter.", locale
+    ).format(documents=documents)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPlace:
+    """When, where and with whom, as the card user sees it."""
+
+    starts_at: datetime
+    venue: Venue | None
+    home_address: str | None
+    admin: Admin
+
+    def lines(self, locale: str) -> str:
+        """«Tid: …», «Plats: …», «ID-administratör: …» on three lines."""
+        if self.venue is not None:
+            place = f"{self.venue.name}, {self.venue.address}"
+        else:
+            place = translate("home delivery to {address}", locale).format(
+                address=self.home_address or ""
+            )
+        return "\n".join(
+            (
+                translate("Time: {when}", locale).format(
+                    when=format_slot_time(self.starts_at, locale)
+                ),
+                translate("Place: {place}", locale).format(place=place),
+                translate("ID administrator: {name}", locale).format(name=self.admin.first_name),
+            )
+        )
+
+
+async def place_of(
+    session: AsyncSession,
+    *,
+    admin_id: int,
+    venue_id: int | None,
+    starts_at: datetime,
+    home_address: str | None = None,
+) -> MeetingPlace:
+    """The time, venue and admin of a slot or meeting, read from the database."""
+    admin = await session.get(Admin, admin_id)
+    assert admin is not None
+    venue = await session.get(Venue, venue_id) if venue_id is not None else None
+    return MeetingPlace(starts_at=starts_at, venue=venue, home_address=home_address, admin=admin)
+
+
+async def place_of_meeting(session: AsyncSession, meeting: Meeting) -> MeetingPlace:
+    """The MeetingPlace of a booked meeting."""
+    return await place_of(
+        session,
+        admin_id=meeting.admin_id,
+        venue_id=meeting.venue_id,
+        starts_at=meeting.starts_at,
+        home_address=meeting.home_address,
+    )
+
+
+async def place_of_slot(session: AsyncSession, slot: Slot) -> MeetingPlace:
+    """The MeetingPlace of an offered slot."""
+    return await place_of(
+        session, admin_id=slot.admin_id, venue_id=slot.venue_id, starts_at=slot.starts_at
+    )
