@@ -7,12 +7,12 @@ from datetime import datetime, time, timedelta
 from sqlmodel import col, select
 
 from bot.dialogue import COMMAND_PREFIX, Conversation
-from bot.proposals import format_slot_time
 from models.cards import Card, CardUser
 from models.i18n import N_
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin, Office, Venue
 from scheduler.slots import STOCKHOLM
+from scheduler.wording import format_slot_time
 
 TODAY_LABEL = N_("Today")
 UPCOMING_LABEL = N_("Upcoming")

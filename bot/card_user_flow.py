@@ -10,8 +10,7 @@ from babel.dates import format_date
 from sqlmodel import col, select
 
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
-from bot.phrases import place_of_meeting, place_of_slot, what_to_bring
-from bot.proposals import explain, format_slot_time, not_understood
+from bot.proposals import explain, not_understood
 from bot.wish_parser import parse_wish
 from models.cards import Card, CardStatus, CardUser
 from models.errors import DomainError
@@ -23,6 +22,7 @@ from scheduler import booking
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import STOCKHOLM, Slot
+from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
 
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
 STATUS_LABEL = N_("Where is my card?")

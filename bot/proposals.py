@@ -1,15 +1,15 @@
-"""Proposals in words: slot times formatted with Babel, and why a wish could not be met."""
+"""Proposals in words: why a wish could not be met, and what to write instead."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 
 from models.i18n import N_, translate
 from scheduler.ranking import NoMatch, Proposal
-from scheduler.slots import STOCKHOLM
 from scheduler.wishes import TimeWish, WishPart
+from scheduler.wording import format_slot_time, join_or
 
 WEEKDAY_ON = (
     N_("on Monday"),
@@ -20,24 +20,6 @@ WEEKDAY_ON = (
     N_("on Saturday"),
     N_("on Sunday"),
 )
-
-
-def format_slot_time(moment: datetime, locale: str = "sv") -> str:
-    """«torsdag 3 december kl. 14:00» in Stockholm time."""
-    local = moment.astimezone(STOCKHOLM)
-    return translate("{day} at {time}", locale).format(
-        day=format_date(local.date(), "EEEE d MMMM", locale=locale),
-        time=format_time(local, "HH:mm", locale=locale),
-    )
-
-
-def join_or(items: list[str], locale: str) -> str:
-    """«a, b or c» in the given language."""
-    if len(items) <= 1:
-        return "".join(items)
-    return translate("{first} or {last}", locale).format(
-        first=", ".join(items[:-1]), last=items[-1]
-    )
 
 
 def _day(day: date, locale: str) -> str:

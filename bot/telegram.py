@@ -66,7 +66,7 @@ class BotData:
 
 
 KortkontorContext = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
-CONTEXT_TYPES = ContextTypes(context=KortkontorContext, bot_data=BotData)
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 
 
 class ChatRateLimiter(AIORateLimiter):

@@ -9,7 +9,8 @@ from models.dialogue import DialogueState
 from models.invites import InviteToken
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
-from models.outbox import Notification
+from models.outbox import Notification, SmsOptOut
+from models.payouts import PayoutLine
 
 __all__ = [
     "Absence",
@@ -25,5 +26,7 @@ __all__ = [
     "MeetingStatus",
     "Notification",
     "Office",
+    "PayoutLine",
+    "SmsOptOut",
     "Venue",
 ]

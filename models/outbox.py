@@ -47,9 +47,22 @@ class Notification(SQLModel, table=True):
         default=NotificationStatus.pending, sa_column=Column(String(20), nullable=False)
     )
     attempts: int = 0
+    # When a dispatcher took the row; a row left `sending` by a crash is recovered from it.
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     provider_message_id: str | None = Field(default=None, max_length=100)
+    # What the provider reported afterwards (Twilio's status callback).
+    delivery_status: str | None = Field(default=None, max_length=20)
     last_error: str | None = Field(default=None, max_length=500)
     card_id: int | None = Field(default=None, foreign_key="card.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SmsOptOut(SQLModel, table=True):
+    """A number that answered STOP: no more SMS to it until it answers START."""
+
+    __tablename__ = "sms_opt_out"
+
+    phone: str = Field(primary_key=True, max_length=20)
+    opted_out_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.proposals import explain, format_slot_time, not_understood
+from bot.proposals import explain, not_understood
 from bot.wish_parser import parse_wish
 from scheduler.ranking import propose
 from scheduler.slots import Slot
+from scheduler.wording import format_slot_time
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # Saturday
 

@@ -1,17 +1,18 @@
-"""Sentences several flows share: what to bring, and a meeting's time, place and host."""
+"""Words the chat, the notifications and the reminders share: a meeting's time («torsdag 3
+december kl. 14:00», through Babel), place and host, and what to bring."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.dates import format_date, format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.proposals import format_slot_time, join_or
 from models.i18n import N_, translate
 from models.meetings import IdDocument, Meeting
 from models.network import Admin, Venue
-from scheduler.slots import Slot
+from scheduler.slots import STOCKHOLM, Slot
 
 ID_DOCUMENT_NAMES = {
     IdDocument.passport: N_("Swedish passport"),
@@ -22,6 +23,24 @@ ID_DOCUMENT_NAMES = {
     IdDocument.other: N_("another document"),
 }
 ACCEPTED_ID_DOCUMENTS = tuple(doc for doc in IdDocument if doc != IdDocument.other)
+
+
+def format_slot_time(moment: datetime, locale: str = "sv") -> str:
+    """«torsdag 3 december kl. 14:00» in Stockholm time."""
+    local = moment.astimezone(STOCKHOLM)
+    return translate("{day} at {time}", locale).format(
+        day=format_date(local.date(), "EEEE d MMMM", locale=locale),
+        time=format_time(local, "HH:mm", locale=locale),
+    )
+
+
+def join_or(items: list[str], locale: str) -> str:
+    """«a, b or c» in the given language."""
+    if len(items) <= 1:
+        return "".join(items)
+    return translate("{first} or {last}", locale).format(
+        first=", ".join(items[:-1]), last=items[-1]
+    )
 
 
 def what_to_bring(locale: str) -> str:

@@ -1,0 +1,1 @@
+"""How notifications leave the service: SMS (Twilio), e-mail (SMTP + ICS), and the console."""

@@ -1,0 +1,130 @@
+"""Meeting invitations as iCalendar bytes: one event, in Stockholm time, REQUEST or CANCEL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+PRODID = "-//Kortkontor//SITHS//SV"
+TZID = "Europe/Stockholm"
+METHODS = ("REQUEST", "CANCEL")
+_STOCKHOLM = ZoneInfo(TZID)
+
+
+def meeting_calendar(
+    *,
+    uid: str,
+    method: str,
+    sequence: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    summary: str,
+    description: str,
+    location: str,
+    organizer_email: str,
+    attendee_email: str | None,
+    stamp: datetime,
+) -> bytes:
+    """Render one meeting as an iTIP calendar (REQUEST books it, CANCEL withdraws it)."""
+    if method not in METHODS:
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    for value in (starts_at, ends_at, stamp):
+        # A naive datetime would silently be read as local time somewhere; refuse it.
+        if value.tzinfo is None:
+            raise ValueError("datetimes must be timezone-aware")
+    if ends_at <= starts_at:
+        raise ValueError("a meeting must end after it starts")
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(stockholm_timezone())
+    event = _event(
+        uid=uid,
+        cancelled=method == "CANCEL",
+        sequence=sequence,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=summary,
+        description=description,
+        location=location,
+        stamp=stamp,
+    )
+    event.add("organizer", vCalAddress(f"mailto:{organizer_email}"))
+    if attendee_email is not None:
+        event.add("attendee", _attendee(attendee_email))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _event(
+    *,
+    uid: str,
+    cancelled: bool,
+    sequence: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    summary: str,
+    description: str,
+    location: str,
+    stamp: datetime,
+) -> Event:
+    """The VEVENT without its people; times written as Stockholm wall-clock time."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", starts_at.astimezone(_STOCKHOLM))
+    event.add("dtend", ends_at.astimezone(_STOCKHOLM))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("location", location)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def _attendee(email: str) -> vCalAddress:
+    """The card holder: required, and no reply expected (the booking is already made)."""
+    attendee = vCalAddress(f"mailto:{email}")
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+    attendee.params["RSVP"] = "FALSE"
+    return attendee
+
+
+def stockholm_timezone() -> Timezone:
+    """VTIMEZONE for Europe/Stockholm as yearly rules (EU summer time, in force since 1996)."""
+    # Written as RRULEs rather than icalendar's generated RDATE lists: Outlook only reads
+    # DTSTART/RRULE/TZOFFSET* of a VTIMEZONE and ignores RDATE, so a list would be lost on it.
+    timezone = Timezone()
+    timezone.add("tzid", TZID)
+    timezone.add_component(
+        _observance(TimezoneDaylight(), "CEST", datetime(1970, 3, 29, 2), 1, 2, month=3)
+    )
+    timezone.add_component(
+        _observance(TimezoneStandard(), "CET", datetime(1970, 10, 25, 3), 2, 1, month=10)
+    )
+    return timezone
+
+
+def _observance(
+    observance: TimezoneStandard | TimezoneDaylight,
+    name: str,
+    first: datetime,
+    offset_from: int,
+    offset_to: int,
+    *,
+    month: int,
+) -> TimezoneStandard | TimezoneDaylight:
+    """One STANDARD or DAYLIGHT part: switches on the last Sunday of `month`."""
+    observance.add("tzname", name)
+    observance.add("tzoffsetfrom", timedelta(hours=offset_from))
+    observance.add("tzoffsetto", timedelta(hours=offset_to))
+    observance.add("dtstart", first)
+    observance.add("rrule", {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": "-1SU"})
+    return observance

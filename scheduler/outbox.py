@@ -1,0 +1,182 @@
+"""The durable outbox: rows written in the transaction of the event that causes them, then
+claimed, sent and marked by the dispatcher. Data access only; what to send is decided in
+`notifications`, and how in `dispatch`.
+
+States: pending → sending → sent | failed | cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.outbox import Channel, Notification, NotificationStatus, SmsOptOut
+
+MAX_ATTEMPTS = 6
+FIRST_RETRY = timedelta(seconds=30)
+# A row still `sending` this long after its claim was left by a crashed dispatcher.
+STALE_CLAIM = timedelta(minutes=2)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: Channel,
+    recipient: str,
+    template: str,
+    due_at: datetime,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    card_id: int | None = None,
+    meeting_id: int | None = None,
+) -> bool:
+    """Add a notification unless one with this idempotency key exists; True if added."""
+    exists = await session.exec(select(Notification.id).where(Notification.idempotency_key == key))
+    if exists.first() is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(
+                Notification(
+                    channel=channel,
+                    recipient=recipient,
+                    template=template,
+                    payload=payload or {},
+                    due_at=due_at,
+                    idempotency_key=key,
+                    card_id=card_id,
+                    meeting_id=meeting_id,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False  # another transaction added the same key first
+    return True
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Notification]:
+    """Take up to `limit` due rows for sending; other dispatchers skip the rows taken here."""
+    query = (
+        select(Notification)
+        .where(Notification.status == NotificationStatus.pending, Notification.due_at <= now)
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .limit(limit)
+    )
+    if (await session.connection()).dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list((await session.exec(query)).all())
+    for row in rows:
+        row.status = NotificationStatus.sending
+        row.claimed_at = now
+        row.attempts += 1
+        session.add(row)
+    return rows
+
+
+async def stale_claims(session: AsyncSession, *, now: datetime) -> list[Notification]:
+    """Rows a crashed dispatcher left in `sending`, locked for recovery."""
+    query = select(Notification).where(
+        Notification.status == NotificationStatus.sending,
+        col(Notification.claimed_at) <= now - STALE_CLAIM,
+    )
+    if (await session.connection()).dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.exec(query)).all())
+
+
+def mark_sent(row: Notification, *, provider_message_id: str | None, now: datetime) -> None:
+    """The provider took it."""
+    row.status = NotificationStatus.sent
+    row.provider_message_id = provider_message_id
+    row.sent_at = now
+    row.last_error = None
+
+
+def mark_retry(row: Notification, *, reason: str, now: datetime) -> None:
+    """Try again later, backing off exponentially; give up after MAX_ATTEMPTS."""
+    row.last_error = reason[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = NotificationStatus.failed
+        return
+    row.status = NotificationStatus.pending
+    row.due_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
+
+
+def mark_failed(row: Notification, *, reason: str) -> None:
+    """Retrying cannot help."""
+    row.status = NotificationStatus.failed
+    row.last_error = reason[:500]
+
+
+def mark_cancelled(row: Notification, *, reason: str) -> None:
+    """Nothing to send any more (the meeting moved, the card was picked up …)."""
+    row.status = NotificationStatus.cancelled
+    row.last_error = reason[:500]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending row falls due."""
+    query = select(func.min(Notification.due_at)).where(
+        Notification.status == NotificationStatus.pending
+    )
+    return (await session.exec(query)).one()
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    *,
+    meeting_id: int | None = None,
+    card_id: int | None = None,
+    templates: Iterable[str],
+    reason: str,
+) -> None:
+    """Cancel pending rows of these templates for a meeting or a card."""
+    conditions: list[ColumnElement[bool]] = [
+        col(Notification.status) == NotificationStatus.pending,
+        col(Notification.template).in_(list(templates)),
+    ]
+    if meeting_id is not None:
+        conditions.append(col(Notification.meeting_id) == meeting_id)
+    if card_id is not None:
+        conditions.append(col(Notification.card_id) == card_id)
+    await session.exec(
+        update(Notification)
+        .where(*conditions)
+        .values(status=NotificationStatus.cancelled, last_error=reason)
+    )
+
+
+async def is_opted_out(session: AsyncSession, *, phone: str) -> bool:
+    """Whether the number answered STOP."""
+    return await session.get(SmsOptOut, phone) is not None
+
+
+async def set_opt_out(session: AsyncSession, *, phone: str, opted_out: bool, now: datetime) -> None:
+    """STOP stores the number; START removes it."""
+    existing = await session.get(SmsOptOut, phone)
+    if opted_out and existing is None:
+        session.add(SmsOptOut(phone=phone, opted_out_at=now))
+    elif not opted_out and existing is not None:
+        await session.delete(existing)
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many rows are in each state."""
+    query = select(Notification.status, func.count()).group_by(Notification.status)
+    return {str(status): count for status, count in (await session.exec(query)).all()}
+
+
+async def listing(
+    session: AsyncSession, *, status: NotificationStatus | None = None, limit: int = 200
+) -> list[Notification]:
+    """The newest rows, optionally of one state, for operators."""
+    query = select(Notification).order_by(col(Notification.id).desc()).limit(limit)
+    if status is not None:
+        query = query.where(Notification.status == status)
+    return list((await session.exec(query)).all())

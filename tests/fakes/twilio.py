@@ -1,0 +1,338 @@
+"""A fake Twilio REST API (Messages) over real HTTP, on a thread of its own.
+
+The code under test sends with twilio-python pointed at `base_url`; the fake checks each
+request as Twilio would, records accepted messages as `SentSms`, and answers Twilio's JSON.
+Delivery is simulated by the test: `set_status(sid, "delivered")`. No status callbacks are made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import email.utils
+import json
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+_API = "/2010-04-01/Accounts/{account_sid}"
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# Twilio's error codes and messages for what the fake checks.
+_MISSING = (
+    ("To", 21604, "A 'To' phone number is required."),
+    ("From", 21603, "A 'From' phone number is required."),
+    ("Body", 21602, "Message body is required."),
+)
+
+
+@dataclass
+class SentSms:
+    """One message the fake accepted; `status` changes with `set_status`."""
+
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+    status: str = "queued"
+    error_code: int | None = None
+    date_created: str = ""
+    date_updated: str = ""
+
+
+class TwilioError(Exception):
+    """An error answer in Twilio's JSON shape."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def response(self) -> web.Response:
+        """The HTTP response Twilio would send."""
+        body = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+        headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if self.status == 401 else None
+        return _json_response(body, self.status, headers)
+
+
+@dataclass
+class _Fault:
+    """An injected error for the next `times` requests."""
+
+    error: TwilioError
+    times: int
+
+
+def _now() -> str:
+    """The current time in RFC 2822, as Twilio writes dates."""
+    return email.utils.format_datetime(datetime.now(UTC))
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    """(user, password) of an HTTP Basic Authorization header, None if it is not one."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, colon, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if colon else None
+
+
+def _json_response(
+    body: JSON, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A compact JSON response."""
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+class FakeTwilio:
+    """Serves Twilio's Messages resource for one account; records what was sent."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str = "AC" + "0123456789abcdef" * 2,
+        auth_token: str = "test-token",
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.port = 0
+        self.requests = 0
+        # Mutated by tests, read by the server thread; set membership is atomic in CPython.
+        self.numbers_opted_out: set[str] = set()
+        self.undeliverable: set[str] = set()
+        self._cond = threading.Condition(threading.Lock())
+        self._messages: list[SentSms] = []
+        self._by_sid: dict[str, SentSms] = {}
+        self._faults: deque[_Fault] = deque()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="FakeTwilio", daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """What TWILIO_API_BASE_URL should be."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeTwilio:
+        """Start serving on a free port; returns self."""
+        self._thread.start()
+        if not self._ready.wait(5):
+            raise RuntimeError("FakeTwilio did not start within 5 s")
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and join its thread."""
+        assert self._runner is not None
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def __enter__(self) -> FakeTwilio:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post(_API + "/Messages.json", self._create)
+        app.router.add_get(_API + "/Messages/{sid}.json", self._fetch)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = self._runner.addresses[0][1]
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _create(self, request: web.Request) -> web.Response:
+        """POST Messages.json: validate like Twilio, record, answer the new message."""
+        try:
+            self._admit(request)
+            # parse_qsl on the raw body is several times faster than aiohttp's request.post().
+            fields = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+            return _json_response(self._accept(fields), 201)
+        except TwilioError as error:
+            return error.response()
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        """GET Messages/{sid}.json: the message as it stands, or 404."""
+        try:
+            self._admit(request)
+            sid = request.match_info["sid"]
+            with self._cond:
+                sms = self._by_sid.get(sid)
+                if sms is None:
+                    raise TwilioError(
+                        404, 20404, f"The requested resource {request.path} was not found"
+                    )
+                return _json_response(self._resource(sms))
+        except TwilioError as error:
+            return error.response()
+
+    def _admit(self, request: web.Request) -> None:
+        """Count the request, check credentials and account, raise an injected fault."""
+        with self._cond:
+            self.requests += 1
+        if _basic_auth(request.headers.get("Authorization", "")) != (
+            self.account_sid,
+            self.auth_token,
+        ):
+            raise TwilioError(401, 20003, "Authenticate")
+        if request.match_info["account_sid"] != self.account_sid:
+            # Credentials of one account do not open another's resources.
+            raise TwilioError(401, 20003, "Authenticate")
+        with self._cond:
+            self._raise_fault()
+
+    def _raise_fault(self) -> None:
+        """Raise the next injected error, if any (lock held)."""
+        if not self._faults:
+            return
+        fault = self._faults[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            self._faults.popleft()
+        raise fault.error
+
+    def _accept(self, fields: dict[str, str]) -> JSON:
+        """Check the form like Twilio and record the message; returns its resource."""
+        for key, code, message in _MISSING:
+            if not fields.get(key):
+                raise TwilioError(400, code, message)
+        to = fields["To"]
+        if not _E164.fullmatch(to):
+            raise TwilioError(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if to in self.numbers_opted_out:
+            raise TwilioError(400, 21610, "Attempt to send to unsubscribed recipient")
+        if to in self.undeliverable:
+            raise TwilioError(400, 21614, f"'To' number {to} is not a valid mobile number")
+        stamp = _now()
+        sms = SentSms(
+            sid="SM" + secrets.token_hex(16),
+            to=to,
+            from_=fields["From"],
+            body=fields["Body"],
+            status_callback=fields.get("StatusCallback"),
+            date_created=stamp,
+            date_updated=stamp,
+        )
+        with self._cond:
+            self._messages.append(sms)
+            self._by_sid[sms.sid] = sms
+            self._cond.notify_all()
+            return self._resource(sms)
+
+    def _resource(self, sms: SentSms) -> JSON:
+        """The Message resource JSON, as Twilio answers it (lock held)."""
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sms.sid}"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": sms.body,
+            "date_created": sms.date_created,
+            "date_sent": None,
+            "date_updated": sms.date_updated,
+            "direction": "outbound-api",
+            "error_code": sms.error_code,
+            "error_message": None,
+            "from": sms.from_,
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sms.sid,
+            "status": sms.status,
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": sms.to,
+            "uri": f"{uri}.json",
+        }
+
+    # -- control ------------------------------------------------------------------------------
+
+    def fail_next(self, status: int, times: int = 1, code: int = 20429) -> None:
+        """Answer the next `times` requests (any kind) with this error, e.g. 429 or 503."""
+        message = "Too Many Requests" if status == 429 else HTTPStatus(status).phrase
+        with self._cond:
+            self._faults.append(_Fault(TwilioError(status, code, message), times))
+
+    def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
+        """Move a message on, e.g. to "delivered" or "undelivered" (KeyError if unknown)."""
+        with self._cond:
+            sms = self._by_sid[sid]
+            sms.status = status
+            sms.error_code = error_code
+            sms.date_updated = _now()
+
+    # -- assertions ---------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[SentSms]:
+        """Every accepted message, oldest first (a snapshot)."""
+        with self._cond:
+            return list(self._messages)
+
+    def message(self, sid: str) -> SentSms | None:
+        """The accepted message with this SID, if any."""
+        with self._cond:
+            return self._by_sid.get(sid)
+
+    async def wait_messages(
+        self,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is the point of this helper
+    ) -> list[SentSms]:
+        """Wait (on the caller's loop) until `count` messages were accepted; returns them all."""
+        deadline = time.monotonic() + timeout
+        while len(self._messages) < count:
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._shortfall(count, timeout))
+            await asyncio.sleep(0.005)
+        return self.messages
+
+    def wait_messages_sync(self, count: int, timeout: float = 5.0) -> list[SentSms]:
+        """`wait_messages` for synchronous code (blocks this thread)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise AssertionError(self._shortfall(count, timeout))
+            return list(self._messages)
+
+    def _shortfall(self, count: int, timeout: float) -> str:
+        return (
+            f"expected {count} message(s) within {timeout} s, got {len(self._messages)} "
+            f"after {self.requests} request(s)"
+        )
