@@ -6,6 +6,9 @@ neutral reply from the caller, and only the sender's own contact is accepted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,15 +23,33 @@ CONSOLE = "console"
 Account = CardUser | Admin
 
 
-async def identify(session: AsyncSession, *, channel: str, user_id: int) -> Account | None:
-    """The linked account; the console demo is its seeded card user, named by id."""
+async def identify(
+    session: AsyncSession, *, channel: str, user_id: int, hint: Sequence[Any] | None = None
+) -> Account | None:
+    """The linked account; `hint` is the ("admin" | "card_user", id) found last time, checked.
+
+    The console demo is its seeded card user, named by id.
+    """
     if channel == CONSOLE:
         return await session.get(CardUser, user_id)
+    if hint is not None and len(hint) == 2 and isinstance(hint[1], int):
+        known: Account | None = (
+            await session.get(Admin, hint[1])
+            if hint[0] == "admin"
+            else await session.get(CardUser, hint[1])
+        )
+        if known is not None and known.telegram_user_id == user_id:
+            return known
     admin = (await session.exec(select(Admin).where(Admin.telegram_user_id == user_id))).first()
     if admin is not None:
         return admin
     query = select(CardUser).where(CardUser.telegram_user_id == user_id)
     return (await session.exec(query)).first()
+
+
+def hint_for(account: Account) -> list[Any]:
+    """What `identify` takes as its hint next time."""
+    return ["admin" if isinstance(account, Admin) else "card_user", account.id]
 
 
 async def _link(session: AsyncSession, account: Account, user_id: int) -> Account:

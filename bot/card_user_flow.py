@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
+from sqlalchemy import and_
 from sqlmodel import col, select
 
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
@@ -16,7 +17,7 @@ from models.cards import Card, CardStatus, CardUser
 from models.errors import DomainError
 from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
-from models.meetings import Meeting, MeetingStatus
+from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Office
 from scheduler import booking
 from scheduler.availability import load_availability
@@ -94,14 +95,25 @@ def _words(conv: Conversation, text: str) -> str | None:
 
 
 async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
-    """The card the chat is about: the newest one still on its way, else the newest."""
-    cards = (
+    """The card the chat is about: the newest one still on its way, else the newest.
+
+    One query brings the cards with their office and active meeting, which the flows need.
+    """
+    active = and_(col(Meeting.card_id) == Card.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES))
+    rows = (
         await conv.session.exec(
-            select(Card).where(Card.card_user_id == user.id).order_by(col(Card.ordered_at).desc())
+            select(Card, Office, Meeting)
+            .join(Office, col(Office.id) == Card.office_id)
+            .outerjoin(Meeting, active)
+            .where(Card.card_user_id == user.id)
+            .order_by(col(Card.ordered_at).desc())
         )
     ).all()
+    for card, _, meeting in rows:
+        conv.memo[("meeting", card.id)] = meeting
+    cards = [card for card, _, _ in rows]
     open_cards = [card for card in cards if card.status not in FINAL_CARD_STATES]
-    candidates = open_cards or list(cards)
+    candidates = open_cards or cards
     return candidates[0] if candidates else None
 
 
@@ -129,9 +141,13 @@ async def _menu(conv: Conversation, card: Card | None, text: str | None = None) 
 
 
 async def _meeting(conv: Conversation, card: Card | None) -> Meeting | None:
+    """The card's active meeting, read at most once per update until an action changes it."""
     if card is None or card.id is None:
         return None
-    return await booking.active_meeting(conv.session, card_id=card.id)
+    key = ("meeting", card.id)
+    if key not in conv.memo:
+        conv.memo[key] = await booking.active_meeting(conv.session, card_id=card.id)
+    return conv.memo[key]
 
 
 async def _office(conv: Conversation, card: Card) -> Office:
@@ -299,6 +315,7 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             result = await booking.reschedule(
                 conv.session, meeting_id=int(move), card_user_id=user.id, slot=slot, now=conv.now
             )
+    conv.memo.clear()
     if isinstance(result, booking.SlotTaken):
         if not result.alternatives:
             await _menu(conv, card, conv._("Someone just took that time, and no other is free."))
@@ -349,6 +366,7 @@ async def _cancel(conv: Conversation, user: CardUser, card: Card, meeting_id: in
             actor_id=user.id,
             now=conv.now,
         )
+    conv.memo.clear()
     office = await _office(conv, card)
     await _menu(
         conv,
@@ -508,4 +526,5 @@ async def handle(conv: Conversation, user: CardUser, *, command: str | None = No
                 conv, card, conv._("I can only read text and button presses. Choose below:")
             )
     except DomainError as refusal:
+        conv.memo.clear()
         await _menu(conv, card, refusal.translated(conv.locale))

@@ -31,8 +31,12 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 500
 COMMAND_PREFIX = "cmd:"
 OFFER_PREFIX = "o:"
-# Step data that outlives a step: the shown offers, and a stranger's chosen language.
-KEPT = ("offers", "locale")
+# Step data that outlives a step: the shown offers, a stranger's chosen language, the linked
+# account, and the update ids handled last.
+KEPT = ("offers", "locale", "account", "seen")
+# Telegram redelivers only recent updates; its ids may restart lower after a quiet week, so a
+# duplicate is an id among the last ones handled, not any id below the newest.
+SEEN_UPDATES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,8 @@ class Conversation:
     now: datetime
     locale: str = DEFAULT_LOCALE
     replies: list[Reply] = field(default_factory=list)
+    # Rows read once per update (the card's meeting, …); cleared when an action changes them.
+    memo: dict[Any, Any] = field(default_factory=dict)
     _offers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -197,8 +203,8 @@ class Dialogue:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
         async with transaction(self.sessions) as session:
             state = await _locked_state(session, incoming)
-            last = state.last_update_id
-            if incoming.update_id is not None and last is not None and incoming.update_id <= last:
+            seen = list(state.data.get("seen", []))
+            if incoming.update_id is not None and incoming.update_id in seen:
                 logger.info("update %s already handled for chat %s", incoming.update_id, state.id)
                 return []
             conversation = Conversation(
@@ -213,6 +219,7 @@ class Dialogue:
             conversation.finish()
             if incoming.update_id is not None:
                 state.last_update_id = incoming.update_id
+                state.data = {**state.data, "seen": [*seen, incoming.update_id][-SEEN_UPDATES:]}
             state.updated_at = conversation.now
             session.add(state)
         return conversation.replies

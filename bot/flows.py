@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import admin_flow, card_user_flow
-from bot.accounts import Account, identify, link_by_contact, link_by_token
+from bot.accounts import Account, hint_for, identify, link_by_contact, link_by_token
 from bot.dialogue import COMMAND_PREFIX, Conversation
 from models.cards import CardUser
 from models.i18n import N_
@@ -32,6 +32,7 @@ def _greeting(conv: Conversation) -> str:
 
 async def _welcome(conv: Conversation, account: Account) -> None:
     """The first reply after linking."""
+    conv.state.data = {**conv.state.data, "account": hint_for(account)}
     if isinstance(account, CardUser):
         conv.locale = account.locale
         conv.say(
@@ -112,9 +113,15 @@ async def _dispatch(conv: Conversation, account: Account, *, command: str | None
 async def converse(conv: Conversation) -> None:
     """Everything one update can mean, for anyone who writes to the bot."""
     incoming = conv.incoming
-    account = await identify(conv.session, channel=incoming.channel, user_id=incoming.user_id)
+    account = await identify(
+        conv.session,
+        channel=incoming.channel,
+        user_id=incoming.user_id,
+        hint=conv.state.data.get("account"),
+    )
     if account is not None:
         conv.locale = account.locale
+        conv.state.data = {**conv.state.data, "account": hint_for(account)}
     command = incoming.command
     button = incoming.button or ""
     if command is not None and command[0] == "start":

@@ -43,7 +43,7 @@ from models.i18n import N_, translate
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-MAX_CONCURRENT_UPDATES = 256
+MAX_CONCURRENT_UPDATES = 8
 SEND_ATTEMPTS = 4
 SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment, or write /meny.")
 # What /-commands Telegram shows in its menu; administrators see theirs in /meny.

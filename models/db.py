@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -58,7 +60,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the process's engine for a plain or async database URL."""
-    engine = create_async_engine(async_url(url), **kwargs)
+    # Statement parameters stay out of error messages: they can hold personal data.
+    engine = create_async_engine(async_url(url), **{"hide_parameters": True, **kwargs})
     if is_sqlite(engine):
         _configure_sqlite(engine)
     return engine
@@ -69,10 +72,27 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# SQLite has one writer at a time. Queuing a process's transactions on an asyncio lock is far
+# cheaper than letting them spin in SQLite's busy handler (which sleeps up to 100 ms a turn).
+_sqlite_writers: WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    WeakKeyDictionary()
+)
+
+
+def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """This process's SQLite writer lock for the running loop; None for other databases."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or not is_sqlite(engine):
+        return None
+    per_loop = _sqlite_writers.setdefault(engine.sync_engine, {})
+    return per_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any error."""
-    async with sessions() as session, session.begin():
+    lock = _writer_lock(sessions)
+    async with lock or nullcontext(), sessions() as session, session.begin():
         yield session

@@ -22,6 +22,6 @@ class DialogueState(SQLModel, table=True):
     chat_key: str = Field(max_length=64)
     step: str = Field(default="start", max_length=50)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # The last update handled, so that a redelivered update changes nothing.
+    # The newest update handled (the recent ids themselves are in `data`, see bot.dialogue).
     last_update_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
