@@ -191,11 +191,14 @@ class Dialogue:
         flow: Flow,
         *,
         clock: Callable[[], datetime] = utcnow,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.vault = vault
         self.flow = flow
         self.clock = clock
+        # Told after each handled update, e.g. to dispatch what the update wrote to the outbox.
+        self.after_commit = after_commit
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; a redelivered update_id changes nothing and answers nothing."""
@@ -222,4 +225,6 @@ class Dialogue:
                 state.data = {**state.data, "seen": [*seen, incoming.update_id][-SEEN_UPDATES:]}
             state.updated_at = conversation.now
             session.add(state)
+        if self.after_commit is not None:
+            self.after_commit()
         return conversation.replies

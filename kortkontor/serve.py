@@ -1,43 +1,144 @@
-"""`kortkontor serve`: the bot (and later the dispatcher and the web app) in one process."""
+"""`kortkontor serve`: the bot, the outbox dispatcher with its jobs, and the web app in one
+process. A channel left unconfigured is off (Telegram) or printed to the console (SMS, e-mail).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from bot.dialogue import Dialogue
 from bot.flows import converse
 from bot.telegram import build_application, start_polling, stop_polling
+from bot.telegram_channel import TelegramSender
+from kortkontor.settings import Settings
 from kortkontor.wiring import Services
+from models.db import is_sqlite
+from models.outbox import Channel
+from scheduler.channels.base import Sender
+from scheduler.channels.console import ConsoleSender
+from scheduler.channels.email import SmtpSender
+from scheduler.channels.sms import TwilioSender
+from scheduler.dispatch import Dispatcher
+from scheduler.jobs import Jobs
+from scheduler.notifications import RenderSettings
+from scheduler.outbox import STALE_CLAIM
+from web.app import create_app
+from web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
 
-async def serve(services: Services, *, stop: asyncio.Event | None = None) -> int:
-    """Run until SIGTERM or SIGINT (or `stop`); a channel left unconfigured is simply off."""
-    stopping = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
+def sms_sender(settings: Settings) -> Sender:
+    """Twilio when configured, else the console."""
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        return TwilioSender(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            from_number=settings.twilio_from,
+            base_url=settings.twilio_api_base_url,
+            messages_per_second=settings.twilio_messages_per_second,
+        )
+    logger.warning("Twilio is not configured: SMS go to the console")
+    return ConsoleSender("sms")
+
+
+def email_sender(settings: Settings) -> Sender:
+    """SMTP when configured, else the console."""
+    if settings.smtp_host:
+        return SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            from_address=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+        )
+    logger.warning("SMTP is not configured: e-mail goes to the console")
+    return ConsoleSender("email")
+
+
+@dataclass
+class Running:
+    """What `serve` started, to stop in reverse order."""
+
+    parts: list[str] = field(default_factory=list)
+    application: Any = None
+    jobs: Jobs | None = None
+    web: WebServer | None = None
+    senders: dict[Channel, Sender] = field(default_factory=dict)
+
+    async def stop(self) -> None:
+        """Stop taking work, then let what runs finish."""
+        if self.web is not None:
+            await self.web.stop()
+        if self.jobs is not None:
+            self.jobs.shutdown()
+        if self.application is not None:
+            await stop_polling(self.application)
+        for sender in self.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()
+
+
+async def start(services: Services) -> Running:
+    """Bot, dispatcher and jobs, and the web app."""
     settings = services.settings
+    running = Running()
+    running.senders = {Channel.sms: sms_sender(settings), Channel.email: email_sender(settings)}
     dialogue = Dialogue(services.sessions, services.vault, converse)
-    application = None
-    running: list[str] = []
+    username = None
     if settings.telegram_bot_token is None:
         logger.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off")
+        running.senders[Channel.telegram] = ConsoleSender("telegram")
     else:
-        application = build_application(
+        running.application = build_application(
             token=settings.telegram_bot_token.get_secret_value(),
             base_url=settings.telegram_api_base_url,
             dialogue=dialogue,
         )
-        await start_polling(application)
-        running.append("telegram bot (polling)")
-    logger.info("kortkontor ready: %s", ", ".join(running) or "no channel configured")
+        await start_polling(running.application)
+        username = running.application.bot.username
+        running.senders[Channel.telegram] = TelegramSender(running.application.bot)
+        running.parts.append("telegram bot (polling)")
+    dispatcher = Dispatcher(
+        services.sessions,
+        running.senders,
+        RenderSettings(
+            bot_username=username,
+            public_base_url=settings.public_base_url,
+            organizer_email=settings.smtp_from,
+        ),
+    )
+    # One SQLite process is the only dispatcher: whatever it left `sending` is its own.
+    await dispatcher.recover(
+        stale_after=timedelta(0) if is_sqlite(services.engine) else STALE_CLAIM
+    )
+    running.jobs = Jobs(dispatcher, services.sessions)
+    running.jobs.start()
+    dialogue.after_commit = running.jobs.poke
+    running.parts.append("dispatcher")
+    running.web = WebServer(create_app(services), host=settings.web_host, port=settings.web_port)
+    await running.web.start()
+    running.parts.append(f"web on {settings.web_host}:{running.web.port}")
+    return running
+
+
+async def serve(services: Services, *, stop: asyncio.Event | None = None) -> int:
+    """Run until SIGTERM or SIGINT (or `stop`)."""
+    stopping = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    running = await start(services)
+    logger.info("kortkontor ready: %s", ", ".join(running.parts))
     await stopping.wait()
     logger.info("kortkontor stopping")
-    if application is not None:
-        await stop_polling(application)
+    await running.stop()
     logger.info("kortkontor stopped")
     return 0

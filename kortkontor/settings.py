@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_messages_per_second: float = 10
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -23,6 +23,7 @@ from models.lifecycle import Role, transition_card, transition_meeting
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin, Office
 from models.types import utcnow
+from scheduler import notifications
 from scheduler.availability import load_availability
 from scheduler.slots import Slot
 
@@ -141,6 +142,7 @@ async def _take_slot(
         return await _alternatives(session, office, slot, now)
     if slot.venue_id is None and not (home_address or "").strip():
         raise NotBookable(N_("Home delivery needs an address."))
+    released_from = MeetingStatus(release.status) if release is not None else None
     try:
         async with session.begin_nested():
             if release is not None:
@@ -179,6 +181,14 @@ async def _take_slot(
                     now=now,
                 )
             await _sync_card(session, card, meeting, now=now)
+            if release is not None and released_from is not None:
+                await notifications.meeting_closed(
+                    session, release, was=released_from, by=Role.card_user, now=now, moved=True
+                )
+            if meeting.status == MeetingStatus.confirmed:
+                await notifications.meeting_confirmed(session, meeting, by=Role.system, now=now)
+            else:
+                await notifications.meeting_requested(session, meeting, now=now)
     except _Taken:
         return await _alternatives(session, office, slot, now)
     except IntegrityError as error:
@@ -291,8 +301,13 @@ async def _close(
 ) -> Meeting:
     card = await session.get(Card, meeting.card_id)
     assert card is not None
+    was = MeetingStatus(meeting.status)
     await transition_meeting(session, meeting, target, role=role, actor_id=actor_id, now=now)
     await _sync_card(session, card, meeting, now=now)
+    if target == MeetingStatus.confirmed:
+        await notifications.meeting_confirmed(session, meeting, by=role, now=now)
+    else:
+        await notifications.meeting_closed(session, meeting, was=was, by=role, now=now)
     return meeting
 
 

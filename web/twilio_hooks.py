@@ -13,19 +13,27 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.errors import InvalidInput
+from models.i18n import N_, translate
 from models.outbox import Notification
 from models.types import utcnow
 from models.validation import normalize_phone
 from scheduler.channels.sms import opt_out_command, signature_is_valid
+from scheduler.dispatch import fall_back_to_email
 from scheduler.outbox import set_opt_out
 from web.deps import SessionDep, SettingsDep
 
 logger = logging.getLogger(__name__)
 
 UndeliverableHandler = Callable[[AsyncSession, Notification], Awaitable[None]]
-# Fallbacks for an SMS Twilio could not deliver (e.g. the same text by e-mail). The composition
-# root fills this list, so `web` needs no import of whoever decides what a fallback is.
-UNDELIVERABLE_HANDLERS: list[UndeliverableHandler] = []
+
+
+async def _email_instead(session: AsyncSession, notification: Notification) -> None:
+    """The same message by e-mail."""
+    await fall_back_to_email(session, notification, now=utcnow())
+
+
+# What happens to an SMS Twilio could not deliver; tests add their own observers.
+UNDELIVERABLE_HANDLERS: list[UndeliverableHandler] = [_email_instead]
 
 UNDELIVERABLE = frozenset({"failed", "undelivered"})
 # Twilio may post callbacks out of order; a late "sent" must not overwrite "delivered".
@@ -33,8 +41,10 @@ FINAL_STATUSES = frozenset({"delivered", "read", "canceled", *UNDELIVERABLE})
 DELIVERY_STATUS_MAX = 20  # Notification.delivery_status's column width
 
 # Not through gettext yet: locales/sv has no msgids for these replies (see the report).
-STOPPED_REPLY = "Du får inga fler sms från Kortkontor. Skicka START för att få sms igen."
-RESTARTED_REPLY = "Du får sms från Kortkontor igen."
+STOPPED_REPLY = N_(
+    "You will get no more text messages from Kortkontor. Send START to get them again."
+)
+RESTARTED_REPLY = N_("You will get text messages from Kortkontor again.")
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -118,4 +128,5 @@ async def inbound_sms(form: TwilioForm, session: SessionDep) -> Response:
         return twiml()
     await set_opt_out(session, phone=phone, opted_out=opted_out, now=utcnow())
     logger.info("sms opt-out %s", "stored" if opted_out else "removed")
-    return twiml(STOPPED_REPLY if opted_out else RESTARTED_REPLY)
+    # Opt-outs come from Swedish numbers before anyone has chosen a language: Swedish.
+    return twiml(translate(STOPPED_REPLY if opted_out else RESTARTED_REPLY, "sv"))

@@ -19,7 +19,13 @@ def _environment(database_url: str, **extra: str) -> dict[str, str]:
     keep = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
     }
-    return {**keep, "DATABASE_URL": database_url, "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY, **extra}
+    return {
+        **keep,
+        "DATABASE_URL": database_url,
+        "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY,
+        "WEB_PORT": "0",
+        **extra,
+    }
 
 
 def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 20) -> list[str]:

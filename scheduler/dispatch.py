@@ -1,0 +1,196 @@
+"""The dispatcher: claims due outbox rows, renders them against the database, sends them on
+their channel, and records what happened (`scheduler.jobs` wakes it).
+
+Exactly once across crashes: a row is `sending` before it leaves, and the provider's id is
+stored when it has left. A row found `sending` at start is looked up with the provider (by id,
+or for SMS by recipient and text) before it is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cards import Card, CardUser
+from models.db import transaction
+from models.outbox import Channel, Notification, NotificationStatus
+from models.types import utcnow
+from scheduler import notifications, outbox
+from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage, Sender
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+IN_FLIGHT = 50
+
+
+@runtime_checkable
+class Finder(Protocol):
+    """A channel that can find a message it was given without knowing its id (Twilio)."""
+
+    async def find(self, recipient: str, text: str, since: datetime) -> str | None:
+        """The provider's id of a message with this text sent to this recipient since then."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    row_id: int
+    provider_id: str | None = None
+    error: ChannelError | None = None
+    stale: str | None = None
+
+
+class Dispatcher:
+    """Sends what the outbox holds, once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        senders: Mapping[Channel, Sender],
+        render_settings: notifications.RenderSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = BATCH,
+        in_flight: int = IN_FLIGHT,
+    ) -> None:
+        self.sessions = sessions
+        self.senders = senders
+        self.render_settings = render_settings
+        self.clock = clock
+        self.batch = batch
+        self._slots = asyncio.Semaphore(in_flight)
+        self._running = asyncio.Lock()
+
+    async def recover(self, *, stale_after: timedelta = outbox.STALE_CLAIM) -> int:
+        """Settle rows a crashed dispatcher left `sending`; returns how many there were."""
+        now = self.clock()
+        async with transaction(self.sessions) as session:
+            rows = await outbox.stale_claims(session, now=now + outbox.STALE_CLAIM - stale_after)
+            for row in rows:
+                await self._settle(session, row, now=now)
+        if rows:
+            logger.info("recovered %d notifications left sending", len(rows))
+        return len(rows)
+
+    async def _settle(self, session: AsyncSession, row: Notification, *, now: datetime) -> None:
+        """Ask the provider whether the row left; sent if so, else back to pending."""
+        sender = self.senders.get(Channel(row.channel))
+        found: str | None = None
+        if sender is not None and row.provider_message_id:
+            state = await sender.lookup(row.provider_message_id)
+            if state != DeliveryState.unknown:
+                found = row.provider_message_id
+        elif isinstance(sender, Finder) and row.claimed_at is not None:
+            try:
+                message = await notifications.render(session, row, self.render_settings, now=now)
+            except notifications.Stale:
+                message = None
+            if message is not None:
+                found = await sender.find(row.recipient, message.text, row.claimed_at)
+        if found is not None:
+            outbox.mark_sent(row, provider_message_id=found, now=now)
+        else:
+            row.status = NotificationStatus.pending
+        session.add(row)
+
+    async def run_due(self) -> int:
+        """Send every row due now, batch after batch; returns how many were handled."""
+        handled = 0
+        async with self._running:
+            while True:
+                count = await self._one_batch()
+                handled += count
+                if count < self.batch:
+                    return handled
+
+    async def _one_batch(self) -> int:
+        now = self.clock()
+        async with transaction(self.sessions) as session:
+            rows = await outbox.claim_due(session, now=now, limit=self.batch)
+        if not rows:
+            return 0
+        async with self.sessions() as session:
+            prepared = [await self._prepare(session, row, now=now) for row in rows]
+        outcomes = await asyncio.gather(*(self._send(row, msg) for row, msg in prepared))
+        await self._record(outcomes, now=self.clock())
+        return len(rows)
+
+    async def _prepare(
+        self, session: AsyncSession, row: Notification, *, now: datetime
+    ) -> tuple[Notification, OutgoingMessage | str]:
+        """The message to send, or why not (stale, opted out)."""
+        if row.channel == Channel.sms and await outbox.is_opted_out(session, phone=row.recipient):
+            return row, "opted out"
+        try:
+            return row, await notifications.render(session, row, self.render_settings, now=now)
+        except notifications.Stale as stale:
+            return row, f"stale: {stale}"
+
+    async def _send(self, row: Notification, message: OutgoingMessage | str) -> _Outcome:
+        assert row.id is not None
+        if isinstance(message, str):
+            return _Outcome(row.id, stale=message)
+        sender = self.senders.get(Channel(row.channel))
+        if sender is None:
+            return _Outcome(row.id, error=ChannelError("no such channel", permanent=True))
+        async with self._slots:
+            try:
+                sent = await sender.send(message, idempotency_key=row.idempotency_key)
+            except ChannelError as error:
+                logger.info("notification %s not sent: %s", row.id, error.reason)
+                return _Outcome(row.id, error=error)
+        return _Outcome(row.id, provider_id=sent)
+
+    async def _record(self, outcomes: list[_Outcome], *, now: datetime) -> None:
+        """Mark every row of the batch in one transaction; undeliverable SMS fall back."""
+        async with transaction(self.sessions) as session:
+            for outcome in outcomes:
+                row = await session.get(Notification, outcome.row_id)
+                assert row is not None
+                if outcome.stale == "opted out":
+                    outbox.mark_cancelled(row, reason="opted out")
+                    await fall_back_to_email(session, row, now=now)
+                elif outcome.stale is not None:
+                    outbox.mark_cancelled(row, reason=outcome.stale)
+                elif outcome.error is None:
+                    outbox.mark_sent(row, provider_message_id=outcome.provider_id, now=now)
+                elif outcome.error.permanent:
+                    outbox.mark_failed(row, reason=outcome.error.reason)
+                    await fall_back_to_email(session, row, now=now)
+                else:
+                    outbox.mark_retry(row, reason=outcome.error.reason, now=now)
+                session.add(row)
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending row falls due."""
+        async with self.sessions() as session:
+            return await outbox.next_due(session)
+
+
+async def fall_back_to_email(session: AsyncSession, row: Notification, *, now: datetime) -> None:
+    """An SMS that cannot be delivered (or may not be) goes to the user's e-mail instead."""
+    if row.channel != Channel.sms or row.card_id is None:
+        return
+    card = await session.get(Card, row.card_id)
+    user = await session.get(CardUser, card.card_user_id) if card is not None else None
+    if user is None:
+        return
+    await outbox.enqueue(
+        session,
+        channel=Channel.email,
+        recipient=user.email,
+        template=row.template,
+        due_at=now,
+        key=f"{row.idempotency_key}:fallback",
+        payload=row.payload,
+        card_id=row.card_id,
+        meeting_id=row.meeting_id,
+    )

@@ -1,0 +1,660 @@
+"""Which notifications an event causes (planning), and what each says when it is sent
+(rendering). Planning writes outbox rows in the event's own transaction; rendering reads the
+database again at send time, so a moved or cancelled meeting gets no stale message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cards import Card, CardStatus, CardUser
+from models.i18n import N_, translate
+from models.invites import InvitePurpose, issue_invite
+from models.lifecycle import Role
+from models.meetings import ACTIVE_MEETING_STATUSES, FailureReason, Meeting, MeetingStatus
+from models.network import Admin, Office
+from models.outbox import Channel, Notification
+from scheduler import outbox
+from scheduler.channels.base import CalendarAttachment, OutgoingMessage
+from scheduler.channels.ics import meeting_calendar
+from scheduler.slots import STOCKHOLM
+from scheduler.wording import format_slot_time, place_of_meeting, what_to_bring
+
+REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_2h": timedelta(hours=2)}
+NUDGE_DAYS = (3, 7, 14)
+ADMIN_REMINDER_AFTER = timedelta(hours=12)
+# No SMS from 21:00 to 08:00. A reminder that would fall there goes out at 20:00 before;
+# any other SMS waits until 08:00.
+QUIET_FROM, QUIET_UNTIL, QUIET_EARLIER = time(21), time(8), time(20)
+MORNING_AGENDA = time(7)
+
+
+class Template(StrEnum):
+    """What a notification is about; rendering picks its words from this."""
+
+    card_arrived = "card_arrived"
+    booking_confirmed = "booking_confirmed"
+    booking_declined = "booking_declined"
+    booking_expired = "booking_expired"
+    booking_cancelled = "booking_cancelled"
+    reminder_24h = "reminder_24h"
+    reminder_2h = "reminder_2h"
+    nudge = "nudge"
+    handed_out = "handed_out"
+    not_handed_out = "not_handed_out"
+    admin_request = "admin_request"
+    admin_request_reminder = "admin_request_reminder"
+    admin_cancelled = "admin_cancelled"
+    admin_agenda = "admin_agenda"
+
+
+MEETING_TEMPLATES_TO_CANCEL = (
+    Template.reminder_24h,
+    Template.reminder_2h,
+    Template.admin_request,
+    Template.admin_request_reminder,
+    Template.booking_confirmed,
+)
+
+
+def _in_quiet_hours(moment: datetime) -> bool:
+    clock = moment.astimezone(STOCKHOLM).time()
+    return clock >= QUIET_FROM or clock < QUIET_UNTIL
+
+
+def sms_due(due: datetime, *, earlier: bool) -> datetime:
+    """Move an SMS out of the quiet hours: a reminder earlier (20:00), anything else later."""
+    if not _in_quiet_hours(due):
+        return due
+    local = due.astimezone(STOCKHOLM)
+    day = local.date()
+    if earlier:
+        evening = day if local.time() >= QUIET_FROM else day - timedelta(days=1)
+        return datetime.combine(evening, QUIET_EARLIER, tzinfo=STOCKHOLM)
+    morning = day + timedelta(days=1) if local.time() >= QUIET_FROM else day
+    return datetime.combine(morning, QUIET_UNTIL, tzinfo=STOCKHOLM)
+
+
+@dataclass(frozen=True, slots=True)
+class _To:
+    """One recipient address on one channel."""
+
+    channel: Channel
+    address: str
+
+
+def _user_channels(user: CardUser, *, chat: bool, sms: bool, email: bool) -> list[_To]:
+    reach = []
+    if chat and user.telegram_user_id is not None:
+        reach.append(_To(Channel.telegram, str(user.telegram_user_id)))
+    if sms:
+        reach.append(_To(Channel.sms, user.phone))
+    if email:
+        reach.append(_To(Channel.email, user.email))
+    return reach
+
+
+def _admin_channel(admin: Admin) -> _To:
+    if admin.telegram_user_id is not None:
+        return _To(Channel.telegram, str(admin.telegram_user_id))
+    return _To(Channel.email, admin.email)
+
+
+async def _add(
+    session: AsyncSession,
+    to: _To,
+    template: Template,
+    *,
+    due: datetime,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    card_id: int | None = None,
+    meeting_id: int | None = None,
+    earlier: bool = False,
+) -> None:
+    if to.channel == Channel.sms:
+        due = sms_due(due, earlier=earlier)
+    await outbox.enqueue(
+        session,
+        channel=to.channel,
+        recipient=to.address,
+        template=template,
+        due_at=due,
+        key=f"{key}:{to.channel}",
+        payload=payload,
+        card_id=card_id,
+        meeting_id=meeting_id,
+    )
+
+
+async def card_arrived(session: AsyncSession, card: Card, *, now: datetime) -> None:
+    """The card is in custody: invite the user to book, with a link into the chat."""
+    user = await session.get(CardUser, card.card_user_id)
+    assert user is not None and card.id is not None
+    token = await issue_invite(
+        session, purpose=InvitePurpose.card_user, card_user_id=user.id, now=now
+    )
+    for to in _user_channels(user, chat=True, sms=True, email=True):
+        payload = {} if to.channel == Channel.telegram else {"token": token}
+        await _add(
+            session,
+            to,
+            Template.card_arrived,
+            due=now,
+            key=f"card:{card.id}:arrived:{now:%Y%m%d%H%M%S}",
+            payload=payload,
+            card_id=card.id,
+        )
+
+
+async def _meeting_people(session: AsyncSession, meeting: Meeting) -> tuple[Card, CardUser, Admin]:
+    card = await session.get(Card, meeting.card_id)
+    assert card is not None
+    user = await session.get(CardUser, card.card_user_id)
+    admin = await session.get(Admin, meeting.admin_id)
+    assert user is not None and admin is not None
+    return card, user, admin
+
+
+async def meeting_requested(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
+    """A request waits for the admin: tell them, with buttons to answer."""
+    card, _, admin = await _meeting_people(session, meeting)
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_request,
+        due=now,
+        key=f"meeting:{meeting.id}:admin_request",
+        meeting_id=meeting.id,
+        card_id=card.id,
+    )
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_request_reminder,
+        due=now + ADMIN_REMINDER_AFTER,
+        key=f"meeting:{meeting.id}:admin_request_reminder",
+        meeting_id=meeting.id,
+        card_id=card.id,
+    )
+
+
+async def meeting_confirmed(
+    session: AsyncSession, meeting: Meeting, *, by: Role, now: datetime
+) -> None:
+    """A confirmed time: the calendar invitation, the answer in the chat, and reminders."""
+    card, user, _ = await _meeting_people(session, meeting)
+    # The user saw an automatic confirmation in the chat already; an admin's answer is news.
+    chat = by != Role.system
+    payload = {"starts_at": meeting.starts_at.isoformat()}
+    for to in _user_channels(
+        user, chat=chat, sms=chat and user.telegram_user_id is None, email=True
+    ):
+        await _add(
+            session,
+            to,
+            Template.booking_confirmed,
+            due=now,
+            key=f"meeting:{meeting.id}:confirmed",
+            payload=payload,
+            meeting_id=meeting.id,
+            card_id=card.id,
+        )
+    for template, ahead in REMINDERS.items():
+        due = meeting.starts_at - ahead
+        if due <= now:
+            continue  # booked too close for this reminder to make sense
+        for to in _user_channels(user, chat=True, sms=True, email=False):
+            await _add(
+                session,
+                to,
+                Template(template),
+                due=due,
+                key=f"meeting:{meeting.id}:{template}",
+                payload=payload,
+                meeting_id=meeting.id,
+                card_id=card.id,
+                earlier=True,
+            )
+
+
+async def meeting_closed(
+    session: AsyncSession,
+    meeting: Meeting,
+    *,
+    was: MeetingStatus,
+    by: Role,
+    now: datetime,
+    moved: bool = False,
+) -> None:
+    """A meeting ended without a handout: the pending messages about it go, and people hear
+    what they need to (the user of a decline or expiry, the admin of a cancellation)."""
+    card, user, admin = await _meeting_people(session, meeting)
+    assert meeting.id is not None
+    await outbox.cancel_pending(
+        session,
+        meeting_id=meeting.id,
+        templates=MEETING_TEMPLATES_TO_CANCEL,
+        reason=f"meeting {meeting.status}",
+    )
+    status = MeetingStatus(meeting.status)
+    key = f"meeting:{meeting.id}:{status}"
+    common: dict[str, Any] = {"meeting_id": meeting.id, "card_id": card.id, "due": now, "key": key}
+    if was == MeetingStatus.confirmed:
+        # Replaces the invitation in the user's calendar.
+        email = _To(Channel.email, user.email)
+        await _add(session, email, Template.booking_cancelled, **{**common, "key": key + ":ics"})
+    if status in (MeetingStatus.declined, MeetingStatus.expired):
+        template = (
+            Template.booking_declined
+            if status == MeetingStatus.declined
+            else Template.booking_expired
+        )
+        for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
+            await _add(session, to, template, **common)
+    elif status == MeetingStatus.cancelled and by == Role.card_user:
+        payload = {"moved": moved}
+        await _add(
+            session, _admin_channel(admin), Template.admin_cancelled, payload=payload, **common
+        )
+    elif status == MeetingStatus.cancelled:
+        for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
+            await _add(session, to, Template.booking_cancelled, **common)
+
+
+async def outcome_recorded(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
+    """Thank the user for a handout, or tell them why not and how to book again."""
+    card, user, _ = await _meeting_people(session, meeting)
+    await outbox.cancel_pending(
+        session,
+        meeting_id=meeting.id,
+        templates=MEETING_TEMPLATES_TO_CANCEL,
+        reason="outcome recorded",
+    )
+    handed_out = meeting.status == MeetingStatus.handed_out
+    template = Template.handed_out if handed_out else Template.not_handed_out
+    for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
+        await _add(
+            session,
+            to,
+            template,
+            due=now,
+            key=f"meeting:{meeting.id}:outcome",
+            payload={"reason": meeting.failure_reason},
+            meeting_id=meeting.id,
+            card_id=card.id,
+        )
+
+
+async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
+    """Cards in custody without a booking for 3, 7 and 14 days get a nudge each; returns how
+    many were planned."""
+    cards = (
+        await session.exec(
+            select(Card).where(
+                Card.status == CardStatus.in_custody,
+                col(Card.status_changed_at) <= now - timedelta(days=NUDGE_DAYS[0]),
+            )
+        )
+    ).all()
+    planned = 0
+    for card in cards:
+        days = (now - card.status_changed_at).days
+        due_steps = [d for d in NUDGE_DAYS if d <= days]
+        if not due_steps or await _has_active_meeting(session, card):
+            continue
+        user = await session.get(CardUser, card.card_user_id)
+        assert user is not None
+        step = due_steps[-1]
+        key = f"card:{card.id}:nudge:{card.status_changed_at:%Y%m%d%H%M}:{step}d"
+        for to in _user_channels(user, chat=True, sms=True, email=False):
+            await _add(session, to, Template.nudge, due=now, key=key, card_id=card.id)
+        planned += 1
+    return planned
+
+
+async def _has_active_meeting(session: AsyncSession, card: Card) -> bool:
+    query = select(Meeting.id).where(
+        Meeting.card_id == card.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def plan_morning_agenda(session: AsyncSession, *, now: datetime) -> int:
+    """At 07:00, every admin with confirmed meetings today gets the day's list."""
+    today = now.astimezone(STOCKHOLM).date()
+    start = datetime.combine(today, time(0), tzinfo=STOCKHOLM)
+    admins = (
+        await session.exec(
+            select(Meeting.admin_id)
+            .where(
+                Meeting.status == MeetingStatus.confirmed,
+                col(Meeting.starts_at) >= start,
+                col(Meeting.starts_at) < start + timedelta(days=1),
+            )
+            .distinct()
+        )
+    ).all()
+    for admin_id in admins:
+        admin = await session.get(Admin, admin_id)
+        assert admin is not None
+        await _add(
+            session,
+            _admin_channel(admin),
+            Template.admin_agenda,
+            due=now,
+            key=f"admin:{admin_id}:agenda:{today}",
+            payload={"day": today.isoformat(), "admin_id": admin_id},
+        )
+    return len(admins)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    """What rendering needs from outside: the bot's name for links, the public web address."""
+
+    bot_username: str | None = None
+    public_base_url: str | None = None
+    organizer_email: str = "kortkontor@localhost"
+
+
+SUBJECTS = {
+    Template.card_arrived: N_("Your SITHS card has arrived"),
+    Template.booking_confirmed: N_("Your time to pick up your SITHS card"),
+    Template.booking_cancelled: N_("Cancelled: your time to pick up your SITHS card"),
+    Template.reminder_24h: N_("Reminder: your SITHS card tomorrow"),
+    Template.reminder_2h: N_("Reminder: your SITHS card today"),
+    Template.nudge: N_("Your SITHS card is waiting for you"),
+    Template.handed_out: N_("Your SITHS card has been handed out"),
+    Template.not_handed_out: N_("Your SITHS card could not be handed out"),
+    Template.booking_declined: N_("Choose another time for your SITHS card"),
+    Template.booking_expired: N_("Choose another time for your SITHS card"),
+    Template.admin_request: N_("New booking request"),
+    Template.admin_request_reminder: N_("A booking request is waiting for you"),
+    Template.admin_cancelled: N_("A meeting was cancelled"),
+    Template.admin_agenda: N_("Your meetings today"),
+}
+FAILURE_TEXTS = {
+    FailureReason.no_valid_id: N_("no valid ID document was shown"),
+    FailureReason.wrong_person: N_("the card belongs to someone else"),
+    FailureReason.no_pin_letter: N_("the PIN letter was missing"),
+    FailureReason.no_show: N_("nobody came to the meeting"),
+    FailureReason.other: N_("something else was wrong"),
+}
+
+
+class Stale(Exception):
+    """The notification no longer applies (the meeting moved, the card was picked up …)."""
+
+
+async def render(
+    session: AsyncSession, row: Notification, settings: RenderSettings, *, now: datetime
+) -> OutgoingMessage:
+    """The message for a due row, checked against the database; Stale if it no longer applies."""
+    template = Template(row.template)
+    meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+    card = await session.get(Card, row.card_id) if row.card_id else None
+    _check_fresh(template, row, meeting, card)
+    if template.startswith("admin_"):
+        return await _render_for_admin(session, row, template, meeting, settings, now=now)
+    assert card is not None
+    user = await session.get(CardUser, card.card_user_id)
+    assert user is not None
+    locale = user.locale
+    body = await _user_body(session, row, template, card, meeting, user, settings, locale)
+    calendar = None
+    if (
+        template in (Template.booking_confirmed, Template.booking_cancelled)
+        and meeting
+        and (row.channel == Channel.email)
+    ):
+        calendar = await _calendar(session, meeting, user, template, settings, now=now)
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    if template in (
+        Template.card_arrived,
+        Template.nudge,
+        Template.booking_declined,
+        Template.booking_expired,
+        Template.not_handed_out,
+        Template.booking_cancelled,
+    ):
+        buttons = (((translate(N_("Book"), locale), "cmd:book"),),)
+    return OutgoingMessage(
+        recipient=row.recipient,
+        text=body,
+        subject=translate(SUBJECTS[template], locale),
+        calendar=calendar,
+        buttons=buttons if row.channel == Channel.telegram else (),
+        status_callback_url=_status_callback(settings, row),
+    )
+
+
+def _status_callback(settings: RenderSettings, row: Notification) -> str | None:
+    if row.channel != Channel.sms or not settings.public_base_url:
+        return None
+    return settings.public_base_url.rstrip("/") + "/twilio/status"
+
+
+MEETING_MUST_BE = {
+    Template.reminder_24h: MeetingStatus.confirmed,
+    Template.reminder_2h: MeetingStatus.confirmed,
+    Template.booking_confirmed: MeetingStatus.confirmed,
+    Template.admin_request: MeetingStatus.requested,
+    Template.admin_request_reminder: MeetingStatus.requested,
+}
+CARD_MUST_BE_WAITING = (Template.card_arrived, Template.nudge)
+
+
+def _check_fresh(
+    template: Template, row: Notification, meeting: Meeting | None, card: Card | None
+) -> None:
+    """Raise Stale when the world has moved on since the row was written."""
+    wanted = MEETING_MUST_BE.get(template)
+    if wanted is not None and (meeting is None or meeting.status != wanted):
+        raise Stale(f"meeting is {meeting.status if meeting else 'gone'}")
+    starts_at = row.payload.get("starts_at")
+    if meeting is not None and starts_at and meeting.starts_at.isoformat() != starts_at:
+        raise Stale("meeting moved")
+    waiting = card is not None and card.status == CardStatus.in_custody
+    if template in CARD_MUST_BE_WAITING and not waiting:
+        raise Stale("card is not waiting at the office")
+
+
+def _link(settings: RenderSettings, row: Notification) -> str | None:
+    token = row.payload.get("token")
+    if not token or not settings.bot_username:
+        return None
+    return f"https://t.me/{settings.bot_username}?start={token}"
+
+
+async def _user_body(
+    session: AsyncSession,
+    row: Notification,
+    template: Template,
+    card: Card,
+    meeting: Meeting | None,
+    user: CardUser,
+    settings: RenderSettings,
+    locale: str,
+) -> str:
+    """The words a card user reads; every one says what to bring."""
+    office = await session.get(Office, card.office_id)
+    assert office is not None
+    parts = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
+    if meeting is not None and template not in (Template.handed_out,):
+        place = await place_of_meeting(session, meeting)
+        when = format_slot_time(meeting.starts_at, locale)
+        parts.append(_meeting_sentence(template, when, locale))
+        if template not in (
+            Template.booking_declined,
+            Template.booking_expired,
+            Template.booking_cancelled,
+            Template.not_handed_out,
+        ):
+            parts.append(place.lines(locale))
+        if template == Template.not_handed_out:
+            reason = FAILURE_TEXTS.get(FailureReason(row.payload.get("reason") or "other"))
+            parts.append(
+                translate(N_("The card could not be handed out because {reason}."), locale).format(
+                    reason=translate(reason or FAILURE_TEXTS[FailureReason.other], locale)
+                )
+            )
+    else:
+        parts.append(_card_sentence(template, office, locale))
+    if template != Template.handed_out:
+        parts.append(what_to_bring(locale))
+    link = _link(settings, row)
+    if link and row.channel != Channel.telegram:
+        parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
+    return "\n\n".join(parts)
+
+
+def _card_sentence(template: Template, office: Office, locale: str) -> str:
+    if template == Template.handed_out:
+        return translate(N_("Your SITHS card has been handed out. Thank you!"), locale)
+    if template == Template.nudge:
+        return translate(
+            N_("Your SITHS card is still waiting for you at {office}. Book a time to pick it up."),
+            locale,
+        ).format(office=office.name)
+    return translate(
+        N_("Your SITHS card has arrived at {office} ({city}). Book a time to pick it up."), locale
+    ).format(office=office.name, city=office.city)
+
+
+MEETING_SENTENCES = {
+    Template.booking_confirmed: N_("Your time is confirmed: {when}."),
+    Template.reminder_24h: N_("A reminder: you pick up your SITHS card tomorrow, {when}."),
+    Template.reminder_2h: N_("A reminder: you pick up your SITHS card today, {when}."),
+    Template.booking_declined: N_(
+        "The ID administrator cannot meet you {when}. Please choose another time."
+    ),
+    Template.booking_expired: N_(
+        "Your request for {when} was not confirmed in time. Please choose another time."
+    ),
+    Template.booking_cancelled: N_("Your time {when} is cancelled."),
+    Template.not_handed_out: N_("Your SITHS card could not be handed out at the meeting {when}."),
+}
+
+
+def _meeting_sentence(template: Template, when: str, locale: str) -> str:
+    return translate(MEETING_SENTENCES[template], locale).format(when=when)
+
+
+async def _calendar(
+    session: AsyncSession,
+    meeting: Meeting,
+    user: CardUser,
+    template: Template,
+    settings: RenderSettings,
+    *,
+    now: datetime,
+) -> CalendarAttachment:
+    """The .ics: REQUEST for a confirmation, CANCEL with the same UID for a cancellation."""
+    place = await place_of_meeting(session, meeting)
+    method = "CANCEL" if template == Template.booking_cancelled else "REQUEST"
+    location = place.venue.address if place.venue else (meeting.home_address or "")
+    summary = translate(N_("Pick up your SITHS card"), user.locale)
+    content = meeting_calendar(
+        uid=f"meeting-{meeting.id}@kortkontor",
+        method=method,
+        sequence=1 if method == "CANCEL" else 0,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=summary,
+        description=what_to_bring(user.locale),
+        location=location,
+        organizer_email=settings.organizer_email,
+        attendee_email=user.email,
+        stamp=now,
+    )
+    return CalendarAttachment(content=content, method=method)
+
+
+async def _render_for_admin(
+    session: AsyncSession,
+    row: Notification,
+    template: Template,
+    meeting: Meeting | None,
+    settings: RenderSettings,
+    *,
+    now: datetime,
+) -> OutgoingMessage:
+    admin = await _admin_of(session, row, meeting)
+    locale = admin.locale
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    if template == Template.admin_agenda:
+        text = await _agenda_text(session, admin, row, locale)
+    else:
+        assert meeting is not None
+        card, user, _ = await _meeting_people(session, meeting)
+        when = format_slot_time(meeting.starts_at, locale)
+        who = f"{user.given_name} {user.family_name} ({card.order_ref})"
+        text = translate(ADMIN_SENTENCES[template], locale).format(who=who, when=when)
+        if template in (Template.admin_request, Template.admin_request_reminder):
+            buttons = (
+                ((translate(N_("Confirm"), locale), f"m:confirm:{meeting.id}"),),
+                ((translate(N_("Propose another time"), locale), f"m:propose:{meeting.id}"),),
+                ((translate(N_("Decline"), locale), f"m:decline:{meeting.id}"),),
+            )
+    return OutgoingMessage(
+        recipient=row.recipient,
+        text=text,
+        subject=translate(SUBJECTS[template], locale),
+        buttons=buttons if row.channel == Channel.telegram else (),
+    )
+
+
+ADMIN_SENTENCES = {
+    Template.admin_request: N_("{who} asks to pick up their card {when}."),
+    Template.admin_request_reminder: N_(
+        "{who} is still waiting for an answer about {when}. Unanswered requests expire after "
+        "24 hours."
+    ),
+    Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
+}
+
+
+async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting | None) -> Admin:
+    admin_id = meeting.admin_id if meeting is not None else int(row.payload["admin_id"])
+    admin = await session.get(Admin, admin_id)
+    assert admin is not None
+    return admin
+
+
+async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:
+    day = datetime.fromisoformat(row.payload["day"]).date()
+    start = datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+    meetings = (
+        await session.exec(
+            select(Meeting)
+            .where(
+                Meeting.admin_id == admin.id,
+                Meeting.status == MeetingStatus.confirmed,
+                col(Meeting.starts_at) >= start,
+                col(Meeting.starts_at) < start + timedelta(days=1),
+            )
+            .order_by(col(Meeting.starts_at))
+        )
+    ).all()
+    lines = [
+        translate(N_("Good morning {name}! Your meetings today:"), locale).format(
+            name=admin.first_name
+        )
+    ]
+    for meeting in meetings:
+        card, user, _ = await _meeting_people(session, meeting)
+        place = await place_of_meeting(session, meeting)
+        venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
+        clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
+        lines.append(f"{clock} – {venue} – {user.given_name} {user.family_name} ({card.order_ref})")
+    return "\n".join(lines)
