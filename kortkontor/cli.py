@@ -22,6 +22,9 @@ from models.migrate import upgrade_to_head
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv, upsert_orders
+from models.outbox import NotificationStatus
+from models.types import utcnow
+from scheduler import notifications, outbox
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -34,6 +37,10 @@ Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
 def _(message: str) -> str:
     return translate(message, LOCALE)
+
+
+# A card reaching the office from the post (not one coming back from a failed meeting).
+ARRIVING = frozenset({CardStatus.shipped, CardStatus.notified})
 
 
 def say(message: str, **params: object) -> None:
@@ -141,11 +148,41 @@ async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> 
         await transition_card(
             session, card, target, role=Role.operator, actor_id=None, data={"via": "cli"}
         )
+        if target == CardStatus.in_custody and previous in ARRIVING:
+            await notifications.card_arrived(session, card, now=utcnow())
     say(
         N_("Card {order_ref}: {previous} → {status}."),
         order_ref=args.order_ref,
         previous=previous,
         status=target.value,
+    )
+    return EXIT_OK
+
+
+async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
+    """The newest notifications, optionally of one state: id, state, channel, template, due."""
+    try:
+        status = NotificationStatus(args.status) if args.status else None
+    except ValueError:
+        complain(
+            N_("Unknown status «{status}». Use one of: {allowed}"),
+            status=args.status,
+            allowed=", ".join(s.value for s in NotificationStatus),
+        )
+        return EXIT_BAD_INPUT
+    async with services.sessions() as session:
+        rows = await outbox.listing(session, status=status, limit=args.limit)
+        counts = await outbox.count_by_status(session)
+    for row in rows:
+        # Ids and states only: recipients are personal data.
+        error = f"  {row.last_error}" if row.last_error else ""
+        print(
+            f"{row.id:>7}  {row.status:<9}  {row.channel:<8}  {row.template:<24}  "
+            f"{row.due_at:%Y-%m-%d %H:%M}Z  {row.attempts}{error}"
+        )
+    say(
+        N_("In all: {counts}"),
+        counts=", ".join(f"{name} {counts[name]}" for name in sorted(counts)) or "0",
     )
     return EXIT_OK
 
@@ -247,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin.add_parser("invite")
     invite.add_argument("email")
     invite.set_defaults(run=cmd_admin_invite)
+
+    out = sub.add_parser("outbox").add_subparsers(dest="action", required=True)
+    listing = out.add_parser("list")
+    listing.add_argument("--status", default=None)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(run=cmd_outbox_list)
 
     aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)

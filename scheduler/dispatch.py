@@ -28,6 +28,8 @@ from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+OPTED_OUT = "opted out"
+QUIET = "quiet hours"
 IN_FLIGHT = 50
 
 
@@ -128,7 +130,9 @@ class Dispatcher:
     ) -> tuple[Notification, OutgoingMessage | str]:
         """The message to send, or why not (stale, opted out)."""
         if row.channel == Channel.sms and await outbox.is_opted_out(session, phone=row.recipient):
-            return row, "opted out"
+            return row, OPTED_OUT
+        if row.channel == Channel.sms and notifications.in_quiet_hours(now):
+            return row, QUIET
         try:
             return row, await notifications.render(session, row, self.render_settings, now=now)
         except notifications.Stale as stale:
@@ -155,9 +159,14 @@ class Dispatcher:
             for outcome in outcomes:
                 row = await session.get(Notification, outcome.row_id)
                 assert row is not None
-                if outcome.stale == "opted out":
-                    outbox.mark_cancelled(row, reason="opted out")
+                if outcome.stale == OPTED_OUT:
+                    outbox.mark_cancelled(row, reason=OPTED_OUT)
                     await fall_back_to_email(session, row, now=now)
+                elif outcome.stale == QUIET:
+                    # A retry or a late claim reached the quiet hours: wait for the morning.
+                    row.status = NotificationStatus.pending
+                    row.due_at = notifications.sms_due(now, earlier=False)
+                    row.attempts -= 1
                 elif outcome.stale is not None:
                     outbox.mark_cancelled(row, reason=outcome.stale)
                 elif outcome.error is None:

@@ -26,7 +26,7 @@ from scheduler.channels.ics import meeting_calendar
 from scheduler.slots import STOCKHOLM
 from scheduler.wording import format_slot_time, place_of_meeting, what_to_bring
 
-REMINDERS = {"reminder_24h": timedelta(hours=24), "reminder_2h": timedelta(hours=2)}
+REMINDERS = ("reminder_24h", "reminder_2h")
 NUDGE_DAYS = (3, 7, 14)
 ADMIN_REMINDER_AFTER = timedelta(hours=12)
 # No SMS from 21:00 to 08:00. A reminder that would fall there goes out at 20:00 before;
@@ -63,14 +63,25 @@ MEETING_TEMPLATES_TO_CANCEL = (
 )
 
 
-def _in_quiet_hours(moment: datetime) -> bool:
+def reminder_due(starts_at: datetime, template: str) -> datetime:
+    """The day-before reminder keeps the meeting's clock time (so across a DST change it is 23
+    or 25 hours ahead); the other comes two hours before."""
+    if template == Template.reminder_24h:
+        local = starts_at.astimezone(STOCKHOLM)
+        # Aware arithmetic in one zone is wall-clock arithmetic: the same time, a day earlier.
+        return (local - timedelta(days=1)).astimezone(starts_at.tzinfo)
+    return starts_at - timedelta(hours=2)
+
+
+def in_quiet_hours(moment: datetime) -> bool:
+    """Whether SMS must wait: 21:00–08:00 in Stockholm."""
     clock = moment.astimezone(STOCKHOLM).time()
     return clock >= QUIET_FROM or clock < QUIET_UNTIL
 
 
 def sms_due(due: datetime, *, earlier: bool) -> datetime:
     """Move an SMS out of the quiet hours: a reminder earlier (20:00), anything else later."""
-    if not _in_quiet_hours(due):
+    if not in_quiet_hours(due):
         return due
     local = due.astimezone(STOCKHOLM)
     day = local.date()
@@ -117,9 +128,14 @@ async def _add(
     card_id: int | None = None,
     meeting_id: int | None = None,
     earlier: bool = False,
+    now: datetime | None = None,
 ) -> None:
     if to.channel == Channel.sms:
         due = sms_due(due, earlier=earlier)
+        if now is not None and due < now:
+            if in_quiet_hours(now):
+                return  # its moment passed, and it may not go out now: the chat one suffices
+            due = now
     await outbox.enqueue(
         session,
         channel=to.channel,
@@ -190,6 +206,12 @@ async def meeting_confirmed(
 ) -> None:
     """A confirmed time: the calendar invitation, the answer in the chat, and reminders."""
     card, user, _ = await _meeting_people(session, meeting)
+    await outbox.cancel_pending(
+        session,
+        meeting_id=meeting.id,
+        templates=(Template.admin_request, Template.admin_request_reminder),
+        reason="request answered",
+    )
     # The user saw an automatic confirmation in the chat already; an admin's answer is news.
     chat = by != Role.system
     payload = {"starts_at": meeting.starts_at.isoformat()}
@@ -206,8 +228,8 @@ async def meeting_confirmed(
             meeting_id=meeting.id,
             card_id=card.id,
         )
-    for template, ahead in REMINDERS.items():
-        due = meeting.starts_at - ahead
+    for template in REMINDERS:
+        due = reminder_due(meeting.starts_at, template)
         if due <= now:
             continue  # booked too close for this reminder to make sense
         for to in _user_channels(user, chat=True, sms=True, email=False):
@@ -221,6 +243,7 @@ async def meeting_confirmed(
                 meeting_id=meeting.id,
                 card_id=card.id,
                 earlier=True,
+                now=now,
             )
 
 

@@ -7,11 +7,12 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
@@ -51,6 +52,10 @@ _EDGE_NOISE = re.compile(r"^[\W_]+|[\W_]+$")
 _DEFAULT_TIMEOUT = 15.0
 _NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 _TWILIO_ERRORS = (TwilioRestException, TwilioServiceException)
+# `find` looks this much further back than asked: our clock and Twilio's may disagree a little.
+_FIND_SLACK = timedelta(minutes=1)
+# Messages to one number within the window that `find` reads at most (newest first).
+_FIND_LIMIT = 200
 
 
 def rebase_url(url: str, base_url: str) -> str:
@@ -98,6 +103,10 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):
             allow_redirects=allow_redirects,
         )
         return response
+
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        """Log method and path only: the query of a search names the recipient."""
+        self.logger.info("twilio request: %s %s", kwargs["method"], urlsplit(kwargs["url"]).path)
 
 
 class _Spacer:
@@ -186,6 +195,24 @@ class TwilioSender:
             raise _unreachable(error, provider_message_id) from None
         return _state(str(fetched.status), provider_message_id)
 
+    async def find(self, recipient: str, text: str, since: datetime) -> str | None:
+        """The SID of a message with exactly this text sent to `recipient` since then, if any."""
+        after = since - _FIND_SLACK
+        try:
+            # Twilio filters DateSent by day; the exact bound is applied below.
+            messages = await self._twilio().messages.list_async(
+                to=recipient, date_sent_after=after, limit=_FIND_LIMIT
+            )
+        except TwilioException as error:
+            raise _search_failed(error) from None
+        except _NETWORK_ERRORS as error:
+            raise _unreachable(error, "a search") from None
+        for message in messages:
+            created = message.date_created
+            if message.body == text and (created is None or created >= after):
+                return str(message.sid)
+        return None
+
     async def close(self) -> None:
         """Close the HTTP session (a later send opens a new one)."""
         http, self._http, self._client = self._http, None, None
@@ -224,6 +251,16 @@ def _rejected(error: TwilioRestException | TwilioServiceException, ref: str) -> 
     kind = "permanent" if permanent else "transient"
     logger.log(level, "twilio refused %s: HTTP %s, code %s (%s)", ref, status, code, kind)
     return ChannelError(f"twilio {code if code is not None else status}", permanent=permanent)
+
+
+def _search_failed(error: TwilioException) -> ChannelError:
+    """A transient ChannelError for a failed message search (Twilio's text is not kept)."""
+    status = getattr(error, "status", None)
+    if status is None and len(error.args) > 1:
+        status = getattr(error.args[1], "status_code", None)
+    level = logging.ERROR if status in (401, 403) else logging.WARNING
+    logger.log(level, "twilio message search failed: HTTP %s", status)
+    return ChannelError(f"twilio search failed: HTTP {status}", permanent=False)
 
 
 def _unreachable(error: BaseException, ref: str) -> ChannelError:

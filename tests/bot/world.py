@@ -80,7 +80,9 @@ async def build_world(services: Services, *, auto_confirm: bool = False) -> Worl
                 session, card, CardStatus.shipped, role=Role.operator, actor_id=None, now=NOW
             )
             if status == CardStatus.in_custody:
-                await transition_card(session, card, status, role=Role.admin, actor_id=None)
+                await transition_card(
+                    session, card, status, role=Role.admin, actor_id=None, now=NOW
+                )
             world.cards[name] = card.id
             world.users[name] = card.card_user_id
     return world

@@ -2,6 +2,7 @@
 
 The code under test sends with twilio-python pointed at `base_url`; the fake checks each
 request as Twilio would, records accepted messages as `SentSms`, and answers Twilio's JSON.
+It also lists messages (newest first, filtered by `To`, `From` and `DateSent` by day, paged).
 Delivery is simulated by the test: `set_status(sid, "delivered")`. No status callbacks are made.
 """
 
@@ -12,16 +13,18 @@ import base64
 import binascii
 import email.utils
 import json
+import operator
 import re
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -35,6 +38,14 @@ _MISSING = (
     ("From", 21603, "A 'From' phone number is required."),
     ("Body", 21602, "Message body is required."),
 )
+_PAGE_SIZE, _MAX_PAGE_SIZE = 50, 1000
+# DateSent filters compare days, as Twilio does: `DateSent>` is on or after, `DateSent<` on or
+# before, `DateSent` on that day.
+_DAY_FILTERS: dict[str, Callable[[date, date], bool]] = {
+    "DateSent": operator.eq,
+    "DateSent>": operator.ge,
+    "DateSent<": operator.le,
+}
 
 
 @dataclass
@@ -50,6 +61,12 @@ class SentSms:
     error_code: int | None = None
     date_created: str = ""
     date_updated: str = ""
+    # The fake hands a message on at once: it is sent when it is created.
+    date_sent: str = ""
+
+    def day_sent(self) -> date:
+        """The UTC day the message was sent."""
+        return email.utils.parsedate_to_datetime(self.date_sent).astimezone(UTC).date()
 
 
 class TwilioError(Exception):
@@ -98,6 +115,35 @@ def _basic_auth(header: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
+def _paging(query: dict[str, str]) -> tuple[int, int]:
+    """(PageSize, Page) of a list request, checked like Twilio."""
+    try:
+        size = int(query.get("PageSize", _PAGE_SIZE))
+        number = int(query.get("Page", 0))
+    except ValueError:
+        raise TwilioError(400, 20001, "Invalid paging parameter") from None
+    if not 1 <= size <= _MAX_PAGE_SIZE or number < 0:
+        raise TwilioError(400, 20001, "Invalid paging parameter")
+    return size, number
+
+
+def _day(value: str) -> date:
+    """The day of a DateSent filter: `YYYY-MM-DD`, or a timestamp of which the day counts."""
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise TwilioError(400, 20001, f"Invalid DateSent filter: {value}") from None
+
+
+def _matches(sms: SentSms, query: dict[str, str], days: dict[str, date]) -> bool:
+    """Whether a message passes a list request's To and From filters and its DateSent days."""
+    if "To" in query and sms.to != query["To"]:
+        return False
+    if "From" in query and sms.from_ != query["From"]:
+        return False
+    return all(_DAY_FILTERS[name](sms.day_sent(), day) for name, day in days.items())
+
+
 def _json_response(
     body: JSON, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -134,6 +180,8 @@ class FakeTwilio:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="FakeTwilio", daemon=True)
         self._runner: web.AppRunner | None = None
+        # The query of every list request, in order.
+        self.list_queries: list[dict[str, str]] = []
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -166,6 +214,7 @@ class FakeTwilio:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_post(_API + "/Messages.json", self._create)
+        app.router.add_get(_API + "/Messages.json", self._list)
         app.router.add_get(_API + "/Messages/{sid}.json", self._fetch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         self._loop.run_until_complete(self._runner.setup())
@@ -202,6 +251,42 @@ class FakeTwilio:
                 return _json_response(self._resource(sms))
         except TwilioError as error:
             return error.response()
+
+    async def _list(self, request: web.Request) -> web.Response:
+        """GET Messages.json: matching messages, newest first, one page of them."""
+        try:
+            self._admit(request)
+            query = dict(request.query)
+            days = {name: _day(query[name]) for name in _DAY_FILTERS if name in query}
+            with self._cond:
+                self.list_queries.append(query)
+                matching = [sms for sms in reversed(self._messages) if _matches(sms, query, days)]
+                return _json_response(self._page(request.path, query, matching))
+        except TwilioError as error:
+            return error.response()
+
+    def _page(self, path: str, query: dict[str, str], matching: list[SentSms]) -> JSON:
+        """One page of a list answer, with Twilio's paging fields (lock held)."""
+        size, number = _paging(query)
+        start = size * number
+        records = matching[start : start + size]
+        filters = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def uri(page: int) -> str:
+            return f"{path}?{urlencode({**filters, 'PageSize': size, 'Page': page})}"
+
+        more = start + size < len(matching)
+        return {
+            "messages": [self._resource(sms) for sms in records],
+            "end": start + len(records) - 1 if records else start,
+            "first_page_uri": uri(0),
+            "next_page_uri": f"{uri(number + 1)}&PageToken=PA{number + 1}" if more else None,
+            "previous_page_uri": uri(number - 1) if number > 0 else None,
+            "page": number,
+            "page_size": size,
+            "start": start,
+            "uri": uri(number),
+        }
 
     def _admit(self, request: web.Request) -> None:
         """Count the request, check credentials and account, raise an injected fault."""
@@ -249,6 +334,7 @@ class FakeTwilio:
             status_callback=fields.get("StatusCallback"),
             date_created=stamp,
             date_updated=stamp,
+            date_sent=stamp,
         )
         with self._cond:
             self._messages.append(sms)
@@ -264,7 +350,7 @@ class FakeTwilio:
             "api_version": "2010-04-01",
             "body": sms.body,
             "date_created": sms.date_created,
-            "date_sent": None,
+            "date_sent": sms.date_sent or None,
             "date_updated": sms.date_updated,
             "direction": "outbound-api",
             "error_code": sms.error_code,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
@@ -13,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Calendar, Event
 
@@ -25,6 +22,7 @@ from scheduler.channels.base import (
 )
 from scheduler.channels.email import SmtpSender, message_id_for, render_html
 from scheduler.channels.ics import meeting_calendar, stockholm_timezone
+from tests.fakes.smtp import Collector, free_port, run_server
 
 RECIPIENT = "anna.andersson@example.se"
 FROM = "Kortkontoret <noreply@kortkontor.se>"
@@ -38,48 +36,9 @@ SUMMER = datetime(2027, 6, 3, 12, 0, tzinfo=UTC)  # 14:00 CEST
 STAMP = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
 
-@dataclass
-class Collector:
-    """aiosmtpd handler: refuses every recipient with `refusal`, else keeps what arrives."""
-
-    refusal: str | None = None
-    envelopes: list[Any] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if self.refusal is not None:
-            return self.refusal
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 def our_log(caplog: pytest.LogCaptureFixture) -> str:
     """What the service logged (the test server's own mail.log does name addresses)."""
     return "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def run_server(handler: Collector, **smtp_options: Any) -> Iterator[int]:
-    """Serve `handler` on a free local port for one test."""
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

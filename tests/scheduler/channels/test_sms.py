@@ -7,6 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -19,6 +20,7 @@ from scheduler.channels.sms import (
     rebase_url,
     signature_is_valid,
 )
+from scheduler.dispatch import Finder
 from tests.fakes.twilio import FakeTwilio
 
 # Numbers from PTS's range reserved for fiction (070-174 06 05 .. 99).
@@ -246,6 +248,114 @@ async def test_lookup_errors_are_channel_errors(fake: FakeTwilio, sender: Twilio
     assert await sender.lookup(sid) is DeliveryState.queued
 
 
+# -- find -------------------------------------------------------------------------------------
+
+TEXT = "Ditt SITHS-kort kan hämtas."
+
+
+def a_minute_ago() -> datetime:
+    """A moment just before the test's messages were sent."""
+    return datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_the_sender_is_a_finder(sender: TwilioSender) -> None:
+    assert isinstance(sender, Finder)
+
+
+async def test_find_returns_the_sid_of_the_message_with_this_text(
+    fake: FakeTwilio, sender: TwilioSender
+) -> None:
+    since = a_minute_ago()
+    sid = await sender.send(sms(), idempotency_key="n-1")
+    # Newer messages to the same and another number do not hide it.
+    await sender.send(OutgoingMessage(recipient=RECIPIENT, text="Annat"), idempotency_key="n-2")
+    await sender.send(sms(OTHER), idempotency_key="n-3")
+
+    assert sid is not None and await sender.find(RECIPIENT, TEXT, since) == sid
+    [query] = fake.list_queries
+    # twilio-python's names for the filters; the search reaches a minute further back.
+    assert query["To"] == RECIPIENT
+    assert query["DateSent>"] == (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_find_needs_the_exact_text(sender: TwilioSender) -> None:
+    await sender.send(sms(), idempotency_key="n-1")
+    since = a_minute_ago()
+    assert await sender.find(RECIPIENT, TEXT + " ", since) is None
+    assert await sender.find(RECIPIENT, TEXT[:-1], since) is None
+    assert await sender.find(RECIPIENT, "Ditt SITHS-kort", since) is None
+
+
+async def test_find_needs_the_recipient(sender: TwilioSender) -> None:
+    await sender.send(sms(OTHER), idempotency_key="n-1")
+    assert await sender.find(RECIPIENT, TEXT, a_minute_ago()) is None
+
+
+async def test_find_on_an_empty_account_is_none(fake: FakeTwilio, sender: TwilioSender) -> None:
+    assert await sender.find(RECIPIENT, TEXT, a_minute_ago()) is None
+    assert fake.requests == 1
+
+
+async def test_find_ignores_messages_sent_before_the_window(sender: TwilioSender) -> None:
+    # Twilio filters by day only: the sender itself drops what is older than since − 1 min.
+    await sender.send(sms(), idempotency_key="n-1")
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert await sender.find(RECIPIENT, TEXT, later) is None
+
+
+@pytest.mark.parametrize(
+    ("account_sid", "auth_token"), [(None, "wrong-token"), ("AC" + "f" * 32, None)]
+)
+async def test_find_is_authenticated(
+    fake: FakeTwilio,
+    sender: TwilioSender,
+    caplog: pytest.LogCaptureFixture,
+    account_sid: str | None,
+    auth_token: str | None,
+) -> None:
+    await sender.send(sms(), idempotency_key="n-1")
+    intruder = make_sender(fake, account_sid=account_sid, auth_token=auth_token)
+    try:
+        with pytest.raises(ChannelError) as caught:
+            await intruder.find(RECIPIENT, TEXT, a_minute_ago())
+    finally:
+        await intruder.close()
+    # Recovery tries again later: nothing is resent on a failed search.
+    assert not caught.value.permanent and caught.value.reason == "twilio search failed: HTTP 401"
+    assert fake.list_queries == []
+    assert RECIPIENT not in caplog.text
+
+
+async def test_find_errors_are_transient_and_never_name_the_number(
+    fake: FakeTwilio, sender: TwilioSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sid = await sender.send(sms(), idempotency_key="n-1")
+    fake.fail_next(503, code=20503)
+    with pytest.raises(ChannelError) as caught:
+        await sender.find(RECIPIENT, TEXT, a_minute_ago())
+    error = caught.value
+    assert not error.permanent and error.__cause__ is None and error.__suppress_context__
+    assert await sender.find(RECIPIENT, TEXT, a_minute_ago()) == sid
+    # twilio-python would log the query, which names the number.
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    for text in (str(error), logged):
+        assert "701740" not in text
+
+
+async def test_find_when_twilio_is_unreachable_is_transient(fake: FakeTwilio) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = make_sender(fake, base_url=f"http://127.0.0.1:{port}")
+    try:
+        with pytest.raises(ChannelError) as caught:
+            await down.find(RECIPIENT, TEXT, a_minute_ago())
+    finally:
+        await down.close()
+    assert not caught.value.permanent
+
+
 # -- rate -------------------------------------------------------------------------------------
 
 
@@ -372,6 +482,60 @@ async def test_fake_answers_like_twilio(fake: FakeTwilio) -> None:
     assert body["error_code"] is None and str(body["date_created"]).endswith("+0000")
     status, body = await post(fake, {"To": RECIPIENT, "From": SENDER_NUMBER, "Body": "Hej"}, "nope")
     assert (status, body["code"]) == (401, 20003)
+
+
+async def get(fake: FakeTwilio, query: dict[str, str]) -> tuple[int, dict[str, object]]:
+    """GET the fake's Messages list with this query; (status, JSON)."""
+    auth = {"Authorization": aiohttp.encode_basic_auth(fake.account_sid, fake.auth_token)}
+    url = f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, params=query, headers=auth) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_fake_lists_newest_first_in_pages(fake: FakeTwilio) -> None:
+    for body in ("1", "2", "3"):
+        await post(fake, {"To": RECIPIENT, "From": SENDER_NUMBER, "Body": body})
+    await post(fake, {"To": OTHER, "From": SENDER_NUMBER, "Body": "4"})
+
+    status, first = await get(fake, {"To": RECIPIENT, "PageSize": "2"})
+    assert status == 200 and (first["page"], first["page_size"]) == (0, 2)
+    assert [m["body"] for m in first["messages"]] == ["3", "2"]  # type: ignore[attr-defined]
+    next_uri = str(first["next_page_uri"])
+    auth = {"Authorization": aiohttp.encode_basic_auth(fake.account_sid, fake.auth_token)}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(fake.base_url + next_uri, headers=auth) as response,
+    ):
+        second = await response.json()
+    assert [m["body"] for m in second["messages"]] == ["1"] and second["next_page_uri"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "listed"),
+    [
+        ("DateSent>", 0, True),
+        ("DateSent>", 1, False),
+        ("DateSent<", -1, False),
+        ("DateSent<", 0, True),
+        ("DateSent", 0, True),
+    ],
+)
+async def test_fake_filters_date_sent_by_day(
+    fake: FakeTwilio, name: str, offset: int, listed: bool
+) -> None:
+    await post(fake, {"To": RECIPIENT, "From": SENDER_NUMBER, "Body": "Hej"})
+    day = datetime.now(UTC) + timedelta(days=offset)
+    # Late in the day and with a time: only the day counts.
+    _, page = await get(fake, {name: day.strftime("%Y-%m-%dT23:59:59Z")})
+    assert len(page["messages"]) == int(listed)  # type: ignore[arg-type]
+
+
+async def test_fake_refuses_a_bad_date_filter(fake: FakeTwilio) -> None:
+    status, body = await get(fake, {"DateSent>": "igår"})
+    assert (status, body["code"]) == (400, 20001)
 
 
 def test_fake_waits_from_sync_code(fake: FakeTwilio) -> None:

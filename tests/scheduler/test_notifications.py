@@ -1,0 +1,161 @@
+"""Planning notifications: which rows an event writes, when reminders fall due (DST, quiet
+hours), and that rendering refuses what no longer applies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from kortkontor.wiring import Services
+from models.db import transaction
+from models.meetings import Meeting
+from models.outbox import Channel, Notification, NotificationStatus
+from scheduler import booking, notifications
+from scheduler.availability import load_availability
+from scheduler.notifications import RenderSettings, Stale, Template, reminder_due, sms_due
+from scheduler.slots import STOCKHOLM
+from tests.bot.world import NOW, World, build_world
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=STOCKHOLM)
+
+
+@pytest.mark.parametrize(
+    ("meeting", "day_before", "two_hours_before"),
+    [
+        # A winter day: 24 h and 2 h.
+        ("2026-12-03 14:00", "2026-12-02 14:00", "2026-12-03 12:00"),
+        # Summer time starts on 28 March 2027: the day before is 23 real hours earlier.
+        ("2027-03-28 14:00", "2027-03-27 14:00", "2027-03-28 12:00"),
+        # It ends on 31 October 2027: 25 hours. At 03:30 the two-hour one crosses the change.
+        ("2027-10-31 14:00", "2027-10-30 14:00", "2027-10-31 12:00"),
+    ],
+)
+def test_reminders_keep_the_clock_time_across_dst(
+    meeting: str, day_before: str, two_hours_before: str
+) -> None:
+    starts = local(meeting).astimezone(UTC)
+    assert reminder_due(starts, Template.reminder_24h) == local(day_before)
+    assert reminder_due(starts, Template.reminder_2h) == local(two_hours_before)
+
+
+def test_the_two_hour_reminder_is_two_real_hours_even_across_the_change() -> None:
+    # 31 October 2027 03:30 CET is 02:30 UTC; two real hours before is 00:30 UTC = 02:30 CEST.
+    starts = datetime(2027, 10, 31, 2, 30, tzinfo=UTC)
+    assert reminder_due(starts, Template.reminder_2h) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("due", "earlier", "expected"),
+    [
+        ("2026-12-03 12:00", True, "2026-12-03 12:00"),  # daytime: unchanged
+        ("2026-12-03 07:00", True, "2026-12-02 20:00"),  # before 08:00: the evening before
+        ("2026-12-03 22:30", True, "2026-12-03 20:00"),  # after 21:00: the same evening
+        ("2026-12-03 21:00", False, "2026-12-04 08:00"),  # not a reminder: next morning
+        ("2026-12-03 05:00", False, "2026-12-03 08:00"),
+        ("2026-12-03 20:59", False, "2026-12-03 20:59"),
+        ("2026-12-03 08:00", True, "2026-12-03 08:00"),
+        ("2027-03-28 07:30", True, "2027-03-27 20:00"),  # the night the clocks go forward
+    ],
+)
+def test_quiet_hours_move_sms(due: str, earlier: bool, expected: str) -> None:
+    assert sms_due(local(due).astimezone(UTC), earlier=earlier) == local(expected)
+
+
+async def rows(services: Services, **where: object) -> list[Notification]:
+    async with services.sessions() as session:
+        query = select(Notification).order_by(col(Notification.id))
+        for name, value in where.items():
+            query = query.where(getattr(Notification, name) == value)
+        return list((await session.exec(query)).all())
+
+
+async def book_first_free(services: Services, world: World, *, at: datetime = NOW) -> Meeting:
+    async with transaction(services.sessions) as session:
+        maria_card = world.cards["maria"]
+        card = await session.get(booking.Card, maria_card)
+        assert card is not None
+        office = await session.get(booking.Office, card.office_id)
+        assert office is not None
+        slot = (await load_availability(session, office, now=at)).free(now=at)[0]
+        result = await booking.request_booking(
+            session, card_id=maria_card, card_user_id=world.users["maria"], slot=slot, now=at
+        )
+        assert isinstance(result, booking.Booked)
+        return result.meeting
+
+
+async def test_a_request_tells_the_admin_and_a_confirmation_plans_reminders(
+    services: Services,
+) -> None:
+    world = await build_world(services)
+    meeting = await book_first_free(services, world)
+    assert meeting.starts_at == NOW + timedelta(hours=7)  # Monday 16:00
+    admin_rows = await rows(services, meeting_id=meeting.id)
+    assert [(r.template, r.channel) for r in admin_rows] == [
+        ("admin_request", Channel.email),
+        ("admin_request_reminder", Channel.email),
+    ]
+    assert admin_rows[1].due_at == NOW + timedelta(hours=12)
+
+    async with transaction(services.sessions) as session:
+        assert meeting.id is not None
+        await booking.confirm(session, meeting_id=meeting.id, admin_id=world.admin_id, now=NOW)
+    planned = {(r.template, r.channel): r for r in await rows(services, meeting_id=meeting.id)}
+    # Maria has no Telegram: the answer comes by SMS, the invitation by e-mail.
+    assert (Template.booking_confirmed, Channel.sms) in planned
+    assert (Template.booking_confirmed, Channel.email) in planned
+    # The day-before reminder would be in the past; the 2-hour one is at 14:00.
+    assert (Template.reminder_24h, Channel.sms) not in planned
+    assert planned[(Template.reminder_2h, Channel.sms)].due_at == NOW + timedelta(hours=5)
+    # The admin's pending request messages are cancelled by the answer.
+    assert planned[(Template.admin_request_reminder, Channel.email)].status == "cancelled"
+
+
+async def test_rendering_refuses_a_reminder_for_a_moved_meeting(services: Services) -> None:
+    world = await build_world(services, auto_confirm=True)
+    meeting = await book_first_free(services, world, at=NOW - timedelta(days=2))
+    reminder = (await rows(services, template="reminder_24h"))[0]
+    async with transaction(services.sessions) as session:
+        moved = await session.get(Meeting, meeting.id)
+        assert moved is not None
+        moved.starts_at += timedelta(minutes=15)
+        session.add(moved)
+    async with services.sessions() as session:
+        with pytest.raises(Stale, match="moved"):
+            await notifications.render(session, reminder, RenderSettings(), now=NOW)
+
+
+async def test_cancelling_cancels_reminders_and_sends_the_calendar_cancel(
+    services: Services,
+) -> None:
+    world = await build_world(services, auto_confirm=True)
+    meeting = await book_first_free(services, world, at=NOW - timedelta(days=2))
+    assert meeting.id is not None
+    async with transaction(services.sessions) as session:
+        await booking.cancel(
+            session,
+            meeting_id=meeting.id,
+            role=booking.Role.card_user,
+            actor_id=world.users["maria"],
+            now=NOW - timedelta(days=1),
+        )
+    by_template = {(r.template, r.channel): r for r in await rows(services, meeting_id=meeting.id)}
+    assert by_template[("reminder_24h", Channel.sms)].status == NotificationStatus.cancelled
+    assert by_template[("reminder_2h", Channel.sms)].status == NotificationStatus.cancelled
+    assert by_template[("booking_cancelled", Channel.email)].status == NotificationStatus.pending
+    assert by_template[("admin_cancelled", Channel.email)].status == NotificationStatus.pending
+
+
+async def test_nudges_after_3_7_and_14_days_once_each(services: Services) -> None:
+    world = await build_world(services)
+    for days, expected in ((2, 0), (3, 1), (4, 1), (7, 2), (15, 3)):
+        async with transaction(services.sessions) as session:
+            await notifications.plan_nudges(session, now=NOW + timedelta(days=days))
+        nudges = await rows(services, template="nudge", card_id=world.cards["maria"])
+        assert len(nudges) == expected, days
+    # Lena's card waits too, at the other office.
+    assert len(await rows(services, template="nudge", card_id=world.cards["lena"])) == 3
