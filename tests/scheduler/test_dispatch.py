@@ -139,7 +139,9 @@ async def test_confirmation_reaches_sms_and_mail_with_a_calendar_invitation(
     assert "bokningsförfrågan" in str(mails["anna@example.se"]["Subject"]).lower()
     invitation = mails["maria@example.se"]
     calendars = [p for p in invitation.walk() if p.get_content_type() == "text/calendar"]
-    calendar = Calendar.from_ical(calendars[0].get_payload(decode=True))
+    payload = calendars[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    calendar = Calendar.from_ical(payload)
     event = calendar.walk("VEVENT")[0]
     assert str(calendar["METHOD"]) == "REQUEST"
     assert str(event["UID"]) == f"meeting-{meeting_id}@kortkontor"
