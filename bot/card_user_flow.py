@@ -19,12 +19,13 @@ from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Office
-from scheduler import booking
+from scheduler import booking, notifications
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
-from scheduler.slots import STOCKHOLM, Slot
+from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
 from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
 
+PROPOSAL_PREFIX = "p:"
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
 STATUS_LABEL = N_("Where is my card?")
 BOOK_LABEL = N_("Book")
@@ -215,24 +216,6 @@ async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | No
     )
 
 
-def _slot_data(slot: Slot) -> dict[str, Any]:
-    return {
-        "admin_id": slot.admin_id,
-        "venue_id": slot.venue_id,
-        "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(),
-    }
-
-
-def _slot(data: dict[str, Any]) -> Slot:
-    return Slot(
-        admin_id=int(data["admin_id"]),
-        venue_id=None if data.get("venue_id") is None else int(data["venue_id"]),
-        starts_at=datetime.fromisoformat(data["starts_at"]),
-        ends_at=datetime.fromisoformat(data["ends_at"]),
-    )
-
-
 async def _offer_slots(
     conv: Conversation, slots: tuple[Slot, ...] | list[Slot], intro: str, *, move: int | None
 ) -> None:
@@ -246,7 +229,7 @@ async def _offer_slots(
         label = format_slot_time(slot.starts_at, conv.locale)
         if venue_names[slot.venue_id]:
             label = f"{label} · {venue_names[slot.venue_id]}"
-        buttons.append([conv.offer(label, "pick", move=move, **_slot_data(slot))])
+        buttons.append([conv.offer(label, "pick", move=move, **slot_to_data(slot))])
     conv.go("pick", move=move)
     conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), "menu")])
 
@@ -281,10 +264,10 @@ async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
 
 async def _summary(conv: Conversation, offer: dict[str, Any]) -> None:
     """Everything about the chosen time, for the user to confirm."""
-    slot = _slot(offer)
+    slot = slot_from_data(offer)
     place = await place_of_slot(conv.session, slot)
     lines = [conv._("Is this right?"), place.lines(conv.locale), what_to_bring(conv.locale)]
-    if not place.admin.auto_confirm:
+    if not place.admin.auto_confirm and not offer.get("preapproved"):
         lines.append(
             conv._("{name} confirms the time, and you will get the answer here.").format(
                 name=place.admin.first_name
@@ -304,12 +287,17 @@ async def _summary(conv: Conversation, offer: dict[str, Any]) -> None:
 async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]) -> None:
     """Request the slot (or move to it); a lost race offers times nearby."""
     assert card.id is not None and user.id is not None
-    slot = _slot(offer)
+    slot = slot_from_data(offer)
     move = offer.get("move")
     async with conv.session.begin_nested():
         if move is None:
             result = await booking.request_booking(
-                conv.session, card_id=card.id, card_user_id=user.id, slot=slot, now=conv.now
+                conv.session,
+                card_id=card.id,
+                card_user_id=user.id,
+                slot=slot,
+                now=conv.now,
+                preapproved_by=offer.get("preapproved"),
             )
         else:
             result = await booking.reschedule(
@@ -438,10 +426,32 @@ async def _stale(conv: Conversation, card: Card | None) -> None:
     await _menu(conv, card, conv._("That button is no longer valid. Here are your choices now:"))
 
 
+async def _proposed(conv: Conversation, user: CardUser, card: Card | None, meeting_id: int) -> None:
+    """The time an admin proposed instead of the user's own: its summary, pre-approved."""
+    assert user.id is not None
+    proposal = None
+    try:
+        meeting = await booking.meeting_for_actor(
+            conv.session, meeting_id=meeting_id, role=Role.card_user, actor_id=user.id
+        )
+    except DomainError:
+        meeting = None
+    if meeting is not None and card is not None and card.id == meeting.card_id:
+        proposal = await notifications.proposal_for(conv.session, meeting_id=meeting_id)
+    if proposal is None:
+        await _stale(conv, card)
+        return
+    offer = {**slot_to_data(proposal), "preapproved": proposal.admin_id}
+    await _summary(conv, offer)
+
+
 async def _press(conv: Conversation, user: CardUser, card: Card | None, data: str) -> None:
     """A button: a command, or one of this chat's current offers (anything else is stale)."""
     if data.startswith(COMMAND_PREFIX):
         await _run(conv, user, card, data[len(COMMAND_PREFIX) :])
+        return
+    if data.startswith(PROPOSAL_PREFIX) and data[len(PROPOSAL_PREFIX) :].isdigit():
+        await _proposed(conv, user, card, int(data[len(PROPOSAL_PREFIX) :]))
         return
     offer = conv.offered(data)
     if offer is None or card is None:
@@ -527,4 +537,5 @@ async def handle(conv: Conversation, user: CardUser, *, command: str | None = No
             )
     except DomainError as refusal:
         conv.memo.clear()
+        conv.discard()
         await _menu(conv, card, refusal.translated(conv.locale))

@@ -23,6 +23,7 @@ from models.crypto import PersonnummerVault
 from models.db import transaction
 from models.dialogue import DialogueState
 from models.i18n import DEFAULT_LOCALE, translate
+from models.payouts import Tariffs
 from models.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Conversation:
     vault: PersonnummerVault
     now: datetime
     locale: str = DEFAULT_LOCALE
+    tariffs: Tariffs = field(default_factory=Tariffs)
     replies: list[Reply] = field(default_factory=list)
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
@@ -153,6 +155,11 @@ class Conversation:
             )
         )
 
+    def discard(self) -> None:
+        """Forget the replies and offers made so far (an action was refused midway)."""
+        self.replies.clear()
+        self._offers.clear()
+
     def finish(self) -> None:
         """Store the offers of this update's replies; older buttons become stale."""
         if any(reply.chat_key is None for reply in self.replies):
@@ -192,7 +199,9 @@ class Dialogue:
         *,
         clock: Callable[[], datetime] = utcnow,
         after_commit: Callable[[], None] | None = None,
+        tariffs: Tariffs | None = None,
     ) -> None:
+        self.tariffs = tariffs or Tariffs()
         self.sessions = sessions
         self.vault = vault
         self.flow = flow
@@ -217,6 +226,7 @@ class Dialogue:
                 vault=self.vault,
                 now=self.clock(),
                 locale=state.data.get("locale", DEFAULT_LOCALE),
+                tariffs=self.tariffs,
             )
             await self.flow(conversation)
             conversation.finish()

@@ -187,6 +187,64 @@ async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
+    """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
+    from models.errors import InvalidInput
+    from payout.export_csv import render_csv
+    from payout.export_pdf import render_pdf
+    from payout.money import kronor
+    from payout.statements import month_bounds, parse_month
+    from payout.store import export_month
+
+    renderers = {"csv": render_csv, "pdf": render_pdf}
+    try:
+        month = parse_month(args.month)
+    except InvalidInput as error:
+        print(f"--month: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    render = renderers.get(args.format.strip().lower())
+    if render is None:
+        complain(
+            N_("--format: unknown format «{format}». Use one of: {allowed}"),
+            format=args.format,
+            allowed=", ".join(renderers),
+        )
+        return EXIT_BAD_INPUT
+    path = Path(args.out)
+    if not path.parent.is_dir():
+        complain(N_("--out: {file}: the folder does not exist"), file=path)
+        return EXIT_BAD_INPUT
+    now = utcnow()
+    # The lock commits only once the file is written.
+    async with transaction(services.sessions) as session:
+        export = await export_month(session, month=month, now=now)
+        content = render(export)
+        try:
+            await asyncio.to_thread(path.write_bytes, content)
+        except OSError:
+            raise _FileProblem(N_("{file}: the file cannot be written"), path) from None
+    say(
+        N_("Payout {month}: {admins} administrator(s), {lines} line(s), {total} in all."),
+        month=month,
+        admins=len(export.statements),
+        lines=export.line_count,
+        total=kronor(export.total_ore, LOCALE),
+    )
+    if export.newly_locked:
+        say(N_("{count} statement(s) locked now."), count=export.newly_locked)
+    elif export.statements:
+        say(N_("The month was locked already: the statements are as they were exported."))
+    else:
+        say(N_("There are no payout lines for {month}: nothing was locked."), month=month)
+    if month_bounds(month)[1] > now:
+        say(
+            N_("{month} is not over yet: later lines of the month go into the next statement."),
+            month=month,
+        )
+    say(N_("Written to {file}."), file=path)
+    return EXIT_OK
+
+
 async def _bot_username(settings: Settings) -> str | None:
     if settings.telegram_bot_token is None:
         return None
@@ -290,6 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", default=None)
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(run=cmd_outbox_list)
+
+    pay = sub.add_parser("payout").add_subparsers(dest="action", required=True)
+    payout_export = pay.add_parser("export")
+    payout_export.add_argument("--month", required=True, help="YYYY-MM")
+    payout_export.add_argument("--format", required=True, help="csv | pdf")
+    payout_export.add_argument("--out", required=True)
+    payout_export.set_defaults(run=cmd_payout_export)
 
     aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)

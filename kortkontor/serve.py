@@ -19,6 +19,7 @@ from kortkontor.settings import Settings
 from kortkontor.wiring import Services
 from models.db import is_sqlite
 from models.outbox import Channel
+from models.payouts import Tariffs
 from scheduler.channels.base import Sender
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
@@ -91,7 +92,15 @@ async def start(services: Services) -> Running:
     settings = services.settings
     running = Running()
     running.senders = {Channel.sms: sms_sender(settings), Channel.email: email_sender(settings)}
-    dialogue = Dialogue(services.sessions, services.vault, converse)
+    dialogue = Dialogue(
+        services.sessions,
+        services.vault,
+        converse,
+        tariffs=Tariffs(
+            handout_ore=settings.kortkontor_tariff_handout_ore,
+            extra_meeting_ore=settings.kortkontor_tariff_extra_meeting_ore,
+        ),
+    )
     username = None
     if settings.telegram_bot_token is None:
         logger.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off")

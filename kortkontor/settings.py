@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     smtp_from: str = "kortkontor@localhost"
     smtp_starttls: bool = False
 
+    # Tariffs in öre: 500 kr per card handed out, 250 kr per extra meeting.
+    kortkontor_tariff_handout_ore: int = 50_000
+    kortkontor_tariff_extra_meeting_ore: int = 25_000
+
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     public_base_url: str | None = None

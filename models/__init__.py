@@ -10,7 +10,7 @@ from models.invites import InviteToken
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from models.outbox import Notification, SmsOptOut
-from models.payouts import PayoutLine
+from models.payouts import PayoutLine, PayoutStatement
 
 __all__ = [
     "Absence",
@@ -27,6 +27,7 @@ __all__ = [
     "Notification",
     "Office",
     "PayoutLine",
+    "PayoutStatement",
     "SmsOptOut",
     "Venue",
 ]

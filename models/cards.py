@@ -57,6 +57,8 @@ class Card(SQLModel, table=True):
     )
     ordered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the admin picked the REK up; the age of the card in custody, booked or not.
+    in_custody_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 async def get_card_by_order_ref(session: AsyncSession, *, order_ref: str) -> Card | None:

@@ -81,6 +81,8 @@ async def transition_card(
     moment = now or utcnow()
     card.status = target
     card.status_changed_at = moment
+    if target == S.in_custody and current in (S.shipped, S.notified):
+        card.in_custody_since = moment
     await _store_and_audit(session, card, "card", current, target, role, actor_id, data, moment)
 
 

@@ -1,7 +1,9 @@
-"""What administrators are paid for: one line per handout or extra meeting, in öre."""
+"""What administrators are paid for: one line per handout or extra meeting, in öre, and the
+monthly statements that lock the lines once exported."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -9,6 +11,14 @@ from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Tariffs:
+    """What each kind of line pays, in öre (the defaults: 500 kr and 250 kr)."""
+
+    handout_ore: int = 50_000
+    extra_meeting_ore: int = 25_000
 
 
 class PayoutKind(StrEnum):
@@ -34,4 +44,20 @@ class PayoutLine(SQLModel, table=True):
     amount_ore: int
     occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
     note: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set once, when the statement that pays the line is locked; the line is frozen from then.
+    statement_id: int | None = Field(default=None, foreign_key="payout_statement.id", index=True)
+
+
+class PayoutStatement(SQLModel, table=True):
+    """An admin's locked statement for one month (Stockholm time): its lines point at it."""
+
+    __tablename__ = "payout_statement"
+    __table_args__ = (UniqueConstraint("admin_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = Field(foreign_key="admin.id", index=True)
+    month: str = Field(max_length=7, index=True)  # YYYY-MM
+    total_ore: int
+    locked_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -20,7 +20,12 @@ from models.cards import Card, CardStatus
 from models.errors import DomainError, NotFound
 from models.i18n import N_
 from models.lifecycle import Role, transition_card, transition_meeting
-from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.meetings import (
+    ACTIVE_MEETING_STATUSES,
+    EXTRA_MEETING_REASONS,
+    Meeting,
+    MeetingStatus,
+)
 from models.network import Admin, Office
 from models.types import utcnow
 from scheduler import notifications
@@ -133,6 +138,7 @@ async def _take_slot(
     home_address: str | None,
     now: datetime,
     release: Meeting | None = None,
+    preapproved_by: int | None = None,
 ) -> BookingResult:
     """Insert the meeting for a free slot, releasing `release` in the same savepoint."""
     office = await session.get(Office, card.office_id)
@@ -159,6 +165,7 @@ async def _take_slot(
             if not availability.is_free(slot, now=now):
                 raise _Taken
             meeting = Meeting(
+                is_extra=await _follows_a_failure(session, card.id),
                 card_id=card.id,
                 admin_id=slot.admin_id,
                 venue_id=slot.venue_id,
@@ -170,14 +177,17 @@ async def _take_slot(
             session.add(meeting)
             await session.flush()
             await _audit_request(session, meeting, actor_id=card.card_user_id, now=now)
-            if admin.auto_confirm:
+            if admin.auto_confirm or preapproved_by == admin.id:
                 await transition_meeting(
                     session,
                     meeting,
                     MeetingStatus.confirmed,
                     role=Role.system,
                     actor_id=None,
-                    data={"auto_confirm": True},
+                    data={
+                        "auto_confirm": admin.auto_confirm,
+                        "proposed_by_admin": bool(preapproved_by),
+                    },
                     now=now,
                 )
             await _sync_card(session, card, meeting, now=now)
@@ -197,6 +207,19 @@ async def _take_slot(
         logger.info("lost the race for admin %s at %s", slot.admin_id, slot.starts_at.isoformat())
         return await _alternatives(session, office, slot, now)
     return Booked(meeting)
+
+
+async def _follows_a_failure(session: AsyncSession, card_id: int) -> bool:
+    """A meeting after one that failed for no valid ID, wrong person or no PIN letter is an
+    extra meeting, which the admin is paid for."""
+    last = (
+        await session.exec(
+            select(Meeting)
+            .where(Meeting.card_id == card_id, Meeting.status == MeetingStatus.failed)
+            .order_by(col(Meeting.closed_at).desc())
+        )
+    ).first()
+    return last is not None and last.failure_reason in EXTRA_MEETING_REASONS
 
 
 class _Taken(Exception):
@@ -256,15 +279,19 @@ async def request_booking(
     slot: Slot,
     home_address: str | None = None,
     now: datetime | None = None,
+    preapproved_by: int | None = None,
 ) -> BookingResult:
-    """Book a slot for the user's card: requested, or confirmed at once with auto-confirm."""
+    """Book a slot for the user's card: requested, or confirmed at once with auto-confirm or
+    when it is the time the admin proposed (`preapproved_by`)."""
     moment = now or utcnow()
     card = await _card_of_user(session, card_id=card_id, card_user_id=card_user_id)
     if card.status != CardStatus.in_custody:
         raise NotBookable(N_("The card cannot be booked yet: it is not at the office."))
     if await active_meeting(session, card_id=card_id) is not None:
         raise NotBookable(N_("The card already has a meeting. Move it instead."))
-    return await _take_slot(session, card, slot, home_address=home_address, now=moment)
+    return await _take_slot(
+        session, card, slot, home_address=home_address, now=moment, preapproved_by=preapproved_by
+    )
 
 
 async def reschedule(
@@ -298,6 +325,7 @@ async def _close(
     role: Role,
     actor_id: int | None,
     now: datetime,
+    proposal: Slot | None = None,
 ) -> Meeting:
     card = await session.get(Card, meeting.card_id)
     assert card is not None
@@ -307,7 +335,9 @@ async def _close(
     if target == MeetingStatus.confirmed:
         await notifications.meeting_confirmed(session, meeting, by=role, now=now)
     else:
-        await notifications.meeting_closed(session, meeting, was=was, by=role, now=now)
+        await notifications.meeting_closed(
+            session, meeting, was=was, by=role, now=now, proposal=proposal
+        )
     return meeting
 
 
@@ -326,15 +356,26 @@ async def confirm(
 
 
 async def decline(
-    session: AsyncSession, *, meeting_id: int, admin_id: int, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    admin_id: int,
+    now: datetime | None = None,
+    proposal: Slot | None = None,
 ) -> Meeting:
-    """The admin turns a request down; the slot is free again."""
+    """The admin turns a request down, perhaps proposing another time; the slot is free again."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(
         session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
     )
     return await _close(
-        session, meeting, MeetingStatus.declined, role=Role.admin, actor_id=admin_id, now=moment
+        session,
+        meeting,
+        MeetingStatus.declined,
+        role=Role.admin,
+        actor_id=admin_id,
+        now=moment,
+        proposal=proposal,
     )
 
 

@@ -23,8 +23,8 @@ from models.outbox import Channel, Notification
 from scheduler import outbox
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
-from scheduler.slots import STOCKHOLM
-from scheduler.wording import format_slot_time, place_of_meeting, what_to_bring
+from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
+from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
 
 REMINDERS = ("reminder_24h", "reminder_2h")
 NUDGE_DAYS = (3, 7, 14)
@@ -41,6 +41,7 @@ class Template(StrEnum):
     card_arrived = "card_arrived"
     booking_confirmed = "booking_confirmed"
     booking_declined = "booking_declined"
+    time_proposed = "time_proposed"
     booking_expired = "booking_expired"
     booking_cancelled = "booking_cancelled"
     reminder_24h = "reminder_24h"
@@ -255,6 +256,7 @@ async def meeting_closed(
     by: Role,
     now: datetime,
     moved: bool = False,
+    proposal: Slot | None = None,
 ) -> None:
     """A meeting ended without a handout: the pending messages about it go, and people hear
     what they need to (the user of a decline or expiry, the admin of a cancellation)."""
@@ -275,12 +277,17 @@ async def meeting_closed(
         await _add(session, email, Template.booking_cancelled, **{**common, "key": key + ":ics"})
     if status in (MeetingStatus.declined, MeetingStatus.expired):
         template = (
-            Template.booking_declined
-            if status == MeetingStatus.declined
-            else Template.booking_expired
+            Template.booking_expired
+            if status == MeetingStatus.expired
+            else Template.time_proposed
+            if proposal is not None
+            else Template.booking_declined
+        )
+        payload: dict[str, Any] | None = (
+            {"proposal": slot_to_data(proposal)} if proposal is not None else None
         )
         for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
-            await _add(session, to, template, **common)
+            await _add(session, to, template, payload=payload, **common)
     elif status == MeetingStatus.cancelled and by == Role.card_user:
         payload = {"moved": moved}
         await _add(
@@ -289,6 +296,19 @@ async def meeting_closed(
     elif status == MeetingStatus.cancelled:
         for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
             await _add(session, to, Template.booking_cancelled, **common)
+
+
+async def proposal_for(session: AsyncSession, *, meeting_id: int) -> Slot | None:
+    """The time an admin proposed when declining this meeting, if any."""
+    row = (
+        await session.exec(
+            select(Notification).where(
+                Notification.meeting_id == meeting_id,
+                Notification.template == Template.time_proposed,
+            )
+        )
+    ).first()
+    return slot_from_data(row.payload["proposal"]) if row is not None else None
 
 
 async def outcome_recorded(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
@@ -313,6 +333,16 @@ async def outcome_recorded(session: AsyncSession, meeting: Meeting, *, now: date
             meeting_id=meeting.id,
             card_id=card.id,
         )
+
+
+async def cancel_for_card(session: AsyncSession, card: Card) -> None:
+    """The card left the office: no more invitations or nudges about it."""
+    await outbox.cancel_pending(
+        session,
+        card_id=card.id,
+        templates=(Template.card_arrived, Template.nudge),
+        reason=f"card {card.status}",
+    )
 
 
 async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
@@ -401,6 +431,7 @@ SUBJECTS = {
     Template.not_handed_out: N_("Your SITHS card could not be handed out"),
     Template.booking_declined: N_("Choose another time for your SITHS card"),
     Template.booking_expired: N_("Choose another time for your SITHS card"),
+    Template.time_proposed: N_("Another time for your SITHS card"),
     Template.admin_request: N_("New booking request"),
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
@@ -442,7 +473,16 @@ async def render(
     ):
         calendar = await _calendar(session, meeting, user, template, settings, now=now)
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
-    if template in (
+    if template == Template.time_proposed and meeting is not None:
+        proposed = slot_from_data(row.payload["proposal"])
+        label = translate(N_("Book {when}"), locale).format(
+            when=format_slot_time(proposed.starts_at, locale)
+        )
+        buttons = (
+            ((label, f"p:{meeting.id}"),),
+            ((translate(N_("Other times"), locale), "cmd:book"),),
+        )
+    elif template in (
         Template.card_arrived,
         Template.nudge,
         Template.booking_declined,
@@ -513,17 +553,14 @@ async def _user_body(
     office = await session.get(Office, card.office_id)
     assert office is not None
     parts = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
-    if meeting is not None and template not in (Template.handed_out,):
-        place = await place_of_meeting(session, meeting)
+    if meeting is not None and template != Template.handed_out:
         when = format_slot_time(meeting.starts_at, locale)
         parts.append(_meeting_sentence(template, when, locale))
-        if template not in (
-            Template.booking_declined,
-            Template.booking_expired,
-            Template.booking_cancelled,
-            Template.not_handed_out,
-        ):
-            parts.append(place.lines(locale))
+        if template == Template.time_proposed:
+            proposed = slot_from_data(row.payload["proposal"])
+            parts.append((await place_of_slot(session, proposed)).lines(locale))
+        elif template in SHOWS_THE_PLACE:
+            parts.append((await place_of_meeting(session, meeting)).lines(locale))
         if template == Template.not_handed_out:
             reason = FAILURE_TEXTS.get(FailureReason(row.payload.get("reason") or "other"))
             parts.append(
@@ -539,6 +576,9 @@ async def _user_body(
     if link and row.channel != Channel.telegram:
         parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
     return "\n\n".join(parts)
+
+
+SHOWS_THE_PLACE = (Template.booking_confirmed, Template.reminder_24h, Template.reminder_2h)
 
 
 def _card_sentence(template: Template, office: Office, locale: str) -> str:
@@ -565,6 +605,7 @@ MEETING_SENTENCES = {
         "Your request for {when} was not confirmed in time. Please choose another time."
     ),
     Template.booking_cancelled: N_("Your time {when} is cancelled."),
+    Template.time_proposed: N_("The ID administrator cannot meet you {when}, but proposes:"),
     Template.not_handed_out: N_("Your SITHS card could not be handed out at the meeting {when}."),
 }
 

@@ -31,7 +31,7 @@ into sorted disjoint intervals, and each window-day walks them once.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -92,6 +92,27 @@ class Slot:
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def slot_to_data(slot: Slot) -> dict[str, Any]:
+    """A slot as JSON-ready data (chat offers, outbox payloads)."""
+    return {
+        "admin_id": slot.admin_id,
+        "venue_id": slot.venue_id,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+    }
+
+
+def slot_from_data(data: Mapping[str, Any]) -> Slot:
+    """The slot that `slot_to_data` wrote."""
+    return Slot(
+        admin_id=int(data["admin_id"]),
+        venue_id=None if data.get("venue_id") is None else int(data["venue_id"]),
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+    )
+
 
 _HOLIDAY_CATEGORIES = ("public", "de_facto")
 _ONE_DAY = timedelta(days=1)

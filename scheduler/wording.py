@@ -10,7 +10,7 @@ from babel.dates import format_date, format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.i18n import N_, translate
-from models.meetings import IdDocument, Meeting
+from models.meetings import FailureReason, IdDocument, Meeting
 from models.network import Admin, Venue
 from scheduler.slots import STOCKHOLM, Slot
 
@@ -21,6 +21,13 @@ ID_DOCUMENT_NAMES = {
     IdDocument.sis_id_card: N_("SIS-marked ID card"),
     IdDocument.driving_licence: N_("Swedish driving licence"),
     IdDocument.other: N_("another document"),
+}
+FAILURE_LABELS = {
+    FailureReason.no_valid_id: N_("No valid ID document"),
+    FailureReason.wrong_person: N_("Wrong person"),
+    FailureReason.no_pin_letter: N_("No PIN letter"),
+    FailureReason.no_show: N_("Did not come"),
+    FailureReason.other: N_("Something else"),
 }
 ACCEPTED_ID_DOCUMENTS = tuple(doc for doc in IdDocument if doc != IdDocument.other)
 

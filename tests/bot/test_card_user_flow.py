@@ -318,3 +318,25 @@ async def test_language_help_and_odd_input(services: Services, world: World, clo
     assert "kommandot känner jag inte" in chat.text
     await chat.send("Var är mitt kort?")
     assert "finns hos Uppsala centrum" in chat.text
+
+
+async def test_update_ids_that_restart_lower_are_still_handled(
+    services: Services, world: World, clock: Clock
+) -> None:
+    # Telegram may number updates afresh after a quiet week: a lower id is a new update.
+    from bot.dialogue import Incoming
+
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+
+    def update(update_id: int, text: str) -> Incoming:
+        return Incoming(
+            channel="telegram",
+            chat_key=str(MARIA_TG),
+            user_id=MARIA_TG,
+            update_id=update_id,
+            text=text,
+        )
+
+    assert await chat.dialogue.handle(update(5_000_000, "/status"))
+    assert await chat.dialogue.handle(update(17, "/hjalp"))
+    assert await chat.dialogue.handle(update(17, "/hjalp")) == []

@@ -1,0 +1,141 @@
+"""The admin's cards: the avi and the pickup at the postal agent (one card or a batch), the
+cards kept with their age, and the ones never collected (/kort)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialogue import Conversation
+from models.i18n import N_
+from models.network import Admin
+from scheduler import custody
+
+PICKED_UP_LABEL = N_("Picked up")
+NOTICE_LABEL = N_("Notice received")
+MENU_LABEL = N_("Menu")
+MAX_LISTED = 30
+
+
+async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> None:
+    """/kort: the cards kept, oldest first, with their age; uncollected ones can be returned.
+    `notice` (what was just done) comes first."""
+    kept = await custody.kept_cards(conv.session, admin=admin)
+    uncollected = {
+        c.id
+        for c in await custody.uncollected_cards(
+            conv.session, now=conv.now, office_id=admin.office_id
+        )
+    }
+    lines = [notice + "\n"] if notice else []
+    lines.append(conv._("Cards in your keeping:") if kept else conv._("No cards in your keeping."))
+    returns = []
+    for row in kept[:MAX_LISTED]:
+        since = row.card.in_custody_since or row.card.status_changed_at
+        days = (conv.now - since).days
+        line = conv._("{card} – {days} days").format(card=row.label, days=days)
+        if row.card.status == "booked":
+            line += " – " + conv._("booked")
+        if row.card.id in uncollected:
+            line += " – " + conv._("not collected in 30 days: send it back to the issuer")
+            returns.append(
+                [
+                    conv.offer(
+                        conv._("Returned: {card}").format(card=row.card.order_ref),
+                        "return",
+                        card=row.card.id,
+                    )
+                ]
+            )
+        lines.append(line)
+    conv.go("idle")
+    conv.say(
+        "\n".join(lines),
+        *returns,
+        [
+            conv.command(conv._("Pick up cards (REK)"), "pickup"),
+            conv.command(conv._("Notice (avi) received"), "notice"),
+        ],
+        [conv.command(conv._(MENU_LABEL), "menu")],
+    )
+
+
+async def choose(conv: Conversation, admin: Admin, mode: str, selected: list[int]) -> None:
+    """The expected cards as toggles, to pick up (or log the avi for) one or several at once."""
+    expected = await custody.expected_cards(conv.session, admin=admin)
+    if mode == "notice":
+        expected = [row for row in expected if row.card.status == "shipped"]
+    if not expected:
+        await cards(conv, admin, conv._("No cards are on their way to your office right now."))
+        return
+    rows = [
+        [
+            conv.offer(
+                ("☑ " if row.card.id in selected else "☐ ") + row.label, "toggle", card=row.card.id
+            )
+        ]
+        for row in expected[:MAX_LISTED]
+    ]
+    label = PICKED_UP_LABEL if mode == "pickup" else NOTICE_LABEL
+    done_label = conv._(label)
+    conv.go("pickup", mode=mode, selected=selected)
+    conv.say(
+        conv._(
+            "Choose the cards, or write an order reference or a name. Then press «{done}»."
+        ).format(done=done_label),
+        *rows,
+        [conv.offer(f"{done_label} ({len(selected)})", "pickup_done")],
+        [conv.command(conv._(MENU_LABEL), "menu")],
+    )
+
+
+async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """A custody button: toggle a card, finish the batch, or return an uncollected card."""
+    mode = conv.get("mode") or "pickup"
+    selected = [int(i) for i in conv.get("selected") or []]
+    action = offer["action"]
+    if action == "toggle":
+        card_id = int(offer["card"])
+        selected = (
+            [i for i in selected if i != card_id] if card_id in selected else [*selected, card_id]
+        )
+        await choose(conv, admin, mode, selected)
+    elif action == "pickup_done":
+        await _finish(conv, admin, mode, selected)
+    elif action == "return":
+        card = await custody.mark_returned(
+            conv.session, admin=admin, card_id=int(offer["card"]), now=conv.now
+        )
+        returned = conv._("{card} is marked as returned to the issuer.")
+        await cards(conv, admin, returned.format(card=card.order_ref))
+
+
+async def _finish(conv: Conversation, admin: Admin, mode: str, selected: list[int]) -> None:
+    if not selected:
+        await choose(conv, admin, mode, selected)
+        return
+    if mode == "pickup":
+        done = await custody.pick_up(conv.session, admin=admin, card_ids=selected, now=conv.now)
+        text = conv._("Picked up: {cards}. The card users are invited to book a time.").format(
+            cards=", ".join(c.order_ref for c in done)
+        )
+    else:
+        done = await custody.log_notice(conv.session, admin=admin, card_ids=selected, now=conv.now)
+        text = conv._("Notice logged: {cards}.").format(cards=", ".join(c.order_ref for c in done))
+    await cards(conv, admin, text)
+
+
+async def typed(conv: Conversation, admin: Admin, text: str) -> None:
+    """An order reference or a name while choosing: it selects the one expected card found."""
+    mode = conv.get("mode") or "pickup"
+    selected = [int(i) for i in conv.get("selected") or []]
+    found = [
+        row
+        for row in await custody.find_cards(conv.session, admin=admin, text=text)
+        if row.card.status in custody.EXPECTED
+    ]
+    if len(found) == 1 and found[0].card.id is not None:
+        if found[0].card.id not in selected:
+            selected.append(found[0].card.id)
+    elif not found:
+        conv.say(conv._("No expected card matches «{text}».").format(text=text[:60]))
+    await choose(conv, admin, mode, selected)

@@ -1,0 +1,201 @@
+"""At the meeting: who the card holder is, the identity checklist, and the outcome
+(`Utlämnat`, or `Ej utlämnat` with a reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.dates import format_date
+
+from bot.dialogue import Conversation
+from models.cards import Card, CardUser
+from models.crypto import mask_personnummer
+from models.i18n import N_
+from models.lifecycle import Role
+from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
+from models.network import Admin
+from models.validation import birth_date
+from scheduler import outcomes
+from scheduler.booking import meeting_for_actor
+from scheduler.wording import FAILURE_LABELS, ID_DOCUMENT_NAMES, format_slot_time
+
+HANDED_OUT_LABEL = N_("Handed out")
+NOT_HANDED_OUT_LABEL = N_("Not handed out")
+YES, NO = N_("Yes"), N_("No")
+# The checklist after the document type: each «No» is the reason the card is not handed out.
+CHECKS = (
+    (N_("Is the document valid and undamaged?"), FailureReason.no_valid_id),
+    (N_("Is the person the one on the card (compare with the photo)?"), FailureReason.wrong_person),
+    (N_("Has the person brought the PIN letter?"), FailureReason.no_pin_letter),
+)
+
+
+async def _holder(conv: Conversation, meeting: Meeting) -> tuple[Card, CardUser, str]:
+    card = await conv.session.get(Card, meeting.card_id)
+    assert card is not None
+    holder = await conv.session.get(CardUser, card.card_user_id)
+    assert holder is not None
+    return card, holder, conv.vault.decrypt(holder.personnummer_encrypted)
+
+
+async def show(
+    conv: Conversation, admin: Admin, meeting_id: int, notice: str | None = None
+) -> None:
+    """The meeting and its card holder (personnummer masked), with the outcome buttons."""
+    assert admin.id is not None
+    meeting = await meeting_for_actor(
+        conv.session, meeting_id=meeting_id, role=Role.admin, actor_id=admin.id
+    )
+    card, holder, number = await _holder(conv, meeting)
+    born = format_date(birth_date(number), "d MMMM y", locale=conv.locale)
+    lines = [notice + "\n"] if notice else []
+    lines += [
+        f"{format_slot_time(meeting.starts_at, conv.locale)} – {card.order_ref}",
+        conv._("Card holder: {name}").format(name=f"{holder.given_name} {holder.family_name}"),
+        conv._("Born: {date}").format(date=born),
+        conv._("Personnummer: {number}").format(number=mask_personnummer(number)),
+    ]
+    rows = []
+    if meeting.status == MeetingStatus.confirmed:
+        rows.append(
+            [conv.offer(conv._("Show the full personnummer"), "reveal", meeting=meeting.id)]
+        )
+        rows.append(
+            [
+                conv.offer(conv._(HANDED_OUT_LABEL), "handout", meeting=meeting.id),
+                conv.offer(conv._(NOT_HANDED_OUT_LABEL), "fail", meeting=meeting.id),
+            ]
+        )
+    conv.go("meeting", meeting=meeting.id)
+    conv.say("\n".join(lines), *rows, [conv.command(conv._("Menu"), "menu")])
+
+
+async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """An outcome button: reveal, the document type, a checklist answer, or a reason."""
+    assert admin.id is not None
+    meeting_id = int(offer["meeting"])
+    action = offer["action"]
+    if action == "meeting":
+        await show(conv, admin, meeting_id)
+    elif action == "reveal":
+        number = await outcomes.reveal_personnummer(
+            conv.session, conv.vault, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
+        )
+        await show(conv, admin, meeting_id, conv._("Personnummer: {number}").format(number=number))
+    elif action == "handout":
+        await outcomes.meeting_to_record(
+            conv.session, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
+        )
+        _ask_document(conv, meeting_id)
+    elif action == "document":
+        await _document(conv, admin, meeting_id, IdDocument(offer["document"]))
+    elif action == "check":
+        await _check(conv, admin, meeting_id, offer)
+    elif action == "fail":
+        _ask_reason(conv, meeting_id)
+    elif action == "reason":
+        await _fail(conv, admin, meeting_id, FailureReason(offer["reason"]))
+
+
+def _ask_document(conv: Conversation, meeting_id: int) -> None:
+    rows = [
+        [
+            conv.offer(
+                conv._(ID_DOCUMENT_NAMES[doc]).capitalize(),
+                "document",
+                meeting=meeting_id,
+                document=doc.value,
+            )
+        ]
+        for doc in IdDocument
+    ]
+    conv.go("meeting", meeting=meeting_id)
+    conv.say(conv._("Which ID document did the person show?"), *rows)
+
+
+async def _document(
+    conv: Conversation, admin: Admin, meeting_id: int, document: IdDocument
+) -> None:
+    if document == IdDocument.other:
+        conv.say(conv._("The card cannot be handed out without an accepted ID document."))
+        await _fail(conv, admin, meeting_id, FailureReason.no_valid_id, document)
+        return
+    await _ask_check(conv, meeting_id, document, 0)
+
+
+async def _ask_check(conv: Conversation, meeting_id: int, document: IdDocument, index: int) -> None:
+    question, _ = CHECKS[index]
+    common = {"meeting": meeting_id, "document": document.value, "index": index}
+    conv.go("meeting", meeting=meeting_id)
+    conv.say(
+        conv._(question),
+        [
+            conv.offer(conv._(YES), "check", answer=True, **common),
+            conv.offer(conv._(NO), "check", answer=False, **common),
+        ],
+    )
+
+
+async def _check(conv: Conversation, admin: Admin, meeting_id: int, offer: dict[str, Any]) -> None:
+    document, index = IdDocument(offer["document"]), int(offer["index"])
+    if not offer["answer"]:
+        await _fail(conv, admin, meeting_id, CHECKS[index][1], document)
+    elif index + 1 < len(CHECKS):
+        await _ask_check(conv, meeting_id, document, index + 1)
+    else:
+        assert admin.id is not None
+        meeting = await outcomes.record_handout(
+            conv.session,
+            admin_id=admin.id,
+            meeting_id=meeting_id,
+            document=document,
+            tariffs=conv.tariffs,
+            now=conv.now,
+        )
+        card = await conv.session.get(Card, meeting.card_id)
+        assert card is not None
+        done = conv._("Handed out: {card}. Thank you! The handout is recorded for your payout.")
+        conv.go("idle")
+        conv.say(done.format(card=card.order_ref), [conv.command(conv._("Menu"), "menu")])
+
+
+def _ask_reason(conv: Conversation, meeting_id: int) -> None:
+    rows = [
+        [
+            conv.offer(
+                conv._(FAILURE_LABELS[reason]), "reason", meeting=meeting_id, reason=reason.value
+            )
+        ]
+        for reason in FailureReason
+    ]
+    conv.go("meeting", meeting=meeting_id)
+    conv.say(conv._("Why could the card not be handed out?"), *rows)
+
+
+async def _fail(
+    conv: Conversation,
+    admin: Admin,
+    meeting_id: int,
+    reason: FailureReason,
+    document: IdDocument | None = None,
+) -> None:
+    assert admin.id is not None
+    meeting = await outcomes.record_failure(
+        conv.session,
+        admin_id=admin.id,
+        meeting_id=meeting_id,
+        reason=reason,
+        document=document,
+        tariffs=conv.tariffs,
+        now=conv.now,
+    )
+    card = await conv.session.get(Card, meeting.card_id)
+    assert card is not None
+    conv.go("idle")
+    conv.say(
+        conv._(
+            "Not handed out: {card} ({reason}). The card stays in your keeping, and the card "
+            "user is asked to book a new time."
+        ).format(card=card.order_ref, reason=conv._(FAILURE_LABELS[reason])),
+        [conv.command(conv._("Menu"), "menu")],
+    )

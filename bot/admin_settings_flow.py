@@ -1,0 +1,787 @@
+"""The admin's /tider: weekly windows, venues, absences, home delivery, auto-confirm and the
+office's notice of termination, from the phone.
+
+Routing contract with the admin flow: every step stored here starts with "tider", every command
+button is `cmd:tider` or `cmd:tider:…`, and every offered button's action starts with "tider:".
+Text in a "tider" step, those commands and those offers come to `handle`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+from babel.dates import format_date, get_day_names
+
+from bot.dialogue import COMMAND_PREFIX, Button, Conversation
+from bot.wish_parser import parse_wish
+from models.errors import DomainError
+from models.i18n import N_, translate
+from models.meetings import Meeting, MeetingStatus
+from models.network import Absence, Admin, AvailabilityWindow, Venue, VenueKind
+from models.validation import parse_clock
+from scheduler import office_settings
+from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
+from scheduler.slots import STOCKHOLM
+from scheduler.wording import format_slot_time
+
+STEP = "tider"
+ADD_LABEL = N_("Add time")
+REMOVE_LABEL = N_("Remove time")
+VENUES_LABEL = N_("Venues")
+ABSENCE_LABEL = N_("Absence")
+HOME_DELIVERY_LABEL = N_("Home delivery on/off")
+AUTO_CONFIRM_LABEL = N_("Auto-confirm on/off")
+NOTICE_LABEL = N_("Give notice for the office")
+MENU_LABEL = N_("Menu")
+BACK_LABEL = N_("Back")
+NEW_VENUE_LABEL = N_("New venue")
+SAVE_LABEL = N_("Save")
+WRITE_AGAIN_LABEL = N_("Write again")
+CONFIRM_NOTICE_LABEL = N_("Yes, give notice")
+KEEP_OFFICE_LABEL = N_("No, go back")
+# Typed words that run the same command as the button with that label.
+WORDS = {
+    ADD_LABEL: "tider:add",
+    REMOVE_LABEL: "tider:remove",
+    VENUES_LABEL: "tider:venues",
+    ABSENCE_LABEL: "tider:absence",
+    NOTICE_LABEL: "tider:notice",
+    NEW_VENUE_LABEL: "tider:venue:new",
+    BACK_LABEL: "tider",
+    WRITE_AGAIN_LABEL: "tider:absence",
+}
+WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+KIND_LABELS = {
+    VenueKind.cafe: N_("Café"),
+    VenueKind.hotel_lobby: N_("Hotel lobby"),
+    VenueKind.workplace: N_("Workplace"),
+    VenueKind.other: N_("Other"),
+}
+# «16:00–19:00», «16-19», «16.00 – 19.00», «kl 16 till 19», «1600-1900».
+_CLOCK = r"(?:kl\.?\s*)?(\d{1,2})(?:[:.]?(\d{2}))?"
+_HOURS = re.compile(rf"^\s*(?:mellan\s+)?{_CLOCK}\s*(?:-|–|—|till|och)\s*{_CLOCK}\s*$", re.I)
+MAX_NAME = 200
+MAX_ADDRESS = 300
+
+
+# ---------------------------------------------------------------- wording
+
+
+def _weekday_name(conv: Conversation, weekday: int) -> str:
+    return str(get_day_names("wide", locale=conv.locale)[weekday])
+
+
+def _hours(window: AvailabilityWindow | tuple[time, time]) -> str:
+    start, end = (window.start, window.end) if isinstance(window, AvailabilityWindow) else window
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def _day(conv: Conversation, day: date) -> str:
+    return format_date(day, "d MMMM yyyy", locale=conv.locale)
+
+
+def _days(conv: Conversation, first: date, last: date) -> str:
+    if first == last:
+        return _day(conv, first)
+    return f"{_day(conv, first)} – {_day(conv, last)}"
+
+
+def _on_off(conv: Conversation, enabled: bool) -> str:
+    return conv._("on") if enabled else conv._("off")
+
+
+def _kind(conv: Conversation, kind: str) -> str:
+    return conv._(KIND_LABELS.get(VenueKind(kind), KIND_LABELS[VenueKind.other])).lower()
+
+
+def _today(conv: Conversation) -> date:
+    return conv.now.astimezone(STOCKHOLM).date()
+
+
+def _overview(conv: Conversation, view: AdminAvailability) -> str:
+    """The admin's windows, venues, absences, settings and notice, as one message."""
+    lines = [conv._("Your times at {office}:").format(office=view.office.name)]
+    lines += [
+        f"• {_weekday_name(conv, w.window.weekday)} {_hours(w.window)}, {w.venue.name}"
+        for w in view.windows
+    ] or [conv._("No weekly times yet.")]
+    workdays = {w.window.weekday for w in view.windows} & office_settings.WORKDAYS
+    if len(workdays) < office_settings.MIN_WORKDAYS:
+        lines.append(
+            conv._(
+                "Note: an ID administrator must be available at least two weekdays "
+                "(Monday–Friday) every week."
+            )
+        )
+    lines += ["", conv._("Venues:")]
+    lines += [f"• {v.name}, {v.address} ({_kind(conv, v.kind)})" for v in view.venues] or [
+        conv._("No venues yet.")
+    ]
+    absences = [a for a in view.absences if a.last_day >= _today(conv)]
+    lines += ["", conv._("Absence:")]
+    lines += [f"• {_days(conv, a.first_day, a.last_day)}" for a in absences] or [
+        conv._("No absence planned.")
+    ]
+    lines += [
+        "",
+        conv._("Home delivery: {state}").format(state=_on_off(conv, view.admin.home_delivery)),
+        conv._("Auto-confirm: {state}").format(state=_on_off(conv, view.admin.auto_confirm)),
+    ]
+    ends_on = view.notice_ends_on
+    if ends_on is not None:
+        lines += ["", _notice_text(conv, view.office.name, ends_on)]
+    return "\n".join(lines)
+
+
+def _notice_text(conv: Conversation, office: str, ends_on: date) -> str:
+    return conv._(
+        "{office} has given notice; the notice period ends on {date}. No new cards are sent "
+        "to the office, and the cards already there are handed out as usual."
+    ).format(office=office, date=_day(conv, ends_on))
+
+
+async def _summary(conv: Conversation, admin: Admin, text: str | None = None) -> None:
+    """The /tider overview with its buttons; `text` goes first."""
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    conv.go(STEP)
+    overview = _overview(conv, view)
+    rows: list[list[Button]] = [
+        [
+            conv.command(conv._(ADD_LABEL), "tider:add"),
+            conv.command(conv._(REMOVE_LABEL), "tider:remove"),
+        ],
+        [
+            conv.command(conv._(VENUES_LABEL), "tider:venues"),
+            conv.command(conv._(ABSENCE_LABEL), "tider:absence"),
+        ],
+        [
+            conv.offer(
+                conv._(HOME_DELIVERY_LABEL),
+                "tider:home_delivery",
+                enabled=not view.admin.home_delivery,
+            ),
+            conv.offer(
+                conv._(AUTO_CONFIRM_LABEL),
+                "tider:auto_confirm",
+                enabled=not view.admin.auto_confirm,
+            ),
+        ],
+    ]
+    last_row = [conv.command(conv._(MENU_LABEL), "menu")]
+    if view.notice_ends_on is None:
+        last_row.insert(0, conv.command(conv._(NOTICE_LABEL), "tider:notice"))
+    conv.say("\n\n".join(filter(None, (text, overview))), *rows, last_row)
+
+
+def _back(conv: Conversation) -> list[Button]:
+    return [conv.command(conv._(BACK_LABEL), "tider")]
+
+
+async def _stale(conv: Conversation, admin: Admin) -> None:
+    await _summary(
+        conv, admin, conv._("That button is no longer valid. Here are your times as they are now:")
+    )
+
+
+async def _meeting_lines(conv: Conversation, meetings: tuple[Meeting, ...]) -> str:
+    """One line per clashing meeting: when, where, and whether it is confirmed."""
+    lines = []
+    for meeting in meetings:
+        venue = await conv.session.get(Venue, meeting.venue_id) if meeting.venue_id else None
+        place = venue.name if venue is not None else conv._("home delivery")
+        state = (
+            conv._("waiting for your confirmation")
+            if meeting.status == MeetingStatus.requested
+            else conv._("confirmed")
+        )
+        when = format_slot_time(meeting.starts_at, conv.locale)
+        lines.append(f"• {when} – {place} ({state})")
+    return "\n".join(lines)
+
+
+async def _refused(conv: Conversation, admin: Admin, refusal: DomainError) -> None:
+    """A domain refusal in words (with the meetings in the way), then the overview."""
+    text = refusal.translated(conv.locale)
+    if isinstance(refusal, ClashesWithMeetings):
+        text += "\n" + await _meeting_lines(conv, refusal.meetings)
+    await _summary(conv, admin, text)
+
+
+# ---------------------------------------------------------------- weekly windows
+
+
+def _ask_weekday(conv: Conversation) -> None:
+    conv.go("tider:weekday")
+    conv.say(
+        conv._("Which weekday?"),
+        [conv.command(conv._(WEEKDAY_LABELS[d]), f"tider:add:{d}") for d in range(5)],
+        [conv.command(conv._(WEEKDAY_LABELS[d]), f"tider:add:{d}") for d in (5, 6)] + _back(conv),
+    )
+
+
+def _ask_hours(conv: Conversation, weekday: int, problem: str | None = None) -> None:
+    conv.go("tider:hours", weekday=weekday)
+    question = conv._("Which hours on {weekday}? Write for example «16:00–19:00».").format(
+        weekday=_weekday_name(conv, weekday)
+    )
+    conv.say("\n\n".join(filter(None, (problem, question))), _back(conv))
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """«16:00–19:00», «16-19» or «16.00–19.00» as (start, end); None if it is not that."""
+    match = _HOURS.match(text)
+    if match is None:
+        return None
+    h1, m1, h2, m2 = match.groups()
+    try:
+        start = parse_clock(f"{int(h1):02d}:{m1 or '00'}", field="start")
+        end = parse_clock(f"{int(h2):02d}:{m2 or '00'}", field="end")
+    except DomainError:
+        return None
+    return start, end
+
+
+async def _hours_given(conv: Conversation, admin: Admin, text: str) -> None:
+    weekday = int(conv.get("weekday"))
+    hours = parse_hours(text)
+    if hours is None:
+        _ask_hours(conv, weekday, conv._("I could not read that as a time span."))
+        return
+    start, end = hours
+    if end <= start:
+        _ask_hours(conv, weekday, conv._("The end must be after the start."))
+        return
+    await _ask_venue(conv, admin, weekday, start, end)
+
+
+async def _ask_venue(
+    conv: Conversation, admin: Admin, weekday: int, start: time, end: time
+) -> None:
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    if not view.venues:
+        conv.go(STEP)
+        conv.say(
+            conv._("Your office has no venue yet. Add one first, then the time."),
+            [conv.command(conv._(NEW_VENUE_LABEL), "tider:venue:new"), *_back(conv)],
+        )
+        return
+    conv.go("tider:venue", weekday=weekday, start=f"{start:%H:%M}", end=f"{end:%H:%M}")
+    conv.say(
+        conv._("Where will you be on {weekday} {hours}?").format(
+            weekday=_weekday_name(conv, weekday), hours=_hours((start, end))
+        ),
+        *[
+            [
+                conv.offer(
+                    venue.name,
+                    "tider:window:add",
+                    weekday=weekday,
+                    start=f"{start:%H:%M}",
+                    end=f"{end:%H:%M}",
+                    venue_id=venue.id,
+                    venue_name=venue.name,
+                )
+            ]
+            for venue in view.venues
+        ],
+        _back(conv),
+    )
+
+
+async def _add_window(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    assert admin.id is not None
+    start = parse_clock(str(offer["start"]), field="start")
+    end = parse_clock(str(offer["end"]), field="end")
+    async with conv.session.begin_nested():
+        window = await office_settings.add_window(
+            conv.session,
+            admin_id=admin.id,
+            weekday=int(offer["weekday"]),
+            start=start,
+            end=end,
+            venue_id=int(offer["venue_id"]),
+            now=conv.now,
+        )
+    venue = await conv.session.get(Venue, window.venue_id)
+    assert venue is not None
+    await _summary(
+        conv,
+        admin,
+        conv._("Added: {weekday} {hours}, {venue}.").format(
+            weekday=_weekday_name(conv, window.weekday), hours=_hours(window), venue=venue.name
+        ),
+    )
+
+
+async def _ask_remove(conv: Conversation, admin: Admin) -> None:
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    if not view.windows:
+        await _summary(conv, admin, conv._("You have no weekly times to remove."))
+        return
+    conv.go("tider:remove")
+    conv.say(
+        conv._("Which time do you want to remove?"),
+        *[
+            [
+                conv.offer(
+                    f"{_weekday_name(conv, w.window.weekday)} {_hours(w.window)} · {w.venue.name}",
+                    "tider:window:remove",
+                    window_id=w.window.id,
+                )
+            ]
+            for w in view.windows
+        ],
+        _back(conv),
+    )
+
+
+async def _remove_window(conv: Conversation, admin: Admin, window_id: int) -> None:
+    assert admin.id is not None
+    window = await conv.session.get(AvailabilityWindow, window_id)
+    described = (
+        f"{_weekday_name(conv, window.weekday)} {_hours(window)}"
+        if window is not None and window.admin_id == admin.id
+        else ""
+    )
+    async with conv.session.begin_nested():
+        await office_settings.remove_window(
+            conv.session, admin_id=admin.id, window_id=window_id, now=conv.now
+        )
+    await _summary(conv, admin, conv._("Removed: {window}.").format(window=described))
+
+
+# ---------------------------------------------------------------- venues
+
+
+async def _venues(conv: Conversation, admin: Admin) -> None:
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    conv.go("tider:venues")
+    lines = [conv._("The venues of {office}:").format(office=view.office.name)]
+    lines += [f"• {v.name}, {v.address} ({_kind(conv, v.kind)})" for v in view.venues] or [
+        conv._("No venues yet.")
+    ]
+    if view.venues:
+        lines += ["", conv._("Press a venue to remove it, or add a new one.")]
+    conv.say(
+        "\n".join(lines),
+        *[
+            [
+                conv.offer(
+                    conv._("Remove {name}").format(name=v.name),
+                    "tider:venue:remove",
+                    venue_id=v.id,
+                )
+            ]
+            for v in view.venues
+        ],
+        [conv.command(conv._(NEW_VENUE_LABEL), "tider:venue:new"), *_back(conv)],
+    )
+
+
+def _ask_venue_name(conv: Conversation, problem: str | None = None) -> None:
+    conv.go("tider:venue:name")
+    question = conv._(
+        "What is the venue called? For example «Café Linné». A venue is a public place such "
+        "as a café, a hotel lobby or your workplace, never your home (home delivery is a "
+        "setting of its own)."
+    )
+    conv.say("\n\n".join(filter(None, (problem, question))), _back(conv))
+
+
+def _venue_name_given(conv: Conversation, text: str) -> None:
+    name = " ".join(text.split())
+    if len(name) > MAX_NAME:
+        _ask_venue_name(
+            conv, conv._("That is too long: at most {limit} characters.").format(limit=MAX_NAME)
+        )
+        return
+    conv.go("tider:venue:address", name=name)
+    conv.say(
+        conv._(
+            "What is the address of {name}? For example «Svartbäcksgatan 22, 753 33 Uppsala»."
+        ).format(name=name),
+        _back(conv),
+    )
+
+
+def _venue_address_given(conv: Conversation, text: str) -> None:
+    name = str(conv.get("name") or "")
+    address = " ".join(text.split())
+    if len(address) > MAX_ADDRESS:
+        conv.say(
+            conv._("That is too long: at most {limit} characters.").format(limit=MAX_ADDRESS),
+            _back(conv),
+        )
+        return
+    conv.go("tider:venue:kind", name=name, address=address)
+    conv.say(
+        conv._("What kind of place is {name}?").format(name=name),
+        [
+            conv.offer(conv._(label), "tider:venue:add", name=name, address=address, kind=kind)
+            for kind, label in KIND_LABELS.items()
+        ],
+        _back(conv),
+    )
+
+
+async def _add_venue(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    assert admin.id is not None
+    async with conv.session.begin_nested():
+        venue = await office_settings.add_venue(
+            conv.session,
+            admin_id=admin.id,
+            name=str(offer["name"]),
+            address=str(offer["address"]),
+            kind=VenueKind(str(offer["kind"])),
+            now=conv.now,
+        )
+    await _summary(
+        conv,
+        admin,
+        conv._("Venue added: {name}. Now you can add times there.").format(name=venue.name),
+    )
+
+
+async def _remove_venue(conv: Conversation, admin: Admin, venue_id: int) -> None:
+    assert admin.id is not None
+    venue = await conv.session.get(Venue, venue_id)
+    name = venue.name if venue is not None and venue.office_id == admin.office_id else ""
+    async with conv.session.begin_nested():
+        await office_settings.remove_venue(
+            conv.session, admin_id=admin.id, venue_id=venue_id, now=conv.now
+        )
+    await _summary(conv, admin, conv._("Venue removed: {name}.").format(name=name))
+
+
+# ---------------------------------------------------------------- absences
+
+
+async def _ask_absence(conv: Conversation, admin: Admin, problem: str | None = None) -> None:
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    absences = [a for a in view.absences if a.last_day >= _today(conv)]
+    conv.go("tider:absence")
+    question = conv._(
+        "When are you away? Write the days, for example «ledig 23/12–2/1», «23 december till "
+        "2 januari» or «2026-12-23 – 2027-01-02»."
+    )
+    if absences:
+        question += "\n\n" + conv._("Press an absence below to remove it.")
+    conv.say(
+        "\n\n".join(filter(None, (problem, question))),
+        *[[_remove_absence_button(conv, absence)] for absence in absences],
+        _back(conv),
+    )
+
+
+def _remove_absence_button(conv: Conversation, absence: Absence) -> Button:
+    return conv.offer(
+        conv._("Remove {name}").format(name=_days(conv, absence.first_day, absence.last_day)),
+        "tider:absence:remove",
+        absence_id=absence.id,
+    )
+
+
+def read_absence(text: str, *, now: datetime) -> tuple[date, date] | None:
+    """The days off a text names («ledig 23/12–2/1», «23 december till 2 januari»), or None.
+
+    The wish parser reads «23 december till 2 januari» as two single days and «från 23
+    december» as open-ended, so the span runs from the earliest day named (or the «från» day)
+    to the latest; a text with no last day is not an absence.
+    """
+    wish = parse_wish(text, now=now)
+    if not wish.understood or not wish.date_ranges:
+        return None
+    opened = [first for first, last in wish.date_ranges if last == date.max]
+    closed = [(first, last) for first, last in wish.date_ranges if last != date.max]
+    if not closed:
+        return None
+    first = max(opened) if opened else min(first for first, _ in closed)
+    last = max(last for _, last in closed)
+    return (first, last) if first <= last else None
+
+
+async def _absence_given(conv: Conversation, admin: Admin, text: str) -> None:
+    days = read_absence(text, now=conv.now)
+    if days is None:
+        await _ask_absence(
+            conv,
+            admin,
+            conv._("I could not read a first and a last day there."),
+        )
+        return
+    first, last = days
+    conv.go("tider:absence:confirm")
+    conv.say(
+        conv._("Away {days}? Card users cannot book you on those days.").format(
+            days=_days(conv, first, last)
+        ),
+        [
+            conv.offer(
+                conv._(SAVE_LABEL),
+                "tider:absence:add",
+                first=first.isoformat(),
+                last=last.isoformat(),
+            ),
+            conv.command(conv._(WRITE_AGAIN_LABEL), "tider:absence"),
+        ],
+        _back(conv),
+    )
+
+
+async def _add_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    assert admin.id is not None
+    first, last = date.fromisoformat(offer["first"]), date.fromisoformat(offer["last"])
+    async with conv.session.begin_nested():
+        await office_settings.add_absence(
+            conv.session, admin_id=admin.id, first_day=first, last_day=last, now=conv.now
+        )
+    await _summary(
+        conv, admin, conv._("Absence saved: {days}.").format(days=_days(conv, first, last))
+    )
+
+
+async def _remove_absence(conv: Conversation, admin: Admin, absence_id: int) -> None:
+    assert admin.id is not None
+    async with conv.session.begin_nested():
+        await office_settings.remove_absence(
+            conv.session, admin_id=admin.id, absence_id=absence_id, now=conv.now
+        )
+    await _summary(conv, admin, conv._("Absence removed; those days are open again."))
+
+
+# ---------------------------------------------------------------- settings and notice
+
+
+async def _set(conv: Conversation, admin: Admin, action: str, enabled: bool) -> None:
+    assert admin.id is not None
+    async with conv.session.begin_nested():
+        if action == "tider:home_delivery":
+            await office_settings.set_home_delivery(
+                conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
+            )
+            text = (
+                conv._(
+                    "Home delivery is on: card users may ask to get the card at home. It earns "
+                    "no extra pay."
+                )
+                if enabled
+                else conv._("Home delivery is off. Home deliveries already booked stay.")
+            )
+        else:
+            await office_settings.set_auto_confirm(
+                conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
+            )
+            text = (
+                conv._("Auto-confirm is on: new bookings are confirmed at once.")
+                if enabled
+                else conv._("Auto-confirm is off: you confirm each new booking yourself.")
+            )
+    await _summary(conv, admin, text)
+
+
+async def _ask_notice(conv: Conversation, admin: Admin) -> None:
+    assert admin.id is not None
+    view = await office_settings.availability_of(conv.session, admin_id=admin.id)
+    ends_on = view.notice_ends_on
+    if ends_on is not None:
+        await _summary(conv, admin, _notice_text(conv, view.office.name, ends_on))
+        return
+    would_end = office_settings.one_month_after(_today(conv))
+    conv.go("tider:notice")
+    conv.say(
+        conv._(
+            "Do you want to give notice for {office}? From today no new cards are sent to the "
+            "office. The cards already there are still handed out, and the notice period ends "
+            "on {date}. This cannot be undone in the chat."
+        ).format(office=view.office.name, date=_day(conv, would_end)),
+        [conv.offer(conv._(CONFIRM_NOTICE_LABEL), "tider:notice")],
+        [conv.command(conv._(KEEP_OFFICE_LABEL), "tider")],
+    )
+
+
+async def _give_notice(conv: Conversation, admin: Admin) -> None:
+    assert admin.id is not None
+    async with conv.session.begin_nested():
+        ends_on = await office_settings.give_notice(conv.session, admin_id=admin.id, now=conv.now)
+    await _summary(
+        conv,
+        admin,
+        conv._("The notice is recorded. The notice period ends on {date}.").format(
+            date=_day(conv, ends_on)
+        ),
+    )
+
+
+# ---------------------------------------------------------------- routing
+
+
+async def _run(conv: Conversation, admin: Admin, name: str) -> None:
+    """Run a /tider command (a button's name without `cmd:`)."""
+    if name.startswith(COMMAND_PREFIX):
+        name = name[len(COMMAND_PREFIX) :]
+    if name == "tider":
+        await _summary(conv, admin)
+    elif name == "tider:add":
+        _ask_weekday(conv)
+    elif name.startswith("tider:add:") and name[10:] in {str(d) for d in range(7)}:
+        _ask_hours(conv, int(name[10:]))
+    elif name == "tider:remove":
+        await _ask_remove(conv, admin)
+    elif name == "tider:venues":
+        await _venues(conv, admin)
+    elif name == "tider:venue:new":
+        _ask_venue_name(conv)
+    elif name == "tider:absence":
+        await _ask_absence(conv, admin)
+    elif name == "tider:notice":
+        await _ask_notice(conv, admin)
+    else:
+        await _stale(conv, admin)
+
+
+async def _press(conv: Conversation, admin: Admin, data: str) -> None:
+    """A button: a /tider command, or one of this chat's current offers (else it is stale)."""
+    if data.startswith(COMMAND_PREFIX):
+        await _run(conv, admin, data[len(COMMAND_PREFIX) :])
+        return
+    offer = conv.offered(data)
+    if offer is None:
+        await _stale(conv, admin)
+        return
+    action = str(offer.pop("action", ""))
+    if action == "tider:window:add":
+        await _add_window(conv, admin, offer)
+    elif action == "tider:window:remove":
+        await _remove_window(conv, admin, int(offer["window_id"]))
+    elif action == "tider:venue:add":
+        await _add_venue(conv, admin, offer)
+    elif action == "tider:venue:remove":
+        await _remove_venue(conv, admin, int(offer["venue_id"]))
+    elif action == "tider:absence:add":
+        await _add_absence(conv, admin, offer)
+    elif action == "tider:absence:remove":
+        await _remove_absence(conv, admin, int(offer["absence_id"]))
+    elif action in ("tider:home_delivery", "tider:auto_confirm"):
+        await _set(conv, admin, action, bool(offer["enabled"]))
+    elif action == "tider:notice":
+        await _give_notice(conv, admin)
+    else:
+        await _stale(conv, admin)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().rstrip("?!.").split()).casefold()
+
+
+def _word(conv: Conversation, text: str) -> str | None:
+    """The command a typed button label means, in Swedish or the chat's language."""
+    folded = _fold(text)
+    if folded in ("tider", "/tider"):
+        return "tider"
+    for label, name in WORDS.items():
+        if any(_fold(translate(label, locale)) == folded for locale in {"sv", conv.locale}):
+            return name
+    return None
+
+
+def _typed_weekday(conv: Conversation, text: str) -> int | None:
+    """The weekday a typed «tisdag», «tis» or «Tis» names."""
+    folded = _fold(text)
+    for weekday in range(7):
+        for locale in {"sv", conv.locale}:
+            names = {_fold(translate(WEEKDAY_LABELS[weekday], locale))}
+            for width in ("wide", "abbreviated"):
+                names.add(_fold(str(get_day_names(width, locale=locale)[weekday])))
+            if folded in names:
+                return weekday
+    return None
+
+
+def _typed_offer(conv: Conversation, text: str, action: str) -> dict[str, Any] | None:
+    """The one current offer of this action whose label-like value the text names."""
+    folded = _fold(text)
+    hits = []
+    for offer in conv.current_offers():
+        if offer.get("action") != action:
+            continue
+        if action == "tider:window:add":
+            venue_name = offer.get("venue_name")
+            if venue_name is not None and _fold(str(venue_name)) == folded:
+                hits.append(offer)
+        elif action == "tider:venue:add":
+            label = KIND_LABELS[VenueKind(str(offer.get("kind")))]
+            if folded in {_fold(translate(label, loc)) for loc in {"sv", conv.locale}}:
+                hits.append(offer)
+        elif action == "tider:absence:add" and folded in {"ja", "yes", _fold(conv._(SAVE_LABEL))}:
+            hits.append(offer)
+    if len(hits) != 1:
+        return None
+    hits[0].pop("action")
+    return hits[0]
+
+
+async def _text(conv: Conversation, admin: Admin, text: str) -> None:
+    """Typed text: /tider, a button's word, or the answer the current step asks for."""
+    command = conv.incoming.command
+    if command is not None:
+        if command[0] == "tider":
+            await _summary(conv, admin)
+        else:
+            await _summary(conv, admin, conv._("I do not know that command."))
+        return
+    step = conv.step
+    if step == "tider:venue:name":
+        _venue_name_given(conv, text)
+        return
+    if step == "tider:venue:address":
+        _venue_address_given(conv, text)
+        return
+    word = _word(conv, text)
+    if word is not None:
+        await _run(conv, admin, word)
+    elif step == "tider:weekday" and (weekday := _typed_weekday(conv, text)) is not None:
+        _ask_hours(conv, weekday)
+    elif step == "tider:hours" and conv.get("weekday") is not None:
+        await _hours_given(conv, admin, text)
+    elif step == "tider:venue" and (offer := _typed_offer(conv, text, "tider:window:add")):
+        await _add_window(conv, admin, offer)
+    elif step == "tider:venue:kind" and (offer := _typed_offer(conv, text, "tider:venue:add")):
+        await _add_venue(conv, admin, offer)
+    elif step == "tider:absence:confirm" and (
+        offer := _typed_offer(conv, text, "tider:absence:add")
+    ):
+        await _add_absence(conv, admin, offer)
+    elif step in ("tider:absence", "tider:absence:confirm"):
+        await _absence_given(conv, admin, text)
+    else:
+        await _summary(
+            conv,
+            admin,
+            conv._("I did not quite understand. Choose below what you want to change:"),
+        )
+
+
+async def handle(conv: Conversation, admin: Admin, *, command: str | None = None) -> None:
+    """One /tider update from a linked admin (or a command on their behalf); a domain refusal
+    becomes an explanation and the overview."""
+    incoming = conv.incoming
+    try:
+        if command is not None:
+            await _run(conv, admin, command)
+        elif incoming.button is not None:
+            await _press(conv, admin, incoming.button)
+        elif incoming.text and incoming.text.strip():
+            await _text(conv, admin, incoming.text)
+        else:
+            await _summary(
+                conv, admin, conv._("I can only read text and button presses. Choose below:")
+            )
+    except DomainError as refusal:
+        await _refused(conv, admin, refusal)

@@ -1,0 +1,143 @@
+"""The admin's side end to end over HTTP: the real Application and the real dispatcher share a
+fake Bot API. A request reaches the admin as a message with buttons; the answer reaches the
+card user; the outcome is recorded from the phone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from telegram import Bot
+
+from bot.telegram import build_application, start_polling, stop_polling
+from bot.telegram_channel import TelegramSender
+from kortkontor.wiring import Services
+from models.cards import Card, CardStatus
+from models.db import transaction
+from models.invites import InvitePurpose, issue_invite
+from models.outbox import Channel
+from models.payouts import PayoutLine
+from scheduler.channels.console import ConsoleSender
+from scheduler.dispatch import Dispatcher
+from scheduler.notifications import RenderSettings
+from tests.bot.test_telegram import TgUser, linked
+from tests.bot.world import Clock, World, build_world, new_dialogue
+from tests.fakes.telegram import FakeBotApi
+
+ANNA, BO, AHMED = 7101, 7102, 7201
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture
+async def world(services: Services) -> World:
+    return await build_world(services)
+
+
+@pytest.fixture
+async def running(
+    fake: FakeBotApi, services: Services, world: World
+) -> AsyncIterator[tuple[Any, Dispatcher]]:
+    clock = Clock()
+    application = build_application(
+        token=fake.token,
+        base_url=fake.base_url,
+        dialogue=new_dialogue(services, clock),
+        rate_limited=False,
+    )
+    await start_polling(application)
+    bot = Bot(fake.token, base_url=fake.base_url)
+    await bot.initialize()
+    console = ConsoleSender("console")
+    dispatcher = Dispatcher(
+        services.sessions,
+        {Channel.telegram: TelegramSender(bot), Channel.sms: console, Channel.email: console},
+        RenderSettings(bot_username=fake.username),
+        clock=clock,
+    )
+    yield application, dispatcher
+    await stop_polling(application)
+    await bot.shutdown()
+
+
+async def admin(fake: FakeBotApi, services: Services, admin_id: int, user_id: int) -> TgUser:
+    async with transaction(services.sessions) as session:
+        token = await issue_invite(session, purpose=InvitePurpose.admin, admin_id=admin_id)
+    user = TgUser(fake, user_id)
+    await user.send(f"/start {token}")
+    return user
+
+
+async def test_pickup_request_answer_and_handout_over_telegram(
+    running: tuple[Any, Dispatcher], fake: FakeBotApi, services: Services, world: World
+) -> None:
+    _, dispatcher = running
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    assert "Välkommen, Anna!" in anna.text
+    await anna.send("/kort")
+    await anna.press("Hämta kort")
+    await anna.press("☐ SE-2")
+    await anna.press("Hämtat (1)")
+    assert "Hämtat: SE-2" in anna.text
+
+    ahmed = await linked(fake, services, world, "ahmed", AHMED)
+    await ahmed.press("Boka")
+    await ahmed.press("Snarast")
+    await ahmed.press("måndag 30 november kl. 16:00")
+    await ahmed.press("Bekräfta")
+    assert "Anna bekräftar den" in ahmed.text
+
+    await dispatcher.run_due()  # the request reaches Anna's chat, with its buttons
+    await anna._replies(1)
+    assert "Ahmed Test (SE-2) vill hämta sitt kort måndag 30 november kl. 16:00" in anna.text
+    assert [label for label, _ in fake.buttons(anna.last)] == [  # type: ignore[arg-type]
+        "Bekräfta",
+        "Föreslå annan tid",
+        "Avböj",
+    ]
+    await anna.press("Bekräfta")
+    assert "Bekräftad" in anna.text
+
+    await dispatcher.run_due()  # the answer reaches Ahmed
+    await ahmed._replies(1)
+    assert "Din tid är bekräftad: måndag 30 november kl. 16:00" in ahmed.text
+
+    await anna.send("/idag")
+    await anna.press("16:00 Ahmed Test")
+    await anna.press("Utlämnat")
+    await anna.press("Skatteverkets id-kort")
+    for _ in range(3):
+        await anna.press("Ja")
+    assert "Utlämnat: SE-2" in anna.text
+    async with services.sessions() as session:
+        card = await session.get(Card, world.cards["ahmed"])
+        lines = (await session.exec(select(PayoutLine))).all()
+    assert card is not None and card.status == CardStatus.handed_out
+    assert [line.amount_ore for line in lines] == [50_000]
+
+
+async def test_another_admin_cannot_answer_with_a_forged_button(
+    running: tuple[Any, Dispatcher], fake: FakeBotApi, services: Services, world: World
+) -> None:
+    _, dispatcher = running
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    bo = await admin(fake, services, world.other_admin_id, BO)
+    maria = await linked(fake, services, world, "maria", 7301)
+    await maria.press("Boka")
+    await maria.press("Snarast")
+    await maria.press("måndag 30 november kl. 16:00")
+    await maria.press("Bekräfta")
+    await dispatcher.run_due()
+    await anna._replies(1)
+    confirm = anna.data("Bekräfta")
+    # Bo's own chat gets a press with Anna's button data.
+    fake.press(BO, confirm, message_id=bo.last.message_id if bo.last else None)
+    await bo._replies(1)
+    assert "hittades inte" in bo.text
+    assert "Maria" not in bo.text
