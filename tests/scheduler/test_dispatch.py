@@ -170,6 +170,7 @@ async def test_reminders_go_at_their_time_and_not_after_a_move(
     async with transaction(services.sessions) as session:
         meeting = (await session.exec(select(booking.Meeting))).one()
         meeting.starts_at += timedelta(hours=1)
+        meeting.ends_at += timedelta(hours=1)
         session.add(meeting)
     rig.clock.now = NOW + timedelta(hours=6)
     await rig.dispatcher.run_due()

@@ -123,6 +123,7 @@ async def test_rendering_refuses_a_reminder_for_a_moved_meeting(services: Servic
         moved = await session.get(Meeting, meeting.id)
         assert moved is not None
         moved.starts_at += timedelta(minutes=15)
+        moved.ends_at += timedelta(minutes=15)
         session.add(moved)
     async with services.sessions() as session:
         with pytest.raises(Stale, match="moved"):
