@@ -141,3 +141,33 @@ async def test_another_admin_cannot_answer_with_a_forged_button(
     await bo._replies(1)
     assert "hittades inte" in bo.text
     assert "Maria" not in bo.text
+
+
+async def test_times_and_a_proposal_over_telegram(
+    running: tuple[Any, Dispatcher], fake: FakeBotApi, services: Services, world: World
+) -> None:
+    _, dispatcher = running
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    await anna.send("/tider")
+    await anna.press("Lägg till tid")
+    await anna.press("Lör")
+    await anna.send("10-12")
+    await anna.press("Café Linné")
+    assert "Tillagd: lördag 10:00–12:00, Café Linné." in anna.text
+
+    maria = await linked(fake, services, world, "maria", 7301)
+    await maria.press("Boka")
+    await maria.press("Snarast")
+    await maria.press("måndag 30 november kl. 16:00")
+    await maria.press("Bekräfta")
+    await dispatcher.run_due()
+    await anna._replies(1)
+    await anna.press("Föreslå annan tid")
+    await anna.press("tisdag 1 december kl. 16:00")
+    assert "Föreslaget: tisdag 1 december kl. 16:00" in anna.text
+    await dispatcher.run_due()
+    await maria._replies(1)
+    assert "föreslår" in maria.text and "Tid: tisdag 1 december kl. 16:00" in maria.text
+    await maria.press("Boka tisdag 1 december kl. 16:00")
+    await maria.press("Bekräfta")
+    assert "Klart! Din tid är bokad." in maria.text
