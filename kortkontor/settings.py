@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_messages_per_second: float = 10
+    # How old a `sending` outbox row must be before start-up treats its claimer as crashed
+    # (default: at once on SQLite, the only dispatcher; 2 minutes on PostgreSQL).
+    outbox_stale_claim_seconds: int | None = None
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -77,7 +77,11 @@ class Dispatcher:
         async with transaction(self.sessions) as session:
             rows = await outbox.stale_claims(session, now=now + outbox.STALE_CLAIM - stale_after)
             for row in rows:
-                await self._settle(session, row, now=now)
+                try:
+                    await self._settle(session, row, now=now)
+                except ChannelError as error:
+                    # The provider cannot be asked now: the row stays `sending` for next time.
+                    logger.info("notification %s not settled yet: %s", row.id, error.reason)
         if rows:
             logger.info("recovered %d notifications left sending", len(rows))
         return len(rows)
@@ -177,6 +181,11 @@ class Dispatcher:
                 else:
                     outbox.mark_retry(row, reason=outcome.error.reason, now=now)
                 session.add(row)
+
+    async def idle(self) -> None:
+        """Wait until no dispatch is running."""
+        async with self._running:
+            pass
 
     async def next_due(self) -> datetime | None:
         """When the next pending row falls due."""

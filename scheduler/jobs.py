@@ -25,6 +25,8 @@ from scheduler.slots import STOCKHOLM
 logger = logging.getLogger(__name__)
 
 TICK = timedelta(seconds=10)
+# Rows a crashed process left `sending` are looked for this often, not only at start.
+RECOVER_EVERY = timedelta(seconds=60)
 
 
 Job = Callable[[], Awaitable[object]]
@@ -42,6 +44,14 @@ class Jobs:
         """Schedule everything from the database's state, and start."""
         now = self.dispatcher.clock()
         add = self.scheduler.add_job
+        add(
+            self._recover,
+            IntervalTrigger(seconds=RECOVER_EVERY.total_seconds()),
+            id="dispatch:recover",
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
         add(
             self.tick,
             IntervalTrigger(seconds=TICK.total_seconds()),
@@ -122,7 +132,18 @@ class Jobs:
     async def _agenda(session: AsyncSession, now: datetime) -> None:
         await notifications.plan_morning_agenda(session, now=now)
 
-    def shutdown(self) -> None:
-        """Stop waking; a running dispatch finishes on its own."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    async def shutdown(self) -> None:
+        """Stop waking, let a running dispatch finish (APScheduler would cancel it midway and
+        leave rows `sending`), then stop."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        await self.dispatcher.idle()
+        self.scheduler.shutdown(wait=False)
+
+    async def _recover(self) -> None:
+        """Settle rows another (crashed) dispatcher left `sending`."""
+        try:
+            await self.dispatcher.recover()
+        except Exception:
+            logger.exception("recovery failed; the next run tries again")

@@ -1,0 +1,269 @@
+"""DESIGN.md's fault bar for the outbox: `kortkontor serve` is killed (SIGKILL) in the middle
+of sending 1,000 SMS through the fake Twilio and started again; every number gets its message
+exactly once, and every row records the SID of the message that number got.
+
+Real processes and real HTTP: the service runs as `python -m kortkontor.cli serve`, and the
+restarted one finds what the killed one had handed to Twilio by asking Twilio's list API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import col, func, select
+
+from kortkontor.wiring import Services
+from models.cards import Card, CardStatus, CardUser
+from models.db import transaction
+from models.network import get_office_by_code
+from models.network_file import read_network_toml, upsert_network
+from models.outbox import Channel, Notification, NotificationStatus
+from scheduler import notifications
+from scheduler.slots import STOCKHOLM
+from tests.conftest import TEST_SECRET_KEY
+from tests.factories import network_toml
+from tests.fakes.twilio import FakeTwilio, SentSms
+
+KORTKONTOR = [sys.executable, "-m", "kortkontor.cli", "serve"]
+CARDS = 1_000
+# Kill in the middle of a batch's sends: a batch claims 200 rows, 100 SMS and 100 e-mails.
+KILL_AFTER = 450
+SENDING_TIMEOUT = 180.0
+SENDER_NUMBER = "+46701740699"
+# What serve would need to recover a fresh claim on PostgreSQL (see `recovery_environment`).
+STALE_CLAIM_SETTING = "outbox_stale_claim_seconds"
+
+
+def phone(n: int) -> str:
+    """The n-th card user's number."""
+    return f"+4670{n:07d}"
+
+
+def a_past_morning() -> datetime:
+    """Yesterday 10:00 in Stockholm: due at once, and outside the SMS quiet hours."""
+    yesterday = datetime.now(STOCKHOLM) - timedelta(days=1)
+    return yesterday.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+async def seed(services: Services) -> None:
+    """An office with CARDS card users, each with a card in custody."""
+    async with transaction(services.sessions) as session:
+        await upsert_network(session, read_network_toml(network_toml(absences="[]")))
+        office = await get_office_by_code(session, code="UPS1")
+        assert office is not None and office.id is not None
+        encrypted = services.vault.encrypt("199001010017")
+        users = [
+            CardUser(
+                given_name=f"Användare{n}",
+                family_name="Test",
+                personnummer_encrypted=encrypted,
+                personnummer_hmac=f"crash-{n}",
+                phone=phone(n),
+                email=f"u{n}@example.se",
+            )
+            for n in range(CARDS)
+        ]
+        session.add_all(users)
+        await session.flush()
+        session.add_all(
+            Card(
+                order_ref=f"C-{n}",
+                office_id=office.id,
+                card_user_id=user.id,
+                status=CardStatus.in_custody,
+            )
+            for n, user in enumerate(users)
+            if user.id is not None
+        )
+
+
+async def plan_card_arrived(services: Services, now: datetime) -> None:
+    """Every card's arrival in one transaction: an SMS row and an e-mail row per card."""
+    async with transaction(services.sessions) as session:
+        for card in (await session.exec(select(Card).order_by(col(Card.id)))).all():
+            await notifications.card_arrived(session, card, now=now)
+
+
+async def sms_rows(services: Services) -> list[Notification]:
+    """Every SMS row, as it stands."""
+    async with services.sessions() as session:
+        query = select(Notification).where(Notification.channel == Channel.sms)
+        return list((await session.exec(query)).all())
+
+
+async def count_by_status(services: Services, channel: Channel) -> Counter[str]:
+    """How many rows of this channel are in each state."""
+    async with services.sessions() as session:
+        query = (
+            select(Notification.status, func.count())
+            .where(Notification.channel == channel)
+            .group_by(Notification.status)
+        )
+        return Counter({str(status): n for status, n in (await session.exec(query)).all()})
+
+
+def recovery_environment(database_url: str) -> dict[str, str]:
+    """What serve needs to recover at once what the killed process left `sending`: on
+    SQLite it does so anyway; on PostgreSQL only claims older than 2 minutes, unless told."""
+    if database_url.startswith("sqlite"):
+        return {}
+    return {"OUTBOX_STALE_CLAIM_SECONDS": "0"}
+
+
+def serve_environment(
+    database_url: str, fake: FakeTwilio, recovery: dict[str, str]
+) -> dict[str, str]:
+    """serve on the test database, SMS through the fake Twilio, e-mail to the console."""
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
+    }
+    return {
+        **keep,
+        "DATABASE_URL": database_url,
+        "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY,
+        "WEB_PORT": "0",
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM": SENDER_NUMBER,
+        "TWILIO_API_BASE_URL": fake.base_url,
+        "TWILIO_MESSAGES_PER_SECOND": "1000",
+        **recovery,
+    }
+
+
+def start_serve(environment: dict[str, str], folder: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`kortkontor serve` in the background; stderr to `log`, the e-mail console discarded."""
+    with log.open("ab") as stderr:
+        return subprocess.Popen(
+            KORTKONTOR, env=environment, cwd=folder, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Make sure the process is gone."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=20)
+
+
+def read(log: Path) -> str:
+    """What serve logged so far."""
+    return log.read_text(errors="replace")
+
+
+def wait_messages(fake: FakeTwilio, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the fake holds KILL_AFTER messages; fail early if serve dies."""
+    deadline = time.monotonic() + SENDING_TIMEOUT
+    while True:
+        with suppress(AssertionError):
+            fake.wait_messages_sync(KILL_AFTER, timeout=0.5)
+            return
+        if process.poll() is not None or time.monotonic() > deadline:
+            got = len(fake.messages)
+            raise AssertionError(f"{got} SMS; serve exit code {process.poll()}:\n{read(log)}")
+
+
+async def wait_all_sms_sent(
+    services: Services, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Poll the database until every SMS row is `sent`; fail early if serve dies."""
+    deadline = time.monotonic() + SENDING_TIMEOUT
+    while True:
+        counts = await count_by_status(services, Channel.sms)
+        if counts[NotificationStatus.sent] == CARDS:
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with {process.returncode}:\n{read(log)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"SMS rows after {SENDING_TIMEOUT} s: {dict(counts)}")
+        await asyncio.sleep(0.2)
+
+
+def by_number(messages: list[SentSms]) -> dict[str, list[SentSms]]:
+    """The fake's messages, grouped by recipient."""
+    grouped: dict[str, list[SentSms]] = {}
+    for message in messages:
+        grouped.setdefault(message.to, []).append(message)
+    return grouped
+
+
+async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
+    services: Services, database_url: str, tmp_path: Path
+) -> None:
+    recovery = recovery_environment(database_url)
+    await seed(services)
+    await plan_card_arrived(services, a_past_morning())
+    assert (await count_by_status(services, Channel.sms))[NotificationStatus.pending] == CARDS
+    log = tmp_path / "serve.log"
+
+    with FakeTwilio() as fake:
+        environment = serve_environment(database_url, fake, recovery)
+        first = start_serve(environment, tmp_path, log)
+        try:
+            wait_messages(fake, first, log)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            stop(first)
+        sent_before_kill = by_number(fake.messages)
+        assert KILL_AFTER <= len(sent_before_kill) < CARDS
+
+        # The kill landed mid-dispatch: rows left `sending`, some already with Twilio.
+        left = [r for r in await sms_rows(services) if r.status == NotificationStatus.sending]
+        handed_over = [r for r in left if r.recipient in sent_before_kill]
+        assert handed_over and len(handed_over) < len(left), (len(handed_over), len(left))
+        emails_left = (await count_by_status(services, Channel.email))[NotificationStatus.sending]
+
+        second = start_serve(environment, tmp_path, log)
+        try:
+            await wait_all_sms_sent(services, second, log)
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=20) == 0
+        finally:
+            stop(second)
+        received = by_number(fake.messages)
+
+    repeated = {number: len(sms) for number, sms in received.items() if len(sms) > 1}
+    assert repeated == {}, f"numbers that got more than one SMS: {repeated}"
+    assert set(received) == {phone(n) for n in range(CARDS)}, "numbers without an SMS"
+    rows = await sms_rows(services)
+    assert len(rows) == CARDS
+    for row in rows:
+        [message] = received[row.recipient]
+        assert (row.status, row.provider_message_id) == (NotificationStatus.sent, message.sid)
+    for row in handed_over:  # found at Twilio, not sent again
+        assert received[row.recipient] == sent_before_kill[row.recipient]
+    logged = read(log)
+    assert f"recovered {len(left) + emails_left} notifications left sending" in logged
+    assert "+4670" not in logged, "a phone number reached the log"
+    assert (await count_by_status(services, Channel.email))[NotificationStatus.failed] == 0
+
+
+async def test_sigterm_mid_dispatch_leaves_nothing_sending(
+    services: Services, database_url: str, tmp_path: Path
+) -> None:
+    await seed(services)
+    await plan_card_arrived(services, a_past_morning())
+    log = tmp_path / "serve.log"
+    with FakeTwilio() as fake:
+        process = start_serve(serve_environment(database_url, fake, {}), tmp_path, log)
+        try:
+            wait_messages(fake, process, log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            stop(process)
+        sent = by_number(fake.messages)
+    counts = await count_by_status(services, Channel.sms)
+    assert counts[NotificationStatus.sending] == 0, dict(counts)
+    assert (await count_by_status(services, Channel.email))[NotificationStatus.sending] == 0
+    # Every SMS that reached Twilio is recorded as sent: the batch ran to its end.
+    assert counts[NotificationStatus.sent] == len(sent)
