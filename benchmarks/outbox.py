@@ -271,7 +271,7 @@ async def startup(services: Services, pending: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     await settle()
     first_jobs = time.perf_counter() - started - elapsed
-    jobs.shutdown()
+    await jobs.shutdown()
     await asyncio.sleep(0.01)  # the scheduler shuts down on the loop's next turn
     assert upcoming is not None and upcoming > datetime.now(UTC)
     return {

@@ -309,3 +309,46 @@ async def stop_polling(application: Application[Any, Any, Any, Any, Any, Any]) -
     if application.running:
         await application.stop()
     await application.shutdown()
+
+
+async def start_webhook(
+    application: Application[Any, Any, Any, Any, Any, Any], *, url: str, secret_token: str
+) -> None:
+    """Initialise and start, then have Telegram post updates to `url`; stop with stop_webhook."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    # Every worker sets the same URL and secret: setting it again is harmless.
+    await with_retries(
+        partial(
+            application.bot.set_webhook,
+            url,
+            secret_token=secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    )
+
+
+async def feed_update(
+    application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
+) -> None:
+    """Handle one update posted to the webhook, and return once it is handled.
+
+    It goes through the update processor, like a polled update: one at a time per user, in
+    arrival order, within the concurrency limit. Awaiting the handling (rather than queueing it)
+    means the webhook answers Telegram only afterwards, so Telegram holds back and redelivers
+    what a crash interrupted; the dialogue ignores a redelivered update_id.
+    """
+    try:
+        update = Update.de_json(data, application.bot)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise ValueError("not a Telegram update") from error
+    await application.update_processor.process_update(update, application.process_update(update))
+
+
+async def stop_webhook(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop handling, letting running updates finish; the webhook stays set for other workers."""
+    if application.running:
+        await application.stop()
+    await application.shutdown()

@@ -279,6 +279,60 @@ async def cmd_admin_invite(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_new_password() -> str | None:
+    """The new password: typed twice at a terminal, else the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(_("Password: "))
+        if getpass.getpass(_("Password again: ")) != first:
+            complain(N_("The passwords differ. Nothing was written."))
+            return None
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        complain(N_("No password on standard input. Nothing was written."))
+        return None
+    return line.rstrip("\r\n")
+
+
+async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
+    """Add a dashboard user, or set a new password for one; the password comes on stdin."""
+    from models.errors import InvalidInput
+    from models.operators import check_password, hash_password, operator_email, set_operator
+
+    try:
+        email = operator_email(args.email)
+    except InvalidInput as error:
+        print(f"{args.email}: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    password = _read_new_password()
+    if password is None:
+        return EXIT_BAD_INPUT
+    try:
+        check_password(password)
+    except InvalidInput as error:
+        print(error.translated(LOCALE), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with transaction(services.sessions) as session:
+        operator, created = await set_operator(session, email=email, password_hash=password_hash)
+        assert operator.id is not None
+        await audit.append(
+            session,
+            actor_role=Role.operator,
+            actor_id=None,
+            action="operator.added" if created else "operator.password_set",
+            entity="operator",
+            entity_id=operator.id,
+        )
+    if created:
+        say(N_("Operator {email} added: they can sign in to the dashboard."), email=email)
+    else:
+        say(N_("Operator {email} has a new password."), email=email)
+    return EXIT_OK
+
+
 async def cmd_audit_verify(services: Services, args: argparse.Namespace) -> int:
     """Check the audit log's hash chain."""
     async with services.sessions() as session:
@@ -342,6 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin.add_parser("invite")
     invite.add_argument("email")
     invite.set_defaults(run=cmd_admin_invite)
+
+    operator = sub.add_parser("operator").add_subparsers(dest="action", required=True)
+    operator_add = operator.add_parser(
+        "add", description=_("the password is read from standard input (typed twice at a terminal)")
+    )
+    operator_add.add_argument("email")
+    operator_add.set_defaults(run=cmd_operator_add)
 
     out = sub.add_parser("outbox").add_subparsers(dest="action", required=True)
     listing = out.add_parser("list")

@@ -9,14 +9,23 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from bot.dialogue import Dialogue
 from bot.flows import converse
-from bot.telegram import build_application, start_polling, stop_polling
+from bot.telegram import (
+    build_application,
+    feed_update,
+    start_polling,
+    start_webhook,
+    stop_polling,
+    stop_webhook,
+)
 from bot.telegram_channel import TelegramSender
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services
+from models.crypto import webhook_secret
 from models.db import is_sqlite
 from models.outbox import Channel
 from models.payouts import Tariffs
@@ -30,6 +39,7 @@ from scheduler.notifications import RenderSettings
 from scheduler.outbox import STALE_CLAIM
 from web.app import create_app
 from web.server import WebServer
+from web.telegram_webhook import webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +73,21 @@ def email_sender(settings: Settings) -> Sender:
     return ConsoleSender("email")
 
 
+def _stale_after(settings: Settings, services: Services) -> timedelta:
+    """How old a `sending` claim must be before start-up recovers it."""
+    if settings.outbox_stale_claim_seconds is not None:
+        return timedelta(seconds=settings.outbox_stale_claim_seconds)
+    # One SQLite process is the only dispatcher: whatever it left `sending` is its own.
+    return timedelta(0) if is_sqlite(services.engine) else STALE_CLAIM
+
+
 @dataclass
 class Running:
     """What `serve` started, to stop in reverse order."""
 
     parts: list[str] = field(default_factory=list)
     application: Any = None
+    webhook: bool = False
     jobs: Jobs | None = None
     web: WebServer | None = None
     senders: dict[Channel, Sender] = field(default_factory=dict)
@@ -78,9 +97,9 @@ class Running:
         if self.web is not None:
             await self.web.stop()
         if self.jobs is not None:
-            self.jobs.shutdown()
+            await self.jobs.shutdown()
         if self.application is not None:
-            await stop_polling(self.application)
+            await (stop_webhook if self.webhook else stop_polling)(self.application)
         for sender in self.senders.values():
             close = getattr(sender, "close", None)
             if close is not None:
@@ -101,6 +120,7 @@ async def start(services: Services) -> Running:
             extra_meeting_ore=settings.kortkontor_tariff_extra_meeting_ore,
         ),
     )
+    app = create_app(services)
     username = None
     if settings.telegram_bot_token is None:
         logger.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off")
@@ -111,10 +131,21 @@ async def start(services: Services) -> Running:
             base_url=settings.telegram_api_base_url,
             dialogue=dialogue,
         )
-        await start_polling(running.application)
+        if settings.public_base_url:
+            # Behind a load balancer, every worker takes Telegram's posts on the web app.
+            await start_webhook(
+                running.application,
+                url=webhook_url(settings.public_base_url),
+                secret_token=webhook_secret(settings.secret_key()),
+            )
+            running.webhook = True
+            app.state.telegram_updates = partial(feed_update, running.application)
+        else:
+            await start_polling(running.application)
         username = running.application.bot.username
         running.senders[Channel.telegram] = TelegramSender(running.application.bot)
-        running.parts.append("telegram bot (polling)")
+        mode = "webhook" if running.webhook else "polling"
+        running.parts.append(f"telegram bot ({mode})")
     dispatcher = Dispatcher(
         services.sessions,
         running.senders,
@@ -124,15 +155,12 @@ async def start(services: Services) -> Running:
             organizer_email=settings.smtp_from,
         ),
     )
-    # One SQLite process is the only dispatcher: whatever it left `sending` is its own.
-    await dispatcher.recover(
-        stale_after=timedelta(0) if is_sqlite(services.engine) else STALE_CLAIM
-    )
+    await dispatcher.recover(stale_after=_stale_after(settings, services))
     running.jobs = Jobs(dispatcher, services.sessions)
     running.jobs.start()
     dialogue.after_commit = running.jobs.poke
     running.parts.append("dispatcher")
-    running.web = WebServer(create_app(services), host=settings.web_host, port=settings.web_port)
+    running.web = WebServer(app, host=settings.web_host, port=settings.web_port)
     await running.web.start()
     running.parts.append(f"web on {settings.web_host}:{running.web.port}")
     return running

@@ -9,6 +9,7 @@ from models.dialogue import DialogueState
 from models.invites import InviteToken
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
+from models.operators import Operator
 from models.outbox import Notification, SmsOptOut
 from models.payouts import PayoutLine, PayoutStatement
 
@@ -26,6 +27,7 @@ __all__ = [
     "MeetingStatus",
     "Notification",
     "Office",
+    "Operator",
     "PayoutLine",
     "PayoutStatement",
     "SmsOptOut",

@@ -49,3 +49,37 @@ def mask_personnummer(personnummer: str) -> str:
 def hash_token(token: str) -> str:
     """Tokens are stored as their SHA-256, so a leaked table reveals no usable link."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- signed links: an admin's calendar feed, the Telegram webhook ------------------------------
+
+FEED_MAC_HEX = 32  # 128 bits of HMAC-SHA256: unguessable, and short enough for a phone's URL
+
+
+def _feed_mac(secret_key: str, admin_id: int) -> str:
+    key = _derive(secret_key, b"kortkontor/calendar-feed")
+    return hmac.new(key, str(admin_id).encode(), hashlib.sha256).hexdigest()[:FEED_MAC_HEX]
+
+
+def feed_token(secret_key: str, admin_id: int) -> str:
+    """The secret part of an admin's calendar feed URL: their id and its HMAC."""
+    return f"{admin_id}-{_feed_mac(secret_key, admin_id)}"
+
+
+def admin_for_feed_token(secret_key: str, token: str) -> int | None:
+    """The admin id a feed token was made for; None for anything forged or malformed."""
+    admin_id, _, mac = token.partition("-")
+    if not (admin_id.isascii() and admin_id.isdigit()) or len(admin_id) > 18:
+        return None
+    if str(int(admin_id)) != admin_id:
+        return None  # one token per admin: no leading zeros
+    expected = _feed_mac(secret_key, int(admin_id))
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        return None
+    return int(admin_id)
+
+
+def webhook_secret(secret_key: str) -> str:
+    """Telegram's X-Telegram-Bot-Api-Secret-Token: the same in every worker, A-Z a-z 0-9 _ -."""
+    raw = _derive(secret_key, b"kortkontor/telegram/webhook")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

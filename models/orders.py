@@ -87,12 +87,18 @@ def _parse_ordered_at(raw: str) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# The columns' own lengths: a longer value is bad input, not a database error.
+TEXT_LIMITS = {"order_ref": 50, "office_code": 20, "given_name": 100, "family_name": 100}
+
+
 def parse_order(line: int, row: dict[str, str], problems: ProblemCollector) -> CardOrder | None:
     """Validate one row; every bad field is recorded, not just the first."""
     fields = {name: (row.get(name) or "") for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
     text: dict[str, str | None] = {}
-    for name in ("order_ref", "office_code", "given_name", "family_name"):
-        text[name] = problems.check(line, partial(require_text, fields[name], field=name))
+    for name, longest in TEXT_LIMITS.items():
+        text[name] = problems.check(
+            line, partial(require_text, fields[name], field=name, max_length=longest)
+        )
     personnummer = problems.check(line, lambda: normalize_personnummer(fields["personnummer"]))
     phone = problems.check(line, lambda: normalize_phone(fields["phone"]))
     email = problems.check(line, lambda: normalize_email(fields["email"]))

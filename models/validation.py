@@ -18,7 +18,8 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 def normalize_personnummer(raw: str, *, field: str = "personnummer") -> str:
     """10 or 12 digits with a valid checksum (samordningsnummer too), as 12 digits."""
     digits = re.sub(r"[\s]", "", raw)
-    if not re.fullmatch(r"(\d{6}|\d{8})[-+]?\d{4}", digits):
+    # ASCII digits only: \d would also take other scripts' digits, which nothing can check.
+    if not re.fullmatch(r"([0-9]{6}|[0-9]{8})[-+]?[0-9]{4}", digits):
         raise InvalidInput(field, N_("must be 10 or 12 digits, e.g. 19811228-9874"))
     try:
         parsed = pnr.parse(digits)

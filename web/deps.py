@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.crypto import PersonnummerVault
 from models.db import transaction
 
 
@@ -26,6 +27,12 @@ class WebSettings(Protocol):
     @property
     def public_base_url(self) -> str | None: ...
 
+    @property
+    def kortkontor_api_token(self) -> SecretStr | None: ...
+
+    @property
+    def kortkontor_secret_key(self) -> SecretStr | None: ...
+
 
 class WebServices(Protocol):
     """What the web app needs from the composition root."""
@@ -35,6 +42,9 @@ class WebServices(Protocol):
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def vault(self) -> PersonnummerVault: ...
 
 
 def get_services(request: Request) -> WebServices:
@@ -52,6 +62,23 @@ def get_settings(services: ServicesDep) -> WebSettings:
 
 
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+
+
+def get_vault(services: ServicesDep) -> PersonnummerVault:
+    """The personnummer vault: encrypts and fingerprints what the API receives."""
+    return services.vault
+
+
+VaultDep = Annotated[PersonnummerVault, Depends(get_vault)]
+
+
+def get_secret_key(settings: SettingsDep) -> str | None:
+    """KORTKONTOR_SECRET_KEY, which signs links; None when unset (signed links are then off)."""
+    key = settings.kortkontor_secret_key
+    return key.get_secret_value() if key is not None and key.get_secret_value() else None
+
+
+SecretKeyDep = Annotated[str | None, Depends(get_secret_key)]
 
 
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:

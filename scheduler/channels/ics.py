@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +60,54 @@ def meeting_calendar(
     if attendee_email is not None:
         event.add("attendee", _attendee(attendee_email))
     calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """One meeting in a subscribed calendar; a tentative one awaits the admin's answer."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    description: str
+    location: str
+    tentative: bool = False
+
+
+def meeting_feed(events: Iterable[FeedEvent], *, name: str, stamp: datetime) -> bytes:
+    """A calendar to subscribe to (no iTIP method): many events, in Stockholm time."""
+    if stamp.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", TZID)
+    # How often a phone should fetch the feed again.
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add_component(stockholm_timezone())
+    for item in events:
+        if item.starts_at.tzinfo is None or item.ends_at.tzinfo is None:
+            raise ValueError("datetimes must be timezone-aware")
+        event = _event(
+            uid=item.uid,
+            cancelled=False,
+            sequence=0,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            summary=item.summary,
+            description=item.description,
+            location=item.location,
+            stamp=stamp,
+        )
+        if item.tentative:
+            event.pop("status")
+            event.add("status", "TENTATIVE")
+        calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -93,6 +93,8 @@ def test_semicolon_separator_and_optional_status(
         (csv_row(office_code="NOPE"), "office_code", "inget kontor"),
         (csv_row(given_name=""), "given_name", "saknas"),
         (csv_row(order_ref=""), "order_ref", "saknas"),
+        (csv_row(order_ref="SE-" + "9" * 60), "order_ref", "50"),
+        (csv_row(personnummer="٨٥٠٣١٢-١٢٣١"), "personnummer", "10 eller 12 siffror"),
     ],
 )
 def test_bad_row_exits_2_names_line_and_field_and_writes_nothing(

@@ -104,3 +104,11 @@ def test_no_personnummer_in_the_database_file_or_the_logs(
         return {vault.decrypt(u.personnummer_encrypted) for u in users}
 
     assert query(env, decrypted) == {long for _, long in PERSONNUMMER.values()}
+
+
+def test_only_ascii_digits_make_a_personnummer() -> None:
+    from models.errors import InvalidInput
+    from models.validation import normalize_personnummer
+
+    with pytest.raises(InvalidInput):
+        normalize_personnummer("٨٥٠٣١٢١٢٣١")

@@ -1,0 +1,98 @@
+"""Each admin's calendar feed at a secret URL: the right meetings, parsed by icalendar."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from icalendar import Calendar
+
+from kortkontor.wiring import Services
+from models.crypto import admin_for_feed_token, feed_token
+from tests.conftest import TEST_SECRET_KEY
+from tests.factories import ALL_TEST_PERSONNUMMER
+from tests.web.issuer_site import Network, Site, build_network, serving
+from web.calendar_feed import feed_url
+
+
+@pytest.fixture
+async def network(services: Services) -> Network:
+    return await build_network(services)
+
+
+@pytest.fixture
+async def site(services: Services, network: Network) -> AsyncIterator[Site]:
+    async with serving(services) as running:
+        yield running
+
+
+def path_of(admin_id: int) -> str:
+    return feed_url(
+        "https://kortkontor.example/", admin_id, secret_key=TEST_SECRET_KEY
+    ).removeprefix("https://kortkontor.example")
+
+
+def test_the_token_names_its_admin_and_cannot_be_forged() -> None:
+    token = feed_token(TEST_SECRET_KEY, 7)
+    assert admin_for_feed_token(TEST_SECRET_KEY, token) == 7
+    assert admin_for_feed_token("another-key", token) is None
+    forged = "8" + token[1:]
+    assert admin_for_feed_token(TEST_SECRET_KEY, forged) is None
+    for junk in ("", "7", "7-", "-" + token, "07" + token[1:], "x-" + token, "٧" + token[1:]):
+        assert admin_for_feed_token(TEST_SECRET_KEY, junk) is None
+
+
+def test_feed_url_is_under_the_public_base_url() -> None:
+    url = feed_url("https://kortkontor.example/", 3, secret_key=TEST_SECRET_KEY)
+    assert url == f"https://kortkontor.example/calendar/{feed_token(TEST_SECRET_KEY, 3)}.ics"
+
+
+async def test_the_feed_lists_the_admins_requested_and_confirmed_meetings(
+    site: Site, network: Network
+) -> None:
+    response = await site.client.get(path_of(network.admins["UPS1"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    calendar = Calendar.from_ical(response.content)
+    assert str(calendar["x-wr-calname"]) == "Kortkontor: utlämningar"
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {
+        f"meeting-{network.meetings['confirmed']}-feed@kortkontor",
+        f"meeting-{network.meetings['requested']}-feed@kortkontor",
+    }
+    confirmed = events[f"meeting-{network.meetings['confirmed']}-feed@kortkontor"]
+    assert str(confirmed["summary"]) == "Utlämning SE-1001"
+    assert str(confirmed["status"]) == "CONFIRMED"
+    assert str(confirmed["location"]) == "Café Linné, Svartbäcksgatan 22, 753 33 Uppsala"
+    assert "Maria" in str(confirmed["description"])
+    assert "PIN-brev" in str(confirmed["description"])
+    assert confirmed.decoded("dtstart").tzinfo is not None
+    requested = events[f"meeting-{network.meetings['requested']}-feed@kortkontor"]
+    assert str(requested["summary"]) == "Utlämning SE-1002"
+    assert str(requested["status"]) == "TENTATIVE"
+    assert "Storgatan 1" in str(requested["location"])
+    for number in ALL_TEST_PERSONNUMMER:
+        assert number not in response.text
+    assert "Test" not in response.text  # the holders' family name stays out
+
+
+async def test_each_admin_sees_only_their_own(site: Site, network: Network) -> None:
+    response = await site.client.get(path_of(network.admins["GBG1"]))
+    calendar = Calendar.from_ical(response.content)
+    assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Utlämning SE-2001"]
+    empty = await site.client.get(path_of(network.admins["STO1"]))
+    assert Calendar.from_ical(empty.content).walk("VEVENT") == []
+
+
+async def test_an_unknown_token_is_404(site: Site, network: Network) -> None:
+    token = feed_token(TEST_SECRET_KEY, network.admins["UPS1"])
+    for path in (f"/calendar/{token[:-1]}0.ics", "/calendar/1.ics", "/calendar/abc.ics"):
+        assert (await site.client.get(path)).status_code == 404
+    # A well-signed token for an admin who does not exist.
+    assert (await site.client.get(path_of(999_999))).status_code == 404
+
+
+async def test_without_a_secret_key_no_feed_is_served(services: Services, network: Network) -> None:
+    async with serving(services, secret_key=None) as site:
+        response = await site.client.get(path_of(network.admins["UPS1"]))
+        assert response.status_code == 404

@@ -1,0 +1,471 @@
+"""The issuer's JSON API behind a bearer token: post card orders, list cards, meetings, offices.
+
+Responses carry ids, states and dates only: never a personnummer, a name or contact details.
+The issuer already holds those; a leaked API answer then reveals no one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cards import Card, CardStatus
+from models.errors import InputRejected, Problem, ProblemCollector
+from models.i18n import N_, translate
+from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
+from models.network import Office, Venue, VenueKind, get_office_by_code
+from models.orders import CardOrder, parse_order, upsert_orders
+from models.types import utcnow
+from scheduler.office_settings import notice_ends_on
+from scheduler.slots import STOCKHOLM
+from web.deps import SessionDep, SettingsDep, VaultDep
+
+logger = logging.getLogger(__name__)
+
+API_LOCALE = "sv"  # problems read like the CLI's: in Swedish
+MAX_ORDERS = 1000  # per request; larger batches go as several requests
+MAX_PAGE = 1000
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
+# Printable text only: control characters (and NUL, which PostgreSQL refuses) are no names.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+DUPLICATE_IN_REQUEST = N_("appears twice in the request (also item {other})")
+UNKNOWN_OFFICE_CODE = N_("no office has code «{code}»")  # the CSV import's words
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+bearer = HTTPBearer(auto_error=False, description="KORTKONTOR_API_TOKEN")
+
+
+def require_issuer(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    settings: SettingsDep,
+) -> None:
+    """Let through only a request bearing KORTKONTOR_API_TOKEN; 503 while none is configured."""
+    token = settings.kortkontor_api_token
+    if token is None or not token.get_secret_value():
+        raise HTTPException(503, "KORTKONTOR_API_TOKEN is not set: the API is off")
+    given = credentials.credentials.encode() if credentials is not None else b""
+    if not secrets.compare_digest(given, token.get_secret_value().encode()):
+        raise HTTPException(
+            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+def _text(max_length: int, **extra: Any) -> Any:
+    """A field of printable text of at most max_length characters."""
+    return Field(max_length=max_length, pattern=PRINTABLE, **extra)
+
+
+class CardOrderIn(BaseModel):
+    """One card order: the CSV's columns, validated by the same rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_ref: str = _text(50, examples=["SE-1001"])
+    office_code: str = _text(20, examples=["UPS1"])
+    given_name: str = _text(100)
+    family_name: str = _text(100)
+    # Documented, not enforced here: the CSV's own check below gives the better message.
+    personnummer: str = _text(
+        20,
+        examples=["19811228-9874"],
+        json_schema_extra={"pattern": r"^([0-9]{6}|[0-9]{8})[-+]?[0-9]{4}$"},
+    )
+    phone: str = _text(30, examples=["+46701234567"])
+    email: str = _text(320, examples=["maria.ek@example.se"])
+    status: CardStatus | None = Field(default=None, description="ordered or shipped when new")
+    ordered_at: date | None = None
+
+    def as_row(self) -> dict[str, str]:
+        """The order as a CSV row."""
+        row = self.model_dump(exclude={"status", "ordered_at"})
+        row["status"] = self.status.value if self.status is not None else ""
+        row["ordered_at"] = self.ordered_at.isoformat() if self.ordered_at is not None else ""
+        return row
+
+
+class CardOut(BaseModel):
+    """A card as the issuer follows it."""
+
+    id: int
+    order_ref: str
+    office: str = Field(description="the office's code")
+    status: CardStatus
+    ordered_at: datetime
+    status_changed_at: datetime
+    in_custody_since: datetime | None
+
+
+class ImportResult(BaseModel):
+    """What a POST did, and the posted cards as they now stand."""
+
+    created: int
+    updated: int
+    unchanged: int
+    cards: list[CardOut]
+
+
+class MeetingOut(BaseModel):
+    """A meeting: when, where (the venue's key; none for home delivery), and its outcome."""
+
+    id: int
+    order_ref: str
+    office: str
+    admin_id: int
+    venue: str | None
+    home_delivery: bool
+    starts_at: datetime
+    ends_at: datetime
+    status: MeetingStatus
+    failure_reason: FailureReason | None
+    id_document: IdDocument | None
+    is_extra: bool
+    created_at: datetime
+    confirmed_at: datetime | None
+    closed_at: datetime | None
+
+
+class OfficeState(StrEnum):
+    """open; closing during its notice period; closed once that has ended."""
+
+    open = "open"
+    closing = "closing"
+    closed = "closed"
+
+
+class VenueOut(BaseModel):
+    """A public meeting place."""
+
+    key: str
+    name: str
+    address: str
+    kind: VenueKind
+
+
+class OfficeOut(BaseModel):
+    """An office, its booking settings and its venues."""
+
+    code: str
+    name: str
+    city: str
+    state: OfficeState
+    notice_given_at: datetime | None
+    notice_ends_on: date | None
+    slot_minutes: int
+    buffer_minutes: int
+    min_notice_hours: int
+    horizon_days: int
+    venues: list[VenueOut]
+
+
+def office_state(office: Office, *, today: date) -> OfficeState:
+    """Where the office is in its life on this (Stockholm) day."""
+    ends_on = notice_ends_on(office)
+    if ends_on is None:
+        return OfficeState.open
+    return OfficeState.closing if today <= ends_on else OfficeState.closed
+
+
+def stockholm_today() -> date:
+    """Today's date in Sweden."""
+    return utcnow().astimezone(STOCKHOLM).date()
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+class Filters(BaseModel):
+    """Query parameters; an unknown one is refused, so a typo never widens a listing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Listing(Filters):
+    """Optionally one office's; a page at a time: ids above `after`, at most `limit`."""
+
+    office: str | None = Field(
+        default=None, max_length=20, pattern=PRINTABLE, description="an office's code"
+    )
+    after: int = Field(default=0, ge=0, le=MAX_ID, description="only ids above this (paging)")
+    limit: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE, description="at most this many")
+
+
+class CardFilters(Listing):
+    """Which cards."""
+
+    status: CardStatus | None = None
+
+
+class MeetingFilters(Listing):
+    """Which meetings."""
+
+    status: MeetingStatus | None = None
+
+
+class OfficeFilters(Filters):
+    """Which offices."""
+
+    status: OfficeState | None = None
+
+
+async def office_id_for(session: AsyncSession, code: str | None) -> int | None:
+    """The id of the office to filter by; 404 for a code no office has."""
+    if code is None:
+        return None
+    found = await get_office_by_code(session, code=code)
+    if found is None or found.id is None:
+        raise HTTPException(404, translate(UNKNOWN_OFFICE_CODE, API_LOCALE).format(code=code))
+    return found.id
+
+
+def _card_out(card: Card, office_code: str) -> CardOut:
+    assert card.id is not None
+    return CardOut(
+        id=card.id,
+        order_ref=card.order_ref,
+        office=office_code,
+        status=card.status,
+        ordered_at=card.ordered_at,
+        status_changed_at=card.status_changed_at,
+        in_custody_since=card.in_custody_since,
+    )
+
+
+async def _cards(
+    session: AsyncSession,
+    *,
+    office_id: int | None = None,
+    status: CardStatus | None = None,
+    order_refs: list[str] | None = None,
+    after: int = 0,
+    limit: int = MAX_PAGE,
+) -> list[CardOut]:
+    query = (
+        select(Card, Office.code)
+        .join(Office, col(Card.office_id) == col(Office.id))
+        .where(col(Card.id) > after)
+    )
+    if office_id is not None:
+        query = query.where(Card.office_id == office_id)
+    if status is not None:
+        query = query.where(Card.status == status)
+    if order_refs is not None:
+        query = query.where(col(Card.order_ref).in_(order_refs))
+    rows = await session.exec(query.order_by(col(Card.id)).limit(limit))
+    return [_card_out(card, code) for card, code in rows.all()]
+
+
+def _meeting_out(
+    meeting: Meeting, *, order_ref: str, office_code: str, venue_key: str | None
+) -> MeetingOut:
+    assert meeting.id is not None
+    return MeetingOut(
+        id=meeting.id,
+        order_ref=order_ref,
+        office=office_code,
+        admin_id=meeting.admin_id,
+        venue=venue_key,
+        home_delivery=meeting.venue_id is None,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        status=meeting.status,
+        failure_reason=meeting.failure_reason,
+        id_document=meeting.id_document,
+        is_extra=meeting.is_extra,
+        created_at=meeting.created_at,
+        confirmed_at=meeting.confirmed_at,
+        closed_at=meeting.closed_at,
+    )
+
+
+async def _meetings(
+    session: AsyncSession,
+    *,
+    office_id: int | None,
+    status: MeetingStatus | None,
+    after: int,
+    limit: int,
+) -> list[MeetingOut]:
+    query = (
+        select(Meeting, Card.order_ref, Office.code, Venue.key)
+        .join(Card, col(Meeting.card_id) == col(Card.id))
+        .join(Office, col(Card.office_id) == col(Office.id))
+        .outerjoin(Venue, col(Meeting.venue_id) == col(Venue.id))
+        .where(col(Meeting.id) > after)
+    )
+    if office_id is not None:
+        query = query.where(Card.office_id == office_id)
+    if status is not None:
+        query = query.where(Meeting.status == status)
+    rows = await session.exec(query.order_by(col(Meeting.id)).limit(limit))
+    return [
+        _meeting_out(meeting, order_ref=order_ref, office_code=code, venue_key=venue_key)
+        for meeting, order_ref, code, venue_key in rows.all()
+    ]
+
+
+async def _offices(session: AsyncSession, *, today: date) -> list[OfficeOut]:
+    offices = (await session.exec(select(Office).order_by(Office.city, Office.code))).all()
+    venues: dict[int, list[VenueOut]] = {}
+    query = select(Venue).order_by(col(Venue.office_id), col(Venue.key))
+    for venue in (await session.exec(query)).all():
+        venues.setdefault(venue.office_id, []).append(
+            VenueOut(key=venue.key, name=venue.name, address=venue.address, kind=venue.kind)
+        )
+    return [
+        OfficeOut(
+            code=office.code,
+            name=office.name,
+            city=office.city,
+            state=office_state(office, today=today),
+            notice_given_at=office.notice_given_at,
+            notice_ends_on=notice_ends_on(office),
+            slot_minutes=office.slot_minutes,
+            buffer_minutes=office.buffer_minutes,
+            min_notice_hours=office.min_notice_hours,
+            horizon_days=office.horizon_days,
+            venues=venues.get(office.id or 0, []),
+        )
+        for office in offices
+    ]
+
+
+# -- posting orders ---------------------------------------------------------------------------
+
+
+def _rejected(problems: list[Problem], *, batch: bool) -> HTTPException:
+    """422 in FastAPI's own shape: each problem's `loc` names the item and the field."""
+    detail = [
+        {
+            "loc": ["body", problem.line, problem.field] if batch else ["body", problem.field],
+            "msg": problem.translated(API_LOCALE),
+            "type": "invalid_input",
+        }
+        for problem in problems
+    ]
+    return HTTPException(422, detail)
+
+
+def parse_orders(orders: list[CardOrderIn]) -> list[CardOrder]:
+    """Each order checked like a CSV row (the item's index as its line); all problems at once."""
+    problems = ProblemCollector()
+    parsed: list[CardOrder] = []
+    seen: dict[str, int] = {}
+    for index, order in enumerate(orders):
+        card = parse_order(index, order.as_row(), problems)
+        if card is None:
+            continue
+        if card.order_ref in seen:
+            problems.add(index, "order_ref", DUPLICATE_IN_REQUEST, other=seen[card.order_ref])
+            continue
+        seen[card.order_ref] = index
+        parsed.append(card)
+    problems.raise_if_any()
+    return parsed
+
+
+Orders = Annotated[
+    CardOrderIn | Annotated[list[CardOrderIn], Field(max_length=MAX_ORDERS)],
+    Body(description="one order, or a list of orders stored all or nothing"),
+]
+
+router = APIRouter(
+    prefix="/api",
+    tags=["issuer"],
+    dependencies=[Depends(require_issuer)],
+    responses={
+        401: {"model": ErrorDetail, "description": "no or a wrong bearer token"},
+        503: {"model": ErrorDetail, "description": "KORTKONTOR_API_TOKEN is not configured"},
+    },
+)
+UNKNOWN_OFFICE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorDetail, "description": "no office has that code"}
+}
+
+
+@router.post(
+    "/cards",
+    responses={
+        400: {"model": ErrorDetail, "description": "the body is not JSON"},
+        409: {"model": ErrorDetail, "description": "a concurrent request; retry"},
+    },
+)
+async def post_cards(orders: Orders, session: SessionDep, vault: VaultDep) -> ImportResult:
+    """Create or update card orders by order_ref, validated like the CSV; all or nothing."""
+    batch = isinstance(orders, list)
+    items = orders if isinstance(orders, list) else [orders]
+    try:
+        parsed = parse_orders(items)
+        summary = await upsert_orders(session, parsed, vault=vault)
+    except InputRejected as error:
+        raise _rejected(error.problems, batch=batch) from None
+    except IntegrityError:
+        logger.warning("api: concurrent card orders collided; the client should retry")
+        raise HTTPException(409, "another request changed the same cards; retry") from None
+    cards = await _cards(session, order_refs=[order.order_ref for order in parsed])
+    logger.info(
+        "api: card orders: %d created, %d updated, %d unchanged",
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+    )
+    return ImportResult(
+        created=summary.created, updated=summary.updated, unchanged=summary.unchanged, cards=cards
+    )
+
+
+@router.get("/cards", responses=UNKNOWN_OFFICE)
+async def list_cards(
+    session: SessionDep, filters: Annotated[CardFilters, Query()]
+) -> list[CardOut]:
+    """Cards by id, optionally of one office and in one status."""
+    return await _cards(
+        session,
+        office_id=await office_id_for(session, filters.office),
+        status=filters.status,
+        after=filters.after,
+        limit=filters.limit,
+    )
+
+
+@router.get("/meetings", responses=UNKNOWN_OFFICE)
+async def list_meetings(
+    session: SessionDep, filters: Annotated[MeetingFilters, Query()]
+) -> list[MeetingOut]:
+    """Meetings by id, optionally of one office's cards and in one status."""
+    return await _meetings(
+        session,
+        office_id=await office_id_for(session, filters.office),
+        status=filters.status,
+        after=filters.after,
+        limit=filters.limit,
+    )
+
+
+@router.get("/offices")
+async def list_offices(
+    session: SessionDep, filters: Annotated[OfficeFilters, Query()]
+) -> list[OfficeOut]:
+    """Every office with its venues, optionally only those in one state."""
+    offices = await _offices(session, today=stockholm_today())
+    return [office for office in offices if filters.status in (None, office.state)]

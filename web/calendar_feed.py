@@ -1,0 +1,109 @@
+"""Each admin's meetings as a calendar feed (ICS) at a secret URL, to subscribe to on the phone.
+
+The URL's token is the admin's id with its HMAC (models.crypto.feed_token): it cannot be guessed,
+and it needs no table. Changing KORTKONTOR_SECRET_KEY changes every admin's URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Response
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cards import Card, CardUser
+from models.crypto import admin_for_feed_token, feed_token
+from models.i18n import N_, translate
+from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.network import Admin, Venue
+from models.types import utcnow
+from scheduler.channels.ics import FeedEvent, meeting_feed
+from web.deps import SecretKeyDep, SessionDep
+
+logger = logging.getLogger(__name__)
+
+FEED_PATH = "/calendar/{token}.ics"
+FEED_PAST = timedelta(days=30)
+CALENDAR_NAME = N_("Kortkontor: handouts")
+SUMMARY = N_("Handout {order_ref}")
+CARD_USER = N_("Card user: {name}")
+AWAITING = N_("Awaiting your confirmation.")
+IDENTITY_CHECK = N_(
+    "Check that the card user shows a valid, physical ID document and brings the PIN letter."
+)
+HOME_DELIVERY = N_("home delivery to {address}")
+
+router = APIRouter(tags=["calendar"], include_in_schema=False)
+
+
+def feed_url(public_base_url: str, admin_id: int, *, secret_key: str) -> str:
+    """The admin's own feed URL, to show them in the chat."""
+    path = FEED_PATH.format(token=feed_token(secret_key, admin_id))
+    return public_base_url.rstrip("/") + path
+
+
+def _feed_event(
+    meeting: Meeting, *, order_ref: str, given_name: str, venue: Venue | None, locale: str
+) -> FeedEvent:
+    """One meeting as the admin's calendar shows it: order ref, the holder's first name, place."""
+    if venue is not None:
+        location = f"{venue.name}, {venue.address}"
+    else:
+        location = translate(HOME_DELIVERY, locale).format(address=meeting.home_address or "")
+    tentative = meeting.status == MeetingStatus.requested
+    lines = [
+        translate(CARD_USER, locale).format(name=given_name),
+        translate(IDENTITY_CHECK, locale),
+    ]
+    if tentative:
+        lines.insert(0, translate(AWAITING, locale))
+    return FeedEvent(
+        uid=f"meeting-{meeting.id}-feed@kortkontor",
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=translate(SUMMARY, locale).format(order_ref=order_ref),
+        description="\n".join(lines),
+        location=location,
+        tentative=tentative,
+    )
+
+
+async def _feed_events(session: AsyncSession, admin: Admin, *, since: datetime) -> list[FeedEvent]:
+    """The admin's requested and confirmed meetings from `since` on, in their language."""
+    query = (
+        select(Meeting, Card.order_ref, CardUser.given_name, Venue)
+        .join(Card, col(Meeting.card_id) == col(Card.id))
+        .join(CardUser, col(Card.card_user_id) == col(CardUser.id))
+        .outerjoin(Venue, col(Meeting.venue_id) == col(Venue.id))
+        .where(
+            Meeting.admin_id == admin.id,
+            col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
+            Meeting.starts_at >= since,
+        )
+        .order_by(col(Meeting.starts_at))
+    )
+    return [
+        _feed_event(meeting, order_ref=ref, given_name=name, venue=venue, locale=admin.locale)
+        for meeting, ref, name, venue in (await session.exec(query)).all()
+    ]
+
+
+@router.get(FEED_PATH, response_class=Response)
+async def admin_calendar(token: str, session: SessionDep, secret_key: SecretKeyDep) -> Response:
+    """The admin's meetings from 30 days back, as text/calendar; 404 for an unknown token."""
+    admin_id = admin_for_feed_token(secret_key, token) if secret_key is not None else None
+    admin = await session.get(Admin, admin_id) if admin_id is not None else None
+    if admin is None:
+        logger.info("calendar feed: unknown token")
+        raise HTTPException(404, "no such calendar")
+    now = utcnow()
+    events = await _feed_events(session, admin, since=now - FEED_PAST)
+    logger.info("calendar feed for admin %s: %d meetings", admin.id, len(events))
+    body = meeting_feed(events, name=translate(CALENDAR_NAME, admin.locale), stamp=now)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )

@@ -1,0 +1,146 @@
+"""Rendering: the Jinja2 environment (built once), the helpers templates use, security headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from babel.dates import format_date, format_datetime, format_time
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from models.operators import Operator
+from payout.money import kronor
+from scheduler.slots import STOCKHOLM
+from scheduler.wording import format_slot_time
+from web.dashboard.csrf import FORM_FIELD, csrf_token
+from web.dashboard.texts import (
+    LOCALE,
+    TEXTS,
+    VENUE_KIND_NAMES,
+    WEEKDAY_NAMES,
+    Texts,
+    card_status_name,
+    meeting_status_name,
+    tr,
+)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PREFIX = "/dashboard"
+# No scripts at all; styles only from our own stylesheet; forms post only back to us.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def moment(value: datetime) -> str:
+    """«28 november 2026 kl. 16:17» in Stockholm time."""
+    return format_datetime(value.astimezone(STOCKHOLM), "d MMMM y 'kl.' HH:mm", locale=LOCALE)
+
+
+def day(value: date) -> str:
+    """«28 november 2026»."""
+    return format_date(value, "d MMMM y", locale=LOCALE)
+
+
+def clock(value: datetime) -> str:
+    """«16:17» in Stockholm time."""
+    return format_time(value.astimezone(STOCKHOLM), "HH:mm", locale=LOCALE)
+
+
+def month_name(month: str) -> str:
+    """«december 2026» for 2026-12."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLLL y", locale=LOCALE)
+
+
+def card_url(order_ref: str) -> str:
+    """The card's page."""
+    return f"{PREFIX}/cards/{quote(order_ref, safe='')}"
+
+
+def office_url(code: str) -> str:
+    """The office's page."""
+    return f"{PREFIX}/offices/{quote(code, safe='')}"
+
+
+@cache
+def environment() -> Environment:
+    """The templates with their helpers; autoescaped, and strict about unknown names."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        t=Texts(LOCALE),
+        prefix=PREFIX,
+        csrf_field=FORM_FIELD,
+        card_url=card_url,
+        office_url=office_url,
+    )
+    env.filters.update(
+        moment=moment,
+        day=day,
+        clock=clock,
+        slot=lambda value: format_slot_time(value, LOCALE),
+        kr=lambda ore: kronor(ore, LOCALE),
+        month_name=month_name,
+        card_status=card_status_name,
+        meeting_status=meeting_status_name,
+        weekday=lambda number: tr(WEEKDAY_NAMES[number]),
+        venue_kind=lambda kind: tr(VENUE_KIND_NAMES.get(kind, kind)),
+    )
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    operator: Operator | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page from a template, with the session's CSRF token and the security headers."""
+    html = (
+        environment()
+        .get_template(template)
+        .render(title=title, operator=operator, csrf_token=csrf_token(request), **context)
+    )
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def not_found(request: Request, message: str, *, operator: Operator | None) -> HTMLResponse:
+    """A 404 page saying what was not found."""
+    return render(
+        request,
+        "message.html",
+        title=tr(TEXTS["not_found_title"]),
+        operator=operator,
+        message=message,
+        status_code=404,
+    )
+
+
+def download(content: bytes, *, filename: str, media_type: str) -> Response:
+    """A file to save, not to show."""
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    return Response(content, media_type=media_type, headers=headers)

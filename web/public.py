@@ -1,0 +1,104 @@
+"""The public page: the active offices, by city, with their venues (never an admin's home)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from babel.dates import format_date
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.i18n import N_, translate
+from models.network import Office, Venue
+from scheduler.office_settings import notice_ends_on
+from scheduler.wording import what_to_bring
+from web.api import OfficeState, office_state, stockholm_today
+from web.deps import SessionDep
+
+LOCALE = "sv"
+TEXTS = {
+    "title": N_("Card offices for SITHS cards"),
+    "intro": N_(
+        "Here you pick up your SITHS card in person from an ID administrator. The card is sent "
+        "to the office that your employer chose. When it has arrived, you get a message and "
+        "book a time."
+    ),
+    "venues": N_("Meeting places"),
+    "no_venues": N_("The office has not announced its meeting places yet."),
+    "none": N_("There are no active card offices right now."),
+}
+CLOSING = N_("Closes after {day}")
+# Swedish alphabetical order: å, ä and ö come after z.
+_SWEDISH = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicOffice:
+    """What the page shows of an office."""
+
+    name: str
+    closing: str | None
+    venues: list[Venue]
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    """A city and its active offices."""
+
+    name: str
+    offices: list[PublicOffice]
+
+
+def _closing(office: Office) -> str | None:
+    """«Stänger efter 3 januari 2027» while the office works out its notice."""
+    ends_on = notice_ends_on(office)
+    if ends_on is None:
+        return None
+    day = format_date(ends_on, "d MMMM y", locale=LOCALE)
+    return translate(CLOSING, LOCALE).format(day=day)
+
+
+def swedish_key(text: str) -> str:
+    """Sorts as a Swedish reader expects: case-insensitive, å ä ö last."""
+    return text.casefold().translate(_SWEDISH)
+
+
+async def active_offices_by_city(session: AsyncSession, *, today: date) -> list[City]:
+    """Offices without notice or within their notice period, grouped by city."""
+    offices = sorted(
+        (await session.exec(select(Office))).all(),
+        key=lambda o: (swedish_key(o.city), o.city, swedish_key(o.name)),
+    )
+    venues: dict[int, list[Venue]] = {}
+    for venue in sorted(
+        (await session.exec(select(Venue))).all(), key=lambda v: swedish_key(v.name)
+    ):
+        venues.setdefault(venue.office_id, []).append(venue)
+    active = [o for o in offices if office_state(o, today=today) != OfficeState.closed]
+    return [
+        City(
+            name=city,
+            offices=[PublicOffice(o.name, _closing(o), venues.get(o.id or 0, [])) for o in in_city],
+        )
+        for city, in_city in itertools.groupby(active, key=lambda o: o.city)
+    ]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def public_offices(request: Request, session: SessionDep) -> HTMLResponse:
+    """The active offices by city, in Swedish."""
+    cities = await active_offices_by_city(session, today=stockholm_today())
+    texts = {key: translate(text, LOCALE) for key, text in TEXTS.items()}
+    texts["bring"] = what_to_bring(LOCALE)
+    return templates.TemplateResponse(
+        request, "public/offices.html", {"cities": cities, "texts": texts, "lang": LOCALE}
+    )
