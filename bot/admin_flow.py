@@ -53,7 +53,7 @@ def _menu(conv: Conversation, text: str | None = None) -> None:
     )
 
 
-def _help(conv: Conversation) -> str:
+def _help(conv: Conversation, admin: Admin) -> str:
     return "\n".join(
         (
             conv._("This is how you run your office here:"),
@@ -62,7 +62,18 @@ def _help(conv: Conversation) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            *_calendar_line(conv, admin),
         )
+    )
+
+
+def _calendar_line(conv: Conversation, admin: Admin) -> tuple[str, ...]:
+    """Where to subscribe to one's meetings on the phone, when the service is public."""
+    if conv.calendar_url is None or admin.id is None:
+        return ()
+    url = conv.calendar_url(admin.id)
+    return (
+        conv._("Your meetings as a calendar to subscribe to on the phone: {url}").format(url=url),
     )
 
 
@@ -136,7 +147,7 @@ async def _run(conv: Conversation, admin: Admin, name: str) -> None:
     elif name == "tider" or name.startswith("tider:"):
         await admin_settings_flow.handle(conv, admin, command=name)
     elif name == "help":
-        _menu(conv, _help(conv))
+        _menu(conv, _help(conv, admin))
     else:
         _menu(conv)
 

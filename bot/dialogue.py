@@ -93,6 +93,8 @@ class Conversation:
     now: datetime
     locale: str = DEFAULT_LOCALE
     tariffs: Tariffs = field(default_factory=Tariffs)
+    # An admin's calendar feed address, when the service has a public address.
+    calendar_url: Callable[[int], str] | None = None
     replies: list[Reply] = field(default_factory=list)
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
@@ -200,8 +202,10 @@ class Dialogue:
         clock: Callable[[], datetime] = utcnow,
         after_commit: Callable[[], None] | None = None,
         tariffs: Tariffs | None = None,
+        calendar_url: Callable[[int], str] | None = None,
     ) -> None:
         self.tariffs = tariffs or Tariffs()
+        self.calendar_url = calendar_url
         self.sessions = sessions
         self.vault = vault
         self.flow = flow
@@ -227,6 +231,7 @@ class Dialogue:
                 now=self.clock(),
                 locale=state.data.get("locale", DEFAULT_LOCALE),
                 tariffs=self.tariffs,
+                calendar_url=self.calendar_url,
             )
             await self.flow(conversation)
             conversation.finish()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -38,6 +39,7 @@ from scheduler.jobs import Jobs
 from scheduler.notifications import RenderSettings
 from scheduler.outbox import STALE_CLAIM
 from web.app import create_app
+from web.calendar_feed import feed_url
 from web.server import WebServer
 from web.telegram_webhook import webhook_url
 
@@ -71,6 +73,15 @@ def email_sender(settings: Settings) -> Sender:
         )
     logger.warning("SMTP is not configured: e-mail goes to the console")
     return ConsoleSender("email")
+
+
+def _calendar_url(settings: Settings) -> Callable[[int], str] | None:
+    """An admin's feed address, shown in their chat; none without a public address."""
+    base = settings.public_base_url
+    if not base:
+        return None
+    key = settings.secret_key()
+    return lambda admin_id: feed_url(base, admin_id, secret_key=key)
 
 
 def _stale_after(settings: Settings, services: Services) -> timedelta:
@@ -119,6 +130,7 @@ async def start(services: Services) -> Running:
             handout_ore=settings.kortkontor_tariff_handout_ore,
             extra_meeting_ore=settings.kortkontor_tariff_extra_meeting_ore,
         ),
+        calendar_url=_calendar_url(settings),
     )
     app = create_app(services)
     username = None

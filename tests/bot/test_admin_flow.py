@@ -264,3 +264,25 @@ async def test_tider_is_reached_from_the_admin_menu(
     assert "Tillagd: lördag 10:00–12:00, Café Linné." in anna.text
     await anna.send("meny")
     assert "Vad vill du göra?" in anna.text
+
+
+async def test_help_shows_the_calendar_feed_when_the_service_is_public(
+    services: Services, world: World, clock: Clock
+) -> None:
+    from bot.dialogue import Dialogue
+    from bot.flows import converse
+    from tests.conftest import TEST_SECRET_KEY
+    from web.calendar_feed import feed_url
+
+    def calendar(admin_id: int) -> str:
+        return feed_url("https://kortkontor.example", admin_id, secret_key=TEST_SECRET_KEY)
+
+    anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
+    await anna.send("/hjalp")
+    assert "kalender" not in anna.text  # no public address: nothing to subscribe to
+    anna.dialogue = Dialogue(
+        services.sessions, services.vault, converse, clock=clock, calendar_url=calendar
+    )
+    await anna.send("/hjalp")
+    assert f"prenumerera på i telefonen: {calendar(world.admin_id)}" in anna.text
+    assert calendar(world.admin_id).startswith("https://kortkontor.example/calendar/")
