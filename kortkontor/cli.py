@@ -7,7 +7,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
@@ -127,16 +129,26 @@ async def cmd_cards_import(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> int:
-    """Operator override of a card's status, through the state machine and audited."""
+S = TypeVar("S", bound=StrEnum)
+
+
+def _status(kind: type[S], raw: str) -> S | None:
+    """The status named `raw`, or None after saying which ones exist."""
     try:
-        target = CardStatus(args.status)
+        return kind(raw)
     except ValueError:
         complain(
             N_("Unknown status «{status}». Use one of: {allowed}"),
-            status=args.status,
-            allowed=", ".join(s.value for s in CardStatus),
+            status=raw,
+            allowed=", ".join(s.value for s in kind),
         )
+        return None
+
+
+async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> int:
+    """Operator override of a card's status, through the state machine and audited."""
+    target = _status(CardStatus, args.status)
+    if target is None:
         return EXIT_BAD_INPUT
     async with transaction(services.sessions) as session:
         card = await get_card_by_order_ref(session, order_ref=args.order_ref)
@@ -161,14 +173,8 @@ async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> 
 
 async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
     """The newest notifications, optionally of one state: id, state, channel, template, due."""
-    try:
-        status = NotificationStatus(args.status) if args.status else None
-    except ValueError:
-        complain(
-            N_("Unknown status «{status}». Use one of: {allowed}"),
-            status=args.status,
-            allowed=", ".join(s.value for s in NotificationStatus),
-        )
+    status = _status(NotificationStatus, args.status) if args.status else None
+    if args.status and status is None:
         return EXIT_BAD_INPUT
     async with services.sessions() as session:
         rows = await outbox.listing(session, status=status, limit=args.limit)

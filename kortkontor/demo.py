@@ -26,20 +26,12 @@ from models.orders import read_orders_csv, upsert_orders
 from models.types import utcnow
 from scheduler.availability import load_availability
 from scheduler.booking import request_booking
+from scheduler.wording import WEEKDAY_NAMES
 
 DEMO_DATABASE = Path("kortkontor-demo.db")
 # The terminal chat is with this card's user: the card waits at the office, ready to book.
 CHAT_ORDER_REF = "SE-1002"
 LOCALE = "sv"
-WEEKDAY_NAMES = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 STATUS_NAMES = {
     CardStatus.ordered: N_("ordered"),
     CardStatus.shipped: N_("on its way by registered mail"),

@@ -22,6 +22,15 @@ ID_DOCUMENT_NAMES = {
     IdDocument.driving_licence: N_("Swedish driving licence"),
     IdDocument.other: N_("another document"),
 }
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 FAILURE_LABELS = {
     FailureReason.no_valid_id: N_("No valid ID document"),
     FailureReason.wrong_person: N_("Wrong person"),

@@ -16,13 +16,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from models.operators import Operator
 from payout.money import kronor
 from scheduler.slots import STOCKHOLM
-from scheduler.wording import format_slot_time
+from scheduler.wording import WEEKDAY_NAMES, format_slot_time
 from web.dashboard.csrf import FORM_FIELD, csrf_token
 from web.dashboard.texts import (
     LOCALE,
     TEXTS,
     VENUE_KIND_NAMES,
-    WEEKDAY_NAMES,
     Texts,
     card_status_name,
     meeting_status_name,

@@ -181,16 +181,6 @@ VENUE_KIND_NAMES: Final[Mapping[VenueKind, str]] = {
     VenueKind.other: N_("Other"),
 }
 
-WEEKDAY_NAMES: Final = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
-
 
 def tr(message: str) -> str:
     """One message in the dashboard's language."""
