@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.dates import format_date
-
 from bot.dialogue import Conversation
 from models.cards import Card, CardUser
 from models.crypto import mask_personnummer
@@ -17,7 +15,7 @@ from models.network import Admin
 from models.validation import birth_date
 from scheduler import outcomes
 from scheduler.booking import meeting_for_actor
-from scheduler.wording import FAILURE_LABELS, ID_DOCUMENT_NAMES, format_slot_time
+from scheduler.wording import FAILURE_LABELS, ID_DOCUMENT_NAMES, format_day, format_slot_time
 
 HANDED_OUT_LABEL = N_("Handed out")
 NOT_HANDED_OUT_LABEL = N_("Not handed out")
@@ -47,7 +45,7 @@ async def show(
         conv.session, meeting_id=meeting_id, role=Role.admin, actor_id=admin.id
     )
     card, holder, number = await _holder(conv, meeting)
-    born = format_date(birth_date(number), "d MMMM y", locale=conv.locale)
+    born = format_day(birth_date(number), conv.locale, year=True)
     lines = [notice + "\n"] if notice else []
     lines += [
         f"{format_slot_time(meeting.starts_at, conv.locale)} – {card.order_ref}",

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
 from bot.wish_parser import parse_wish
@@ -24,7 +24,7 @@ from models.validation import parse_clock
 from scheduler import office_settings
 from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
 from scheduler.slots import STOCKHOLM
-from scheduler.wording import format_slot_time
+from scheduler.wording import format_day, format_slot_time
 
 STEP = "tider"
 ADD_LABEL = N_("Add time")
@@ -79,7 +79,7 @@ def _hours(window: AvailabilityWindow | tuple[time, time]) -> str:
 
 
 def _day(conv: Conversation, day: date) -> str:
-    return format_date(day, "d MMMM yyyy", locale=conv.locale)
+    return format_day(day, conv.locale, year=True)
 
 
 def _days(conv: Conversation, first: date, last: date) -> str:

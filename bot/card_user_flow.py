@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import and_
 from sqlmodel import col, select
 
@@ -23,7 +22,13 @@ from scheduler import booking, notifications
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
-from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
+from scheduler.wording import (
+    format_day,
+    format_slot_time,
+    place_of_meeting,
+    place_of_slot,
+    what_to_bring,
+)
 
 PROPOSAL_PREFIX = "p:"
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
@@ -180,8 +185,8 @@ def _expected(conv: Conversation, card: Card) -> str:
         "It usually takes 2–4 weeks, so expect it between {first} and {last}. You will hear "
         "from us when it has arrived, and then you can book a time."
     ).format(
-        first=format_date(first, "d MMMM", locale=conv.locale),
-        last=format_date(last, "d MMMM", locale=conv.locale),
+        first=format_day(first, conv.locale),
+        last=format_day(last, conv.locale),
     )
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
-
 from models.i18n import N_, translate
 from scheduler.ranking import NoMatch, Proposal
 from scheduler.wishes import TimeWish, WishPart
-from scheduler.wording import format_slot_time, join_or
+from scheduler.wording import format_day, format_slot_time, join_or
 
 WEEKDAY_ON = (
     N_("on Monday"),
@@ -23,7 +21,7 @@ WEEKDAY_ON = (
 
 
 def _day(day: date, locale: str) -> str:
-    return translate("on {date}", locale).format(date=format_date(day, "d MMMM", locale=locale))
+    return translate("on {date}", locale).format(date=format_day(day, locale))
 
 
 def _what(wish: TimeWish, reason: NoMatch, locale: str) -> str:
@@ -35,8 +33,8 @@ def _what(wish: TimeWish, reason: NoMatch, locale: str) -> str:
         if first == last:
             return _day(first, locale)
         return translate("from {first} to {last}", locale).format(
-            first=format_date(first, "d MMMM", locale=locale),
-            last=format_date(last, "d MMMM", locale=locale),
+            first=format_day(first, locale),
+            last=format_day(last, locale),
         )
     if WishPart.TIME_RANGES in reason.unmet:
         return translate("at that time of day", locale)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
@@ -23,6 +23,7 @@ from payout.money import BABEL_LOCALES, kronor
 from payout.statements import Statement, month_bounds
 from payout.store import MonthExport, Payee
 from scheduler.slots import STOCKHOLM
+from scheduler.wording import format_month
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,7 @@ class _Document:
         return self.face.clean(kronor(ore, self.locale))
 
     def month_name(self, month: str) -> str:
-        year, number = (int(part) for part in month.split("-"))
-        return format_date(date(year, number, 1), "LLLL yyyy", locale=self.babel_locale)
+        return format_month(month, self.babel_locale)
 
     def moment(self, value: datetime) -> str:
         return format_datetime(

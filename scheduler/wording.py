@@ -4,7 +4,7 @@ december kl. 14:00», through Babel), place and host, and what to bring."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.dates import format_date, format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,6 +48,17 @@ def format_slot_time(moment: datetime, locale: str = "sv") -> str:
         day=format_date(local.date(), "EEEE d MMMM", locale=locale),
         time=format_time(local, "HH:mm", locale=locale),
     )
+
+
+def format_day(day: date, locale: str = "sv", *, year: bool = False) -> str:
+    """«3 december», or «3 december 2026» with the year."""
+    return format_date(day, "d MMMM y" if year else "d MMMM", locale=locale)
+
+
+def format_month(month: str, locale: str = "sv") -> str:
+    """«december 2026» for "2026-12"."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLLL y", locale=locale)
 
 
 def join_or(items: list[str], locale: str) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -17,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.i18n import N_, translate
 from models.network import Office, Venue
 from scheduler.office_settings import notice_ends_on
-from scheduler.wording import what_to_bring
+from scheduler.wording import format_day, what_to_bring
 from web.api import OfficeState, office_state, stockholm_today
 from web.deps import SessionDep
 
@@ -63,7 +62,7 @@ def _closing(office: Office) -> str | None:
     ends_on = notice_ends_on(office)
     if ends_on is None:
         return None
-    day = format_date(ends_on, "d MMMM y", locale=LOCALE)
+    day = format_day(ends_on, LOCALE, year=True)
     return translate(CLOSING, LOCALE).format(day=day)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_datetime, format_time
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from models.operators import Operator
 from payout.money import kronor
 from scheduler.slots import STOCKHOLM
-from scheduler.wording import WEEKDAY_NAMES, format_slot_time
+from scheduler.wording import WEEKDAY_NAMES, format_day, format_month, format_slot_time
 from web.dashboard.csrf import FORM_FIELD, csrf_token
 from web.dashboard.texts import (
     LOCALE,
@@ -50,7 +50,7 @@ def moment(value: datetime) -> str:
 
 def day(value: date) -> str:
     """«28 november 2026»."""
-    return format_date(value, "d MMMM y", locale=LOCALE)
+    return format_day(value, LOCALE, year=True)
 
 
 def clock(value: datetime) -> str:
@@ -60,8 +60,7 @@ def clock(value: datetime) -> str:
 
 def month_name(month: str) -> str:
     """«december 2026» for 2026-12."""
-    year, number = (int(part) for part in month.split("-"))
-    return format_date(date(year, number, 1), "LLLL y", locale=LOCALE)
+    return format_month(month, LOCALE)
 
 
 def card_url(order_ref: str) -> str:
