@@ -3,21 +3,18 @@ and routing to custody (/kort), availability (/tider) and the meeting outcome.""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-from sqlmodel import col, select
+from datetime import datetime, timedelta
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow
 from bot.dialogue import COMMAND_PREFIX, Conversation
-from models.cards import Card, CardUser
 from models.errors import DomainError
 from models.lifecycle import Role
-from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.meetings import Meeting, MeetingStatus, agenda
 from models.network import Admin, Office, Venue
 from scheduler import booking
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
-from scheduler.slots import STOCKHOLM, slot_from_data, slot_to_data
+from scheduler.slots import STOCKHOLM, local_midnight, slot_from_data, slot_to_data
 from scheduler.wishes import TimeWish
 from scheduler.wording import format_slot_time
 
@@ -90,28 +87,15 @@ async def welcome(conv: Conversation, admin: Admin) -> None:
 
 
 def _local_midnight(moment: datetime, days: int = 0) -> datetime:
-    day = moment.astimezone(STOCKHOLM).date() + timedelta(days=days)
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+    return local_midnight(moment.astimezone(STOCKHOLM).date() + timedelta(days=days))
 
 
 async def _agenda(conv: Conversation, admin: Admin, *, days: int) -> None:
     """The admin's requested and confirmed meetings from today, `days` days ahead; today's
     meetings get a button each, to record the outcome."""
     start, end = _local_midnight(conv.now), _local_midnight(conv.now, days)
-    rows = (
-        await conv.session.exec(
-            select(Meeting, Card, CardUser)
-            .join(Card, col(Card.id) == Meeting.card_id)
-            .join(CardUser, col(CardUser.id) == Card.card_user_id)
-            .where(
-                Meeting.admin_id == admin.id,
-                col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
-                col(Meeting.starts_at) >= start,
-                col(Meeting.starts_at) < end,
-            )
-            .order_by(col(Meeting.starts_at))
-        )
-    ).all()
+    assert admin.id is not None
+    rows = await agenda(conv.session, admin_id=admin.id, start=start, end=end)
     if not rows:
         _menu(conv, conv._("No meetings in this period."))
         return

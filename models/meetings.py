@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, String, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.cards import Card, CardUser
 from models.types import UTCDateTime, utcnow
 
 
@@ -85,3 +88,27 @@ class Meeting(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+async def agenda(
+    session: AsyncSession,
+    *,
+    admin_id: int,
+    start: datetime,
+    end: datetime,
+    statuses: Collection[MeetingStatus] = ACTIVE_MEETING_STATUSES,
+) -> Sequence[tuple[Meeting, Card, CardUser]]:
+    """An admin's meetings starting in [start, end), in time order, with card and holder."""
+    query = (
+        select(Meeting, Card, CardUser)
+        .join(Card, col(Card.id) == Meeting.card_id)
+        .join(CardUser, col(CardUser.id) == Card.card_user_id)
+        .where(
+            Meeting.admin_id == admin_id,
+            col(Meeting.status).in_(list(statuses)),
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+        )
+        .order_by(col(Meeting.starts_at))
+    )
+    return (await session.exec(query)).all()

@@ -17,13 +17,19 @@ from models.cards import Card, CardStatus, CardUser
 from models.i18n import N_, translate
 from models.invites import InvitePurpose, issue_invite
 from models.lifecycle import Role
-from models.meetings import ACTIVE_MEETING_STATUSES, FailureReason, Meeting, MeetingStatus
+from models.meetings import (
+    ACTIVE_MEETING_STATUSES,
+    FailureReason,
+    Meeting,
+    MeetingStatus,
+    agenda,
+)
 from models.network import Admin, Office
 from models.outbox import Channel, Notification
 from scheduler import outbox
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
-from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
+from scheduler.slots import STOCKHOLM, Slot, local_midnight, slot_from_data, slot_to_data
 from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
 
 REMINDERS = ("reminder_24h", "reminder_2h")
@@ -382,7 +388,7 @@ async def _has_active_meeting(session: AsyncSession, card: Card) -> bool:
 async def plan_morning_agenda(session: AsyncSession, *, now: datetime) -> int:
     """At 07:00, every admin with confirmed meetings today gets the day's list."""
     today = now.astimezone(STOCKHOLM).date()
-    start = datetime.combine(today, time(0), tzinfo=STOCKHOLM)
+    start = local_midnight(today)
     admins = (
         await session.exec(
             select(Meeting.admin_id)
@@ -697,26 +703,20 @@ async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting |
 
 async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:
     day = datetime.fromisoformat(row.payload["day"]).date()
-    start = datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-    meetings = (
-        await session.exec(
-            select(Meeting)
-            .where(
-                Meeting.admin_id == admin.id,
-                Meeting.status == MeetingStatus.confirmed,
-                col(Meeting.starts_at) >= start,
-                col(Meeting.starts_at) < start + timedelta(days=1),
-            )
-            .order_by(col(Meeting.starts_at))
-        )
-    ).all()
+    assert admin.id is not None
+    rows = await agenda(
+        session,
+        admin_id=admin.id,
+        start=local_midnight(day),
+        end=local_midnight(day + timedelta(days=1)),
+        statuses=(MeetingStatus.confirmed,),
+    )
     lines = [
         translate(N_("Good morning {name}! Your meetings today:"), locale).format(
             name=admin.first_name
         )
     ]
-    for meeting in meetings:
-        card, user, _ = await _meeting_people(session, meeting)
+    for meeting, card, user in rows:
         place = await place_of_meeting(session, meeting)
         venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
         clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")

@@ -28,7 +28,7 @@ from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue, VenueKind
 from models.network_file import MIN_WORKDAYS, WORKDAYS
 from models.validation import require_text
-from scheduler.slots import STOCKHOLM
+from scheduler.slots import STOCKHOLM, local_midnight
 
 NOTICE_MONTHS = 1
 # An absence is days off; a longer break is a notice of termination.
@@ -461,10 +461,6 @@ async def remove_venue(
 # ---------------------------------------------------------------- absences
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-
-
 async def add_absence(
     session: AsyncSession, *, admin_id: int, first_day: date, last_day: date, now: datetime
 ) -> Absence:
@@ -486,7 +482,7 @@ async def add_absence(
                 first=other.first_day.isoformat(),
                 last=other.last_day.isoformat(),
             )
-    begins, ends = _local_midnight(first_day), _local_midnight(last_day + timedelta(days=1))
+    begins, ends = local_midnight(first_day), local_midnight(last_day + timedelta(days=1))
     meetings = await _active_meetings(session, admin_id, now=now)
     clashes = [m for m in meetings if m.starts_at < ends and begins < m.ends_at]
     if clashes:

@@ -94,6 +94,11 @@ class Slot:
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of a Stockholm day, as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+
+
 def slot_to_data(slot: Slot) -> dict[str, Any]:
     """A slot as JSON-ready data (chat offers, outbox payloads)."""
     return {

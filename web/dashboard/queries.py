@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
@@ -22,7 +22,7 @@ from payout.statements import month_bounds
 from payout.store import MonthExport, Payee, month_statements
 from scheduler.custody import KEPT, uncollected_cards
 from scheduler.office_settings import WindowView, availability_of, notice_ends_on
-from scheduler.slots import STOCKHOLM
+from scheduler.slots import local_midnight
 from web.dashboard import figures
 from web.dashboard.figures import AgeBucket, StatementSummary, StatusCount, WeekCount
 from web.dashboard.timeline import TimelineEntry, timeline
@@ -156,7 +156,7 @@ class PayoutsPage:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+    return local_midnight(day).astimezone(UTC)
 
 
 async def status_counts(
