@@ -39,31 +39,17 @@ from models.db import transaction
 from models.migrate import upgrade_to_head
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
+from tests.factories import network_toml, windows_toml
 from tests.fakes.telegram import FakeBotApi
 
 ROUND = ("/status", "/boka", "tisdag eftermiddag", "/meny")
 FIRST_USER_ID = 100_000
-NETWORK = """
-[[office]]
-code = "BENCH"
-name = "Benchmark centrum"
-city = "Uppsala"
-
-[[office.venue]]
-key = "cafe"
-name = "Café Linné"
-address = "Svartbäcksgatan 22, 753 33 Uppsala"
-kind = "cafe"
-
-[[office.admin]]
-email = "anna@example.se"
-name = "Anna Andersson"
-phone = "+46701234567"
-windows = [ { weekday = "mon", start = "08:00", end = "19:00", venue = "cafe" },
-            { weekday = "tue", start = "08:00", end = "19:00", venue = "cafe" },
-            { weekday = "thu", start = "08:00", end = "19:00", venue = "cafe" } ]
-absences = []
-"""
+# The tests' one-office network file, open long days so that there are slots to offer.
+NETWORK = network_toml(
+    code="BENCH",
+    windows=windows_toml(("mon", "tue", "thu"), "08:00", "19:00"),
+    absences="[]",
+)
 
 
 async def seed(services: Services, users: int) -> None:

@@ -55,30 +55,17 @@ from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import Jobs
 from scheduler.notifications import RenderSettings, Template
+from tests.factories import network_toml, windows_toml
 from tests.fakes.twilio import FakeTwilio
 
 CHUNK = 5_000
 SENDER_NUMBER = "+46701740699"
-NETWORK = """
-[[office]]
-code = "BENCH"
-name = "Benchmark centrum"
-city = "Uppsala"
-
-[[office.venue]]
-key = "cafe"
-name = "Café Linné"
-address = "Svartbäcksgatan 22, 753 33 Uppsala"
-kind = "cafe"
-
-[[office.admin]]
-email = "anna@example.se"
-name = "Anna Andersson"
-phone = "+46701234567"
-windows = [ { weekday = "mon", start = "08:00", end = "19:00", venue = "cafe" },
-            { weekday = "thu", start = "08:00", end = "19:00", venue = "cafe" } ]
-absences = []
-"""
+# The tests' one-office network file, open long days so that there are slots to offer.
+NETWORK = network_toml(
+    code="BENCH",
+    windows=windows_toml(("mon", "thu"), "08:00", "19:00"),
+    absences="[]",
+)
 EMAIL_HEADING = re.compile(r"^\[email → (\S+)\]", re.MULTILINE)
 
 

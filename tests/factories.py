@@ -17,6 +17,12 @@ ALL_TEST_PERSONNUMMER = tuple(
 CSV_HEADER = "order_ref,office_code,given_name,family_name,personnummer,phone,email"
 
 
+def windows_toml(days: tuple[str, ...], start: str, end: str, venue: str = "cafe") -> str:
+    """A TOML list of weekly windows, the same hours on each of `days` ("mon", "tue" …)."""
+    hours = f'start = "{start}", end = "{end}", venue = "{venue}"'
+    return "[ " + ", ".join(f'{{ weekday = "{day}", {hours} }}' for day in days) + " ]"
+
+
 def network_toml(
     *,
     code: str = "UPS1",

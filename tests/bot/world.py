@@ -19,18 +19,11 @@ from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv, upsert_orders
-from tests.factories import PERSONNUMMER, csv_row, network_toml, orders_csv
+from tests.factories import PERSONNUMMER, csv_row, network_toml, orders_csv, windows_toml
 
 # Monday 30 November 2026, 09:00 in Stockholm.
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-WEEKDAY_EVENINGS = (
-    "[ "
-    + ", ".join(
-        f'{{ weekday = "{day}", start = "16:00", end = "19:00", venue = "cafe" }}'
-        for day in ("mon", "tue", "wed", "thu", "fri")
-    )
-    + " ]"
-)
+WEEKDAY_EVENINGS = windows_toml(("mon", "tue", "wed", "thu", "fri"), "16:00", "19:00")
 # Card users: (order_ref, office, personnummer key, phone, status).
 CARDS = {
     "maria": ("SE-1", "UPS1", "maria", "0701112233", CardStatus.in_custody),
