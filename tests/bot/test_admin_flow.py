@@ -93,10 +93,7 @@ async def test_a_full_day(services: Services, world: World, clock: Clock) -> Non
 
     # Ahmed books the first free time; Anna confirms from the request's button.
     ahmed = await user_chat(services, clock, world, "ahmed", AHMED_TG)
-    await ahmed.press("Boka")
-    await ahmed.press("Snarast")
-    await ahmed.press("måndag 30 november kl. 16:00")
-    await ahmed.press("Bekräfta")
+    await ahmed.book("måndag 30 november kl. 16:00")
     await anna.press_data(await request_button(services, "confirm"))
     assert "Bekräftad: måndag 30 november kl. 16:00" in anna.text
     meeting = await active_meeting(services, world.cards["ahmed"])
@@ -201,10 +198,7 @@ async def test_propose_another_time_and_the_user_takes_it(
 ) -> None:
     anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
     maria = await user_chat(services, clock, world, "maria", MARIA_TG)
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     await anna.press_data(await request_button(services, "propose"))
     assert "Vilken tid föreslår du i stället?" in anna.text
     await anna.press("tisdag 1 december kl. 16:00")
@@ -231,10 +225,7 @@ async def test_another_office_cannot_act_on_the_card_even_with_forged_buttons(
     bo = Chat(dialogue_on(services, clock), BO_TG)
     await bo.send(f"/start {token}")
     maria = await user_chat(services, clock, world, "maria", MARIA_TG)
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     for action in ("confirm", "decline", "propose"):
         await bo.press_data(await request_button(services, action))
         assert "hittades inte" in bo.text

@@ -87,10 +87,7 @@ async def test_pickup_request_answer_and_handout_over_telegram(
     assert "Hämtat: SE-2" in anna.text
 
     ahmed = await linked(fake, services, world, "ahmed", AHMED)
-    await ahmed.press("Boka")
-    await ahmed.press("Snarast")
-    await ahmed.press("måndag 30 november kl. 16:00")
-    await ahmed.press("Bekräfta")
+    await ahmed.book("måndag 30 november kl. 16:00")
     assert "Anna bekräftar den" in ahmed.text
 
     await dispatcher.run_due()  # the request reaches Anna's chat, with its buttons
@@ -129,10 +126,7 @@ async def test_another_admin_cannot_answer_with_a_forged_button(
     anna = await admin(fake, services, world.admin_id, ANNA)
     bo = await admin(fake, services, world.other_admin_id, BO)
     maria = await linked(fake, services, world, "maria", 7301)
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     await dispatcher.run_due()
     await anna._replies(1)
     confirm = anna.data("Bekräfta")
@@ -156,10 +150,7 @@ async def test_times_and_a_proposal_over_telegram(
     assert "Tillagd: lördag 10:00–12:00, Café Linné." in anna.text
 
     maria = await linked(fake, services, world, "maria", 7301)
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     await dispatcher.run_due()
     await anna._replies(1)
     await anna.press("Föreslå annan tid")

@@ -149,10 +149,7 @@ async def test_move_keeps_the_old_time_until_the_new_one_is_taken(
     services: Services, world: World, clock: Clock
 ) -> None:
     chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
-    await chat.press("Boka")
-    await chat.press("Snarast")
-    await chat.press("måndag 30 november kl. 16:00")
-    await chat.press("Bekräfta")
+    await chat.book("måndag 30 november kl. 16:00")
     first = await active_meeting(services, world.cards["maria"])
     await chat.press("Ändra tid")
     await chat.send("torsdag")
@@ -211,10 +208,7 @@ async def test_a_lost_race_offers_times_nearby(
         card.status = CardStatus.in_custody
         session.add(card)
     ahmed = await linked_chat(services, world, clock, "ahmed", AHMED_TG)
-    await ahmed.press("Boka")
-    await ahmed.press("Snarast")
-    await ahmed.press("måndag 30 november kl. 16:00")
-    await ahmed.press("Bekräfta")
+    await ahmed.book("måndag 30 november kl. 16:00")
     assert "Din förfrågan är skickad" in ahmed.text
 
     await maria.press("Bekräfta")

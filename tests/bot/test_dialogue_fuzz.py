@@ -68,10 +68,7 @@ async def setup(services: Services) -> tuple[Chat, Chat, World]:
     clock = Clock()
     maria = Chat(new_dialogue(services, clock), MARIA_TG)
     await maria.send(f"/start {await card_link(services, world.users['maria'])}")
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     await maria.press("Avboka")  # Maria's latest buttons now include a live «Avboka» offer
     lena = Chat(new_dialogue(services, clock), LENA_TG)
     await lena.send(f"/start {await card_link(services, world.users['lena'])}")

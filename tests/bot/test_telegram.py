@@ -85,6 +85,12 @@ class TgUser:
         self.fake.press(self.user_id, self.data(label, shown), message_id=shown.message_id)
         return await self._replies(replies)
 
+    async def book(self, slot: str) -> list[Sent]:
+        """Book as soon as possible: Boka, Snarast, the time labelled `slot`, Bekräfta."""
+        for label in ("Boka", "Snarast", slot):
+            await self.press(label)
+        return await self.press("Bekräfta")
+
     @property
     def text(self) -> str:
         assert self.last is not None and self.last.text is not None
@@ -141,10 +147,7 @@ async def test_contact_link_move_and_cancel(
     fake.share_contact(MARIA, "+46701112233", contact_user_id=MARIA)
     await maria._replies(2)
     assert "finns hos Uppsala centrum" in maria.text
-    await maria.press("Boka")
-    await maria.press("Snarast")
-    await maria.press("måndag 30 november kl. 16:00")
-    await maria.press("Bekräfta")
+    await maria.book("måndag 30 november kl. 16:00")
     await maria.press("Ändra tid")
     await maria.press("Tor")
     await maria.press("torsdag 3 december kl. 16:00")

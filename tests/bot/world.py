@@ -158,6 +158,12 @@ class Chat:
         """Press a shown button."""
         return await self.press_data(self.button(label))
 
+    async def book(self, slot: str) -> list[Reply]:
+        """Book as soon as possible: Boka, Snarast, the time labelled `slot`, Bekräfta."""
+        for label in ("Boka", "Snarast", slot):
+            await self.press(label)
+        return await self.press("Bekräfta")
+
     def labels(self) -> list[str]:
         """The labels of the buttons now shown."""
         return [b.label for reply in self.last for row in reply.buttons for b in row]
