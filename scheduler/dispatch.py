@@ -70,6 +70,7 @@ class Dispatcher:
         self.batch = batch
         self._slots = asyncio.Semaphore(in_flight)
         self._running = asyncio.Lock()
+        self._stopping = False
 
     async def recover(self, *, stale_after: timedelta = outbox.STALE_CLAIM) -> int:
         """Settle rows a crashed dispatcher left `sending`; returns how many there were."""
@@ -111,11 +112,12 @@ class Dispatcher:
         """Send every row due now, batch after batch; returns how many were handled."""
         handled = 0
         async with self._running:
-            while True:
+            while not self._stopping:
                 count = await self._one_batch()
                 handled += count
                 if count < self.batch:
-                    return handled
+                    break
+        return handled
 
     async def _one_batch(self) -> int:
         now = self.clock()
@@ -182,8 +184,9 @@ class Dispatcher:
                     outbox.mark_retry(row, reason=outcome.error.reason, now=now)
                 session.add(row)
 
-    async def idle(self) -> None:
-        """Wait until no dispatch is running."""
+    async def stop(self) -> None:
+        """Finish the batch in flight (its rows are `sending`) and start no other."""
+        self._stopping = True
         async with self._running:
             pass
 

@@ -6,11 +6,13 @@ over plain functions, recomputed at start and never pickled.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -25,6 +27,8 @@ from scheduler.slots import STOCKHOLM
 logger = logging.getLogger(__name__)
 
 TICK = timedelta(seconds=10)
+POKE_JOB = "dispatch:poke"
+POKE_DELAY = timedelta(seconds=1)
 # Rows a crashed process left `sending` are looked for this often, not only at start.
 RECOVER_EVERY = timedelta(seconds=60)
 
@@ -39,86 +43,98 @@ class Jobs:
         self.dispatcher = dispatcher
         self.sessions = sessions
         self.scheduler = AsyncIOScheduler(timezone=STOCKHOLM)
+        self._closing = False
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.tick = self._guarded("dispatch", self._dispatch)
 
     def start(self) -> None:
         """Schedule everything from the database's state, and start."""
         now = self.dispatcher.clock()
-        add = self.scheduler.add_job
-        add(
-            self._recover,
-            IntervalTrigger(seconds=RECOVER_EVERY.total_seconds()),
-            id="dispatch:recover",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
+        periodic: tuple[tuple[str, Job, BaseTrigger, datetime | None], ...] = (
+            (
+                "dispatch:recover",
+                self._guarded("recovery", self.dispatcher.recover),
+                IntervalTrigger(seconds=RECOVER_EVERY.total_seconds()),
+                None,
+            ),
+            ("dispatch:tick", self.tick, IntervalTrigger(seconds=TICK.total_seconds()), now),
+            (
+                "requests:expire",
+                self._in_transaction(self._expire),
+                IntervalTrigger(minutes=5),
+                now,
+            ),
+            ("cards:nudges", self._in_transaction(self._nudges), CronTrigger(minute=5), None),
+            (
+                "admins:agenda",
+                self._in_transaction(self._agenda),
+                CronTrigger(hour=7, minute=0),
+                None,
+            ),
         )
-        add(
-            self.tick,
-            IntervalTrigger(seconds=TICK.total_seconds()),
-            id="dispatch:tick",
-            next_run_time=now,
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
-        add(
-            self._in_transaction(self._expire),
-            IntervalTrigger(minutes=5),
-            id="requests:expire",
-            next_run_time=now,
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
-        add(
-            self._in_transaction(self._nudges),
-            CronTrigger(minute=5),
-            id="cards:nudges",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
-        add(
-            self._in_transaction(self._agenda),
-            CronTrigger(hour=7, minute=0),
-            id="admins:agenda",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        for job_id, job, trigger, first in periodic:
+            self.scheduler.add_job(
+                job,
+                trigger,
+                id=job_id,
+                next_run_time=first,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+            )
         self.scheduler.start()
 
+    def _guarded(self, name: str, work: Job) -> Job:
+        """A job: skipped while shutting down, counted while it runs, failures logged (the next
+        run tries again)."""
+
+        async def job() -> None:
+            if self._closing:
+                return
+            self._running += 1
+            self._idle.clear()
+            try:
+                await work()
+            except Exception:
+                logger.exception("job %s failed; the next run tries again", name)
+            finally:
+                self._running -= 1
+                if self._running == 0:
+                    self._idle.set()
+
+        return job
+
     def poke(self) -> None:
-        """Dispatch now: something was just written to the outbox."""
-        self._at(self.dispatcher.clock())
+        """Dispatch soon: something may just have been written to the outbox. Pokes within
+        POKE_DELAY share one dispatch, so a busy chat does not run one per update."""
+        if self.scheduler.get_job(POKE_JOB) is None:
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=self.dispatcher.clock() + POKE_DELAY),
+                id=POKE_JOB,
+            )
 
     def _at(self, moment: datetime) -> None:
         self.scheduler.add_job(
             self.tick, DateTrigger(run_date=moment), id="dispatch:next", replace_existing=True
         )
 
-    async def tick(self) -> None:
+    async def _dispatch(self) -> None:
         """Send what is due, then wake again exactly when the next row falls due."""
-        try:
-            await self.dispatcher.run_due()
-            upcoming = await self.dispatcher.next_due()
-        except Exception:
-            logger.exception("dispatch failed; the next tick tries again")
-            return
-        if upcoming is not None and upcoming - self.dispatcher.clock() < TICK:
+        await self.dispatcher.run_due()
+        upcoming = await self.dispatcher.next_due()
+        if not self._closing and upcoming is not None and upcoming - self.dispatcher.clock() < TICK:
             self._at(max(upcoming, self.dispatcher.clock()))
 
     def _in_transaction(self, work: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Job:
-        async def job() -> None:
-            try:
-                async with transaction(self.sessions) as session:
-                    await work(session, self.dispatcher.clock())
-            except Exception:
-                logger.exception("job %s failed", work.__name__)
-                return
+        async def run() -> None:
+            async with transaction(self.sessions) as session:
+                await work(session, self.dispatcher.clock())
             self.poke()
 
-        return job
+        return self._guarded(work.__name__, run)
 
     @staticmethod
     async def _expire(session: AsyncSession, now: datetime) -> None:
@@ -133,17 +149,12 @@ class Jobs:
         await notifications.plan_morning_agenda(session, now=now)
 
     async def shutdown(self) -> None:
-        """Stop waking, let a running dispatch finish (APScheduler would cancel it midway and
-        leave rows `sending`), then stop."""
+        """Stop waking; let the batch in flight finish (APScheduler would cancel it midway and
+        leave rows `sending`) and every running job end before the database closes."""
         if not self.scheduler.running:
             return
+        self._closing = True
         self.scheduler.pause()
-        await self.dispatcher.idle()
+        await self.dispatcher.stop()
+        await self._idle.wait()
         self.scheduler.shutdown(wait=False)
-
-    async def _recover(self) -> None:
-        """Settle rows another (crashed) dispatcher left `sending`."""
-        try:
-            await self.dispatcher.recover()
-        except Exception:
-            logger.exception("recovery failed; the next run tries again")
