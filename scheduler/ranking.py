@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from operator import attrgetter
+from typing import NamedTuple
 
 from scheduler.slots import Slot
-from scheduler.wishes import TimeWish, WishPart, constrained_parts, matches, relax, to_local
+from scheduler.wishes import (
+    TimeWish,
+    WishPart,
+    constrained_parts,
+    to_local,
+    unmet_at_clock,
+    unmet_on_day,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,34 +47,38 @@ class Proposal:
     reason: NoMatch | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    index: int  # position in the sorted input: identity (slots may repeat) and time order
-    slot: Slot
-    start: datetime  # local (Europe/Stockholm)
+class _Candidate(NamedTuple):
+    """A slot with what ranking asks about it, worked out once per proposal."""
 
-    @property
-    def day(self) -> date:
-        return self.start.date()
+    position: int  # in the sorted input: identity (slots may repeat) and time order
+    slot: Slot
+    day: date  # local (Europe/Stockholm) date of the start
+    unmet: tuple[WishPart, ...]  # the wish parts the start fails; empty means it matches
 
 
 _Key = Callable[[_Candidate], Hashable]
 
-
-def _day(c: _Candidate) -> Hashable:
-    return c.day
-
-
-def _venue(c: _Candidate) -> Hashable:
-    return c.slot.venue_id
-
-
-def _day_venue(c: _Candidate) -> Hashable:
-    return (c.day, c.slot.venue_id)
+# attrgetter rather than small functions: _spread calls these for every candidate and pass.
+_day: _Key = attrgetter("day")
+_venue: _Key = attrgetter("slot.venue_id")
+_day_venue: _Key = attrgetter("day", "slot.venue_id")
+_venue_start: _Key = attrgetter("slot.venue_id", "slot.starts_at")
+_BY_START = attrgetter("starts_at")
 
 
-def _venue_start(c: _Candidate) -> Hashable:
-    return (c.slot.venue_id, c.slot.starts_at)
+def _candidates(wish: TimeWish, ordered: Sequence[Slot]) -> list[_Candidate]:
+    """The slots as candidates, each start converted to local time and tested only once."""
+    # Day parts depend only on the local date and clock parts only on the local time, and a
+    # horizon has far fewer distinct dates and times than slots: test each of those once.
+    starts = [to_local(slot.starts_at) for slot in ordered]
+    days = [start.date() for start in starts]
+    clocks = [start.time() for start in starts]
+    by_day = {day: unmet_on_day(wish, day) for day in set(days)}
+    by_clock = {clock: unmet_at_clock(wish, clock) for clock in set(clocks)}
+    return [
+        _Candidate(position, slot, day, by_day[day] + by_clock[clock])
+        for position, (slot, day, clock) in enumerate(zip(ordered, days, clocks, strict=True))
+    ]
 
 
 # Each pass walks the candidates earliest first and takes one whose keys are all new among the
@@ -86,29 +99,45 @@ def _spread(
 ) -> list[_Candidate]:
     """Up to count candidates, spread by the passes, returned in time order."""
     chosen: dict[int, _Candidate] = {}
+    variety: dict[_Key, int] = {}  # how many different values a key takes, found on first use
     for keys in passes:
+        if len(chosen) >= count:
+            break
+        for key in keys:
+            if key not in variety:
+                variety[key] = len(set(map(key, candidates)))
         seen = [{key(c) for c in chosen.values()} for key in keys]
+        if _used_up(keys, seen, variety):
+            continue
         for candidate in candidates:
-            if len(chosen) >= count:
-                break
-            if candidate.index in chosen:
+            if candidate.position in chosen or any(
+                key(candidate) in taken for key, taken in zip(keys, seen, strict=True)
+            ):
                 continue
-            values = [key(candidate) for key in keys]
-            if all(value not in taken for value, taken in zip(values, seen, strict=True)):
-                chosen[candidate.index] = candidate
-                for value, taken in zip(values, seen, strict=True):
-                    taken.add(value)
-    return sorted(chosen.values(), key=lambda c: c.index)
+            chosen[candidate.position] = candidate
+            for key, taken in zip(keys, seen, strict=True):
+                taken.add(key(candidate))
+            if len(chosen) >= count or _used_up(keys, seen, variety):
+                break
+    return sorted(chosen.values(), key=attrgetter("position"))
+
+
+def _used_up(keys: tuple[_Key, ...], seen: list[set[Hashable]], variety: dict[_Key, int]) -> bool:
+    """Whether some key has no new value left, so that the pass can take nothing more."""
+    # E.g. an office with one venue: without this check the first pass would walk every
+    # remaining candidate only to reject each one.
+    return any(len(taken) == variety[key] for key, taken in zip(keys, seen, strict=True))
 
 
 def _unmet(wish: TimeWish, candidates: Sequence[_Candidate]) -> tuple[WishPart, ...]:
-    """The wish parts whose removal alone would let some slot match."""
+    """The wish parts whose removal alone would let some slot match (none matches as is)."""
     if not candidates:
         return ()
     parts = constrained_parts(wish)
-    blocking = tuple(
-        part for part in parts if any(matches(relax(wish, part), c.start) for c in candidates)
-    )
+    # Each test reads only its own part, so relax(wish, part) matches a slot exactly when
+    # part is the only one the slot fails: no need to re-test every slot for every part.
+    alone = {c.unmet[0] for c in candidates if len(c.unmet) == 1}
+    blocking = tuple(part for part in parts if part in alone)
     return blocking or parts
 
 
@@ -116,10 +145,10 @@ def propose(wish: TimeWish, slots: Sequence[Slot], *, limit: int = 5, minimum: i
     """The slots to offer for a wish: at most limit, at least min(minimum, len(slots))."""
     if limit < 1 or not 0 <= minimum <= limit:
         raise ValueError("need 1 <= limit and 0 <= minimum <= limit")
-    ordered = sorted(slots, key=lambda s: s.starts_at)  # cheap when already sorted, as promised
-    candidates = [_Candidate(i, s, to_local(s.starts_at)) for i, s in enumerate(ordered)]
+    ordered = sorted(slots, key=_BY_START)  # cheap when already sorted, as promised
+    candidates = _candidates(wish, ordered)
     passes = _ASAP_PASSES if wish.asap else _SPREAD_PASSES
-    hits = [c for c in candidates if matches(wish, c.start)]
+    hits = [c for c in candidates if not c.unmet]
     if not hits:
         offered = _spread(candidates, limit, passes)
         first = offered[0].slot if offered else None
@@ -128,8 +157,7 @@ def propose(wish: TimeWish, slots: Sequence[Slot], *, limit: int = 5, minimum: i
     chosen = _spread(hits, limit, passes)
     extra: list[_Candidate] = []
     if len(chosen) < minimum:
-        hit_indexes = {c.index for c in hits}
-        others = [c for c in candidates if c.index not in hit_indexes]
+        others = [c for c in candidates if c.unmet]
         extra = _spread(others, minimum - len(chosen), passes)
     offered_slots = tuple(c.slot for c in (*chosen, *extra))
     return Proposal(offered_slots, True, len(chosen))

@@ -77,24 +77,35 @@ def _in_times(clock: time, ranges: tuple[TimeRange, ...]) -> bool:
     return any(start <= clock < end for start, end in ranges)
 
 
-_Test = Callable[[TimeWish, date, time], bool]
-
-# One test per part, so that ranking can ask "would dropping this part give a match?".
-_PART_TESTS: dict[WishPart, _Test] = {
-    WishPart.DATE_RANGES: lambda w, d, _: not w.date_ranges or _in_dates(d, w.date_ranges),
-    WishPart.WEEKDAYS: lambda w, d, _: not w.weekdays or d.weekday() in w.weekdays,
-    WishPart.TIME_RANGES: lambda w, _, t: not w.time_ranges or _in_times(t, w.time_ranges),
-    WishPart.EXCLUDED_DATE_RANGES: lambda w, d, _: not _in_dates(d, w.excluded_date_ranges),
-    WishPart.EXCLUDED_WEEKDAYS: lambda w, d, _: d.weekday() not in w.excluded_weekdays,
-    WishPart.EXCLUDED_TIME_RANGES: lambda w, _, t: not _in_times(t, w.excluded_time_ranges),
+# One test per part, so that ranking can ask "would dropping this part give a match?". Each
+# part looks either at the local day or at the local clock time, never both, so a caller
+# with many slots can test each distinct day and each distinct clock time just once.
+_DAY_TESTS: dict[WishPart, Callable[[TimeWish, date], bool]] = {
+    WishPart.DATE_RANGES: lambda w, d: not w.date_ranges or _in_dates(d, w.date_ranges),
+    WishPart.WEEKDAYS: lambda w, d: not w.weekdays or d.weekday() in w.weekdays,
+    WishPart.EXCLUDED_DATE_RANGES: lambda w, d: not _in_dates(d, w.excluded_date_ranges),
+    WishPart.EXCLUDED_WEEKDAYS: lambda w, d: d.weekday() not in w.excluded_weekdays,
 }
+_CLOCK_TESTS: dict[WishPart, Callable[[TimeWish, time], bool]] = {
+    WishPart.TIME_RANGES: lambda w, t: not w.time_ranges or _in_times(t, w.time_ranges),
+    WishPart.EXCLUDED_TIME_RANGES: lambda w, t: not _in_times(t, w.excluded_time_ranges),
+}
+
+
+def unmet_on_day(wish: TimeWish, day: date) -> tuple[WishPart, ...]:
+    """The date and weekday parts of the wish that a slot starting on this local day fails."""
+    return tuple(part for part, test in _DAY_TESTS.items() if not test(wish, day))
+
+
+def unmet_at_clock(wish: TimeWish, clock: time) -> tuple[WishPart, ...]:
+    """The time-range parts of the wish that a slot starting at this local time fails."""
+    return tuple(part for part, test in _CLOCK_TESTS.items() if not test(wish, clock))
 
 
 def matches(wish: TimeWish, slot_start_local: datetime) -> bool:
     """Whether a slot starting at this (local, or aware) moment satisfies the wish."""
     local = to_local(slot_start_local)
-    day, clock = local.date(), local.time()
-    return all(test(wish, day, clock) for test in _PART_TESTS.values())
+    return not unmet_on_day(wish, local.date()) and not unmet_at_clock(wish, local.time())
 
 
 def constrained_parts(wish: TimeWish) -> tuple[WishPart, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -11,7 +12,15 @@ from hypothesis import strategies as st
 
 from scheduler.ranking import NoMatch, Proposal, propose
 from scheduler.slots import Slot
-from scheduler.wishes import END_OF_DAY, LOCAL_TZ, TimeWish, WishPart, matches
+from scheduler.wishes import (
+    END_OF_DAY,
+    LOCAL_TZ,
+    TimeWish,
+    WishPart,
+    constrained_parts,
+    matches,
+    relax,
+)
 
 MONDAY = date(2026, 11, 30)
 TUESDAY_ONLY = TimeWish(weekdays=frozenset({1}))
@@ -184,3 +193,89 @@ def test_proposal_properties(
     else:
         assert proposal.reason is not None
         assert proposal.reason.first_alternative == (offered[0] if offered else None)
+
+
+# ---------------------------------------------------------------- against a reference
+
+
+def _reference_propose(wish: TimeWish, slots: list[Slot], limit: int, minimum: int) -> Proposal:
+    """The module docstring's rules, spelled out plainly: every slot tested with matches."""
+    ordered = sorted(slots, key=lambda s: s.starts_at)
+    indexed = list(enumerate(ordered))
+    Indexed = tuple[int, Slot]
+
+    def day(c: Indexed) -> Hashable:
+        return c[1].starts_at.astimezone(LOCAL_TZ).date()
+
+    def venue(c: Indexed) -> Hashable:
+        return c[1].venue_id
+
+    def day_venue(c: Indexed) -> Hashable:
+        return (day(c), venue(c))
+
+    def venue_start(c: Indexed) -> Hashable:
+        return (venue(c), c[1].starts_at)
+
+    passes: list[tuple[Callable[[Indexed], Hashable], ...]] = [
+        (day, venue),
+        (day,),
+        (day_venue,),
+        (venue_start,),
+        (),
+    ]
+    if wish.asap:
+        passes = passes[1:]
+
+    def spread(candidates: Sequence[Indexed], count: int) -> list[Indexed]:
+        chosen: list[Indexed] = []
+        for keys in passes:
+            for c in candidates:
+                new = all(key(c) not in {key(o) for o in chosen} for key in keys)
+                if len(chosen) < count and c not in chosen and new:
+                    chosen.append(c)
+        return sorted(chosen)
+
+    hits = [c for c in indexed if matches(wish, c[1].starts_at)]
+    if not hits:
+        offered = spread(indexed, limit)
+        parts = constrained_parts(wish)
+        blocking = tuple(
+            p for p in parts if any(matches(relax(wish, p), s.starts_at) for s in ordered)
+        )
+        reason = NoMatch(
+            unmet=(blocking or parts) if ordered else (),
+            first_alternative=offered[0][1] if offered else None,
+        )
+        return Proposal(tuple(s for _, s in offered), False, 0, reason)
+    chosen = spread(hits, limit)
+    extra = []
+    if len(chosen) < minimum:
+        extra = spread([c for c in indexed if c not in hits], minimum - len(chosen))
+    return Proposal(tuple(s for _, s in (*chosen, *extra)), True, len(chosen))
+
+
+@st.composite
+def _rich_wishes(draw: st.DrawFn) -> TimeWish:
+    """Wishes that constrain any mix of parts, so that no-match reasons vary."""
+    first = draw(st.dates(min_value=MONDAY, max_value=MONDAY + timedelta(days=27)))
+    last = first + timedelta(days=draw(st.integers(0, 10)))
+    dates = ((first, last),)
+    return TimeWish(
+        date_ranges=draw(st.sampled_from([(), dates])),
+        weekdays=draw(st.frozensets(st.integers(0, 6), max_size=3)),
+        time_ranges=draw(st.sampled_from([(), AFTERNOON, ((time(8), time(10)),)])),
+        excluded_date_ranges=draw(st.sampled_from([(), dates])),
+        excluded_weekdays=draw(st.frozensets(st.integers(0, 6), max_size=2)),
+        excluded_time_ranges=draw(st.sampled_from([(), ((time(12), time(13)),)])),
+        asap=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_wishes(), _rich_wishes()), _slots, st.integers(1, 7), st.data())
+def test_propose_equals_the_reference(
+    wish: TimeWish, slots: list[Slot], limit: int, data: st.DataObject
+) -> None:
+    minimum = data.draw(st.integers(0, limit))
+    expected = _reference_propose(wish, slots, limit, minimum)
+    assert propose(wish, slots, limit=limit, minimum=minimum) == expected
