@@ -7,9 +7,10 @@ servers would: it does not share this process's interpreter lock. Three runs:
 
 1. Capacity, outgoing rate limiter off: rounds of messages (status, book, a time wish, menu),
    each round sent by every user at once; updates/s over the whole run.
-2. Steady load, limiter off: users write the same rounds at a steady `--rate` updates/s; the
-   latency of each update from the moment the fake Bot API holds it to the moment the bot's
-   reply arrives there, and the rate actually served.
+2. Steady load, limiter off: users write the same rounds at a steady `--rate` updates/s,
+   staggered so that statuses, bookings, wishes and menus mix evenly; the latency of each
+   update from the moment the fake Bot API holds it to the moment the bot's reply arrives
+   there, and the rate actually served.
 3. Burst with the limiter on and the fake enforcing Telegram's flood limits: `--burst` users
    write at once; replies/s against Telegram's 30 messages/s ceiling, and the number of 429s.
 
@@ -36,13 +37,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.accounts import hint_for
 from bot.dialogue import Dialogue
 from bot.flows import converse
-from bot.telegram import build_application, start_polling, stop_polling
+from bot.telegram import CHANNEL, build_application, start_polling, stop_polling
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import Card, CardStatus, CardUser
 from models.db import transaction
+from models.dialogue import DialogueState
 from models.migrate import upgrade_to_head
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
@@ -61,7 +64,10 @@ Message = tuple[int, str]  # (chat, text)
 
 
 async def seed(services: Services, users: int) -> None:
-    """The benchmark office, and `users` card users with a card in custody, linked to chats."""
+    """The benchmark office, and `users` card users with a card in custody, linked to chats.
+
+    Each has the chat state that linking left behind: users link their account in the chat.
+    """
     await asyncio.to_thread(upgrade_to_head, services.settings.database_url)
     async with transaction(services.sessions) as session:
         await upsert_network(session, read_network_toml(NETWORK))
@@ -86,6 +92,13 @@ async def seed(services: Services, users: int) -> None:
                     office_id=office.id,
                     card_user_id=user.id,
                     status=CardStatus.in_custody,
+                )
+            )
+            session.add(
+                DialogueState(
+                    channel=CHANNEL,
+                    chat_key=str(FIRST_USER_ID + n),
+                    data={"account": hint_for(user)},
                 )
             )
 
@@ -243,7 +256,7 @@ async def capacity(services: Services, users: range) -> JSONish:
 
 async def steady(services: Services, users: range, rate: float) -> JSONish:
     """Users write ROUND at a steady `rate` updates/s; per-update latency, limiter off."""
-    messages = [(chat, text) for text in ROUND for chat in chats(users)]
+    messages = staggered(chats(users), group=50)
     async with bot(services, rate_limited=False) as run:
         result = await asyncio.to_thread(run, "steady", messages, rate)
     return {
@@ -253,6 +266,23 @@ async def steady(services: Services, users: range, rate: float) -> JSONish:
         "served_per_s": round(len(messages) / result["seconds"], 1),
         **_figures(result["latencies"]),
     }
+
+
+def staggered(everyone: list[int], *, group: int) -> list[Message]:
+    """Each user's ROUND in order, groups of users starting one wave after the other.
+
+    Once the first groups are under way, every wave holds all the steps of ROUND in equal
+    shares, as real traffic would, instead of a phase of wishes after a phase of statuses.
+    """
+    groups = [everyone[i : i + group] for i in range(0, len(everyone), group)]
+    waves = range(len(groups) + len(ROUND) - 1)
+    return [
+        (chat, ROUND[wave - start])
+        for wave in waves
+        for start, members in enumerate(groups)
+        if 0 <= wave - start < len(ROUND)
+        for chat in members
+    ]
 
 
 async def burst(services: Services, users: range) -> JSONish:

@@ -32,11 +32,12 @@ async def identify(
     """
     if channel == CONSOLE:
         return await session.get(CardUser, user_id)
-    if hint is not None and len(hint) == 2 and isinstance(hint[1], int):
+    if (named := hinted(hint)) is not None:
+        role, account_id = named
         known: Account | None = (
-            await session.get(Admin, hint[1])
-            if hint[0] == "admin"
-            else await session.get(CardUser, hint[1])
+            await session.get(Admin, account_id)
+            if role == "admin"
+            else await session.get(CardUser, account_id)
         )
         if known is not None and known.telegram_user_id == user_id:
             return known
@@ -45,6 +46,13 @@ async def identify(
         return admin
     query = select(CardUser).where(CardUser.telegram_user_id == user_id)
     return (await session.exec(query)).first()
+
+
+def hinted(hint: Sequence[Any] | None) -> tuple[str, int] | None:
+    """The (role, id) a well-formed hint names; None for a missing or malformed one."""
+    if hint is not None and len(hint) == 2 and isinstance(hint[1], int):
+        return ("admin" if hint[0] == "admin" else "card_user", hint[1])
+    return None
 
 
 def hint_for(account: Account) -> list[Any]:

@@ -17,7 +17,7 @@ from models.errors import DomainError
 from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
-from models.network import Office
+from models.network import Office, Venue
 from scheduler import booking, notifications
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
@@ -100,24 +100,52 @@ def _words(conv: Conversation, text: str) -> str | None:
     return None
 
 
-async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
-    """The card the chat is about: the newest one still on its way, else the newest.
-
-    One query brings the cards with their office and active meeting, which the flows need.
-    """
+def _cards_query(*conditions: Any) -> Any:
+    """Card users with each of their cards, its office and active meeting, newest card first."""
     active = and_(col(Meeting.card_id) == Card.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES))
-    rows = (
-        await conv.session.exec(
-            select(Card, Office, Meeting)
-            .join(Office, col(Office.id) == Card.office_id)
-            .outerjoin(Meeting, active)
-            .where(Card.card_user_id == user.id)
-            .order_by(col(Card.ordered_at).desc())
-        )
-    ).all()
-    for card, _, meeting in rows:
-        conv.memo[("meeting", card.id)] = meeting
-    cards = [card for card, _, _ in rows]
+    return (
+        select(CardUser, Card, Office, Meeting)
+        .outerjoin(Card, col(Card.card_user_id) == CardUser.id)
+        .outerjoin(Office, col(Office.id) == Card.office_id)
+        .outerjoin(Meeting, active)
+        .where(*conditions)
+        .order_by(col(Card.ordered_at).desc())
+    )
+
+
+async def _load_cards(conv: Conversation, *conditions: Any) -> CardUser | None:
+    """Run `_cards_query` for one card user; remember the cards, offices and meetings."""
+    rows = (await conv.session.exec(_cards_query(*conditions))).all()
+    if not rows:
+        return None
+    user = rows[0][0]
+    cards = [card for _, card, _, _ in rows if card is not None]
+    conv.memo[("cards", user.id)] = cards
+    for _, card, office, meeting in rows:
+        if card is not None:
+            conv.memo[("meeting", card.id)] = meeting
+            # Kept here: the identity map holds objects only while something refers to them.
+            conv.memo[("office", card.office_id)] = office
+    return user
+
+
+async def linked_user(conv: Conversation, card_user_id: int) -> CardUser | None:
+    """The card user this chat's hint names, if still linked to the sender, with their cards.
+
+    One query instead of two on every update from a card user: who writes, and their cards.
+    """
+    return await _load_cards(
+        conv,
+        col(CardUser.id) == card_user_id,
+        col(CardUser.telegram_user_id) == conv.incoming.user_id,
+    )
+
+
+async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
+    """The card the chat is about: the newest one still on its way, else the newest."""
+    if ("cards", user.id) not in conv.memo:
+        await _load_cards(conv, col(CardUser.id) == user.id)
+    cards: list[Card] = conv.memo.get(("cards", user.id), [])
     open_cards = [card for card in cards if card.status not in FINAL_CARD_STATES]
     candidates = open_cards or cards
     return candidates[0] if candidates else None
@@ -157,7 +185,11 @@ async def _meeting(conv: Conversation, card: Card | None) -> Meeting | None:
 
 
 async def _office(conv: Conversation, card: Card) -> Office:
-    office = await conv.session.get(Office, card.office_id)
+    """The card's office, as `_current_card` loaded it (or read now)."""
+    key = ("office", card.office_id)
+    if key not in conv.memo:
+        conv.memo[key] = await conv.session.get(Office, card.office_id)
+    office: Office | None = conv.memo[key]
     assert office is not None
     return office
 
@@ -225,15 +257,14 @@ async def _offer_slots(
     conv: Conversation, slots: tuple[Slot, ...] | list[Slot], intro: str, *, move: int | None
 ) -> None:
     """The slots as buttons, each labelled with its day and HH:MM time and venue."""
-    venue_names: dict[int | None, str] = {}
+    venue_ids = {slot.venue_id for slot in slots if slot.venue_id is not None}
+    venues = (await conv.session.exec(select(Venue).where(col(Venue.id).in_(venue_ids)))).all()
+    venue_names = {venue.id: venue.name for venue in venues}
     buttons = []
     for slot in slots:
-        if slot.venue_id not in venue_names:
-            place = await place_of_slot(conv.session, slot)
-            venue_names[slot.venue_id] = place.venue.name if place.venue else ""
         label = format_slot_time(slot.starts_at, conv.locale)
-        if venue_names[slot.venue_id]:
-            label = f"{label} · {venue_names[slot.venue_id]}"
+        if name := venue_names.get(slot.venue_id):
+            label = f"{label} · {name}"
         buttons.append([conv.offer(label, "pick", move=move, **slot_to_data(slot))])
     conv.go("pick", move=move)
     conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), "menu")])

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot import admin_flow, card_user_flow
-from bot.accounts import Account, hint_for, identify, link_by_contact, link_by_token
+from bot.accounts import (
+    CONSOLE,
+    Account,
+    hint_for,
+    hinted,
+    identify,
+    link_by_contact,
+    link_by_token,
+)
 from bot.dialogue import COMMAND_PREFIX, Conversation
 from models.cards import CardUser
 from models.i18n import N_
@@ -110,15 +118,24 @@ async def _dispatch(conv: Conversation, account: Account, *, command: str | None
         await admin_flow.handle(conv, account, command=command)
 
 
+async def _account(conv: Conversation) -> Account | None:
+    """Who writes. A card user named by the chat's hint comes with their cards in one query."""
+    incoming = conv.incoming
+    hint = conv.state.data.get("account")
+    named = hinted(hint)
+    if incoming.channel != CONSOLE and named is not None and named[0] == "card_user":
+        user = await card_user_flow.linked_user(conv, named[1])
+        if user is not None:
+            return user
+    return await identify(
+        conv.session, channel=incoming.channel, user_id=incoming.user_id, hint=hint
+    )
+
+
 async def converse(conv: Conversation) -> None:
     """Everything one update can mean, for anyone who writes to the bot."""
     incoming = conv.incoming
-    account = await identify(
-        conv.session,
-        channel=incoming.channel,
-        user_id=incoming.user_id,
-        hint=conv.state.data.get("account"),
-    )
+    account = await _account(conv)
     if account is not None:
         conv.locale = account.locale
         conv.state.data = {**conv.state.data, "account": hint_for(account)}

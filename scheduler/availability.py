@@ -70,20 +70,25 @@ async def load_availability(
     session: AsyncSession, office: Office, *, now: datetime
 ) -> OfficeAvailability:
     """Windows, absences and active meetings of the office's admins, from now on."""
-    admins = (await session.exec(select(Admin).where(Admin.office_id == office.id))).all()
-    admin_ids = [a.id for a in admins if a.id is not None]
-    windows = (
+    # Three queries, each filtering by the office's admins in SQL: admins only matter through
+    # their windows (no window, no slot), so they come with them.
+    office_admins = select(Admin.id).where(Admin.office_id == office.id)
+    rows = (
         await session.exec(
-            select(AvailabilityWindow).where(col(AvailabilityWindow.admin_id).in_(admin_ids))
+            select(AvailabilityWindow, Admin)
+            .join(Admin, col(Admin.id) == AvailabilityWindow.admin_id)
+            .where(Admin.office_id == office.id)
         )
     ).all()
+    windows = [window for window, _ in rows]
+    admins = {admin.id: admin for _, admin in rows}.values()
     absences = (
-        await session.exec(select(Absence).where(col(Absence.admin_id).in_(admin_ids)))
+        await session.exec(select(Absence).where(col(Absence.admin_id).in_(office_admins)))
     ).all()
     meetings = (
         await session.exec(
             select(Meeting).where(
-                col(Meeting.admin_id).in_(admin_ids),
+                col(Meeting.admin_id).in_(office_admins),
                 col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
                 col(Meeting.ends_at) > now - timedelta(days=1),
             )
