@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from itertools import zip_longest
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from bot.accounts import hint_for
 from bot.dialogue import Dialogue
 from bot.flows import converse
 from bot.telegram import CHANNEL, build_application, start_polling, stop_polling
+from kortkontor.serve import settle_heap
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import Card, CardStatus, CardUser
@@ -225,6 +227,7 @@ async def bot(services: Services, *, rate_limited: bool) -> Any:
             token=token, base_url=base_url, dialogue=dialogue, rate_limited=rate_limited
         )
         await start_polling(application)
+        settle_heap()  # as `kortkontor serve` does once it is up
         try:
             yield run
         finally:
@@ -272,17 +275,19 @@ def staggered(everyone: list[int], *, group: int) -> list[Message]:
     """Each user's ROUND in order, groups of users starting one wave after the other.
 
     Once the first groups are under way, every wave holds all the steps of ROUND in equal
-    shares, as real traffic would, instead of a phase of wishes after a phase of statuses.
+    shares, interleaved, as real traffic would be, instead of a phase of wishes after a
+    phase of statuses.
     """
     groups = [everyone[i : i + group] for i in range(0, len(everyone), group)]
-    waves = range(len(groups) + len(ROUND) - 1)
-    return [
-        (chat, ROUND[wave - start])
-        for wave in waves
-        for start, members in enumerate(groups)
-        if 0 <= wave - start < len(ROUND)
-        for chat in members
-    ]
+    messages: list[Message] = []
+    for wave in range(len(groups) + len(ROUND) - 1):
+        steps = [
+            [(chat, ROUND[wave - start]) for chat in members]
+            for start, members in enumerate(groups)
+            if 0 <= wave - start < len(ROUND)
+        ]
+        messages += [message for turn in zip_longest(*steps) for message in turn if message]
+    return messages
 
 
 async def burst(services: Services, users: range) -> JSONish:

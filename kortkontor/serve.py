@@ -5,6 +5,7 @@ process. A channel left unconfigured is off (Telegram) or printed to the console
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -178,6 +179,17 @@ async def start(services: Services) -> Running:
     return running
 
 
+def settle_heap() -> None:
+    """Keep what start-up built out of the garbage collector's full passes.
+
+    Modules and the ORM's, the bot's and the web app's objects live as long as the process.
+    A full collection walked them all and paused the event loop for up to 100 ms or more:
+    it was most of the chat's p99 (docs/benchmarks.md).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(services: Services, *, stop: asyncio.Event | None = None) -> int:
     """Run until SIGTERM or SIGINT (or `stop`)."""
     stopping = stop or asyncio.Event()
@@ -185,6 +197,7 @@ async def serve(services: Services, *, stop: asyncio.Event | None = None) -> int
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     running = await start(services)
+    settle_heap()
     logger.info("kortkontor ready: %s", ", ".join(running.parts))
     await stopping.wait()
     logger.info("kortkontor stopping")
