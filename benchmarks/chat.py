@@ -29,7 +29,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from itertools import zip_longest
 from multiprocessing.connection import Connection
@@ -39,7 +40,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.accounts import hint_for
-from bot.dialogue import Dialogue
+from bot.dialogue import Dialogue, Incoming
+from bot.dialogue import Reply as ChatReply
 from bot.flows import converse
 from bot.telegram import CHANNEL, build_application, start_polling, stop_polling
 from kortkontor.serve import settle_heap
@@ -63,6 +65,7 @@ NETWORK = network_toml(
     absences="[]",
 )
 Message = tuple[int, str]  # (chat, text)
+Reply = tuple[int, float, float]  # (chat, sent at, reply at) on the monotonic clock
 
 
 async def seed(services: Services, users: int) -> None:
@@ -134,26 +137,24 @@ class _Users:
         self.sent.append((chat, index, time.monotonic()))
         self.fake.send_text(chat, text)
 
-    def latencies(self, timeout: float) -> tuple[list[float], float]:
-        """Wait for every reply; each update's latency and the moment of the last reply."""
+    def replies(self, timeout: float) -> list[Reply]:
+        """Wait for every reply; (chat, sent at, reply at) for each message, in sending order."""
         deadline = time.monotonic() + timeout
         for chat, count in self.expected.items():
             self.fake.wait_messages_sync(chat, count, max(0.0, deadline - time.monotonic()))
-        replies = [self.fake.messages(chat)[index].at for chat, index, _ in self.sent]
-        latencies = [reply - at for reply, (_, _, at) in zip(replies, self.sent, strict=True)]
-        return latencies, max(replies)
+        return [(chat, at, self.fake.messages(chat)[index].at) for chat, index, at in self.sent]
 
 
 def _rounds(fake: FakeBotApi, messages: list[list[Message]]) -> JSONish:
     """Each round's messages sent at once; the next round once all are answered."""
     started = time.monotonic()
-    latencies: list[float] = []
+    replies: list[Reply] = []
     for round_ in messages:
         users = _Users(fake)
         for chat, text in round_:
             users.write(chat, text)
-        latencies += users.latencies(timeout=120)[0]
-    return {"seconds": time.monotonic() - started, "latencies": latencies}
+        replies += users.replies(timeout=120)
+    return {"seconds": time.monotonic() - started, "replies": replies}
 
 
 def _steady(fake: FakeBotApi, messages: list[Message], rate: float) -> JSONish:
@@ -163,8 +164,8 @@ def _steady(fake: FakeBotApi, messages: list[Message], rate: float) -> JSONish:
     for i, (chat, text) in enumerate(messages):
         time.sleep(max(0.0, started + i / rate - time.monotonic()))
         users.write(chat, text)
-    latencies, last = users.latencies(timeout=120)
-    return {"seconds": last - started, "latencies": latencies}
+    replies = users.replies(timeout=120)
+    return {"seconds": max(reply for _, _, reply in replies) - started, "replies": replies}
 
 
 def _burst(fake: FakeBotApi, messages: list[Message]) -> JSONish:
@@ -173,7 +174,7 @@ def _burst(fake: FakeBotApi, messages: list[Message]) -> JSONish:
     started = time.monotonic()
     for chat, text in messages:
         users.write(chat, text)
-    _, last = users.latencies(timeout=600)
+    last = max(reply for _, _, reply in users.replies(timeout=600))
     return {"seconds": last - started, "too_many_requests": fake.too_many_requests}
 
 
@@ -194,8 +195,11 @@ def _far_side(connection: Connection, enforce_limits: bool) -> None:
             connection.send(_COMMANDS[name](fake, *args))
 
 
+Run = Callable[..., JSONish]
+
+
 @contextmanager
-def far_side(*, enforce_limits: bool) -> Iterator[tuple[str, str, Callable[..., JSONish]]]:
+def far_side(*, enforce_limits: bool) -> Iterator[tuple[str, str, Run]]:
     """Start the child process; yields the Bot API's base URL, its token and `run(command)`."""
     ours, theirs = multiprocessing.get_context("spawn").Pipe()
     process = multiprocessing.get_context("spawn").Process(
@@ -218,34 +222,58 @@ def far_side(*, enforce_limits: bool) -> Iterator[tuple[str, str, Callable[..., 
 # -- this side: the bot -------------------------------------------------------------------------
 
 
+class TimedDialogue(Dialogue):
+    """The real dialogue, noting when it begins each chat's updates: latency minus queueing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.began: dict[int, list[float]] = defaultdict(list)
+
+    async def handle(self, incoming: Incoming) -> list[ChatReply]:
+        self.began[int(incoming.chat_key)].append(time.monotonic())
+        return await super().handle(incoming)
+
+    def figures(self, replies: list[Reply]) -> JSONish:
+        """p50/p99/max of the latency (sent → reply) and of the handling (begun → reply)."""
+        latencies = [reply - sent for _, sent, reply in replies]
+        nth: dict[int, int] = defaultdict(int)
+        handling = []
+        for chat, _, reply in replies:  # a chat's replies come in the order of its updates
+            handling.append(reply - self.began[chat][nth[chat]])
+            nth[chat] += 1
+        return {**_figures("", latencies), **_figures("handling_", handling)}
+
+
+def _figures(prefix: str, seconds: list[float]) -> JSONish:
+    return {
+        f"{prefix}p50_ms": round(statistics.median(seconds) * 1000, 1),
+        f"{prefix}p99_ms": round(percentile(seconds, 99) * 1000, 1),
+        f"{prefix}max_ms": round(max(seconds) * 1000, 1),
+    }
+
+
 @asynccontextmanager
-async def bot(services: Services, *, rate_limited: bool) -> Any:
+async def bot(
+    services: Services, *, rate_limited: bool
+) -> AsyncIterator[tuple[Run, TimedDialogue]]:
     """The real Application with the real dialogue, polling the far side."""
     with far_side(enforce_limits=rate_limited) as (base_url, token, run):
-        dialogue = Dialogue(services.sessions, services.vault, converse)
+        dialogue = TimedDialogue(services.sessions, services.vault, converse)
         application = build_application(
             token=token, base_url=base_url, dialogue=dialogue, rate_limited=rate_limited
         )
         await start_polling(application)
         settle_heap()  # as `kortkontor serve` does once it is up
         try:
-            yield run
+            yield run, dialogue
         finally:
             await stop_polling(application)
-
-
-def _figures(latencies: list[float]) -> JSONish:
-    return {
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-        "max_ms": round(max(latencies) * 1000, 1),
-    }
 
 
 async def capacity(services: Services, users: range) -> JSONish:
     """Every user sends ROUND, each round once all replies of the previous one arrived."""
     rounds = [[(chat, text) for chat in chats(users)] for text in ROUND]
-    async with bot(services, rate_limited=False) as run:
+    async with bot(services, rate_limited=False) as (run, dialogue):
         result = await asyncio.to_thread(run, "rounds", rounds)
     updates = len(users) * len(ROUND)
     return {
@@ -253,21 +281,21 @@ async def capacity(services: Services, users: range) -> JSONish:
         "updates": updates,
         "seconds": round(result["seconds"], 2),
         "updates_per_s": round(updates / result["seconds"], 1),
-        **_figures(result["latencies"]),
+        **dialogue.figures(result["replies"]),
     }
 
 
 async def steady(services: Services, users: range, rate: float) -> JSONish:
     """Users write ROUND at a steady `rate` updates/s; per-update latency, limiter off."""
     messages = staggered(chats(users), group=50)
-    async with bot(services, rate_limited=False) as run:
+    async with bot(services, rate_limited=False) as (run, dialogue):
         result = await asyncio.to_thread(run, "steady", messages, rate)
     return {
         "rate": rate,
         "users": len(users),
         "updates": len(messages),
         "served_per_s": round(len(messages) / result["seconds"], 1),
-        **_figures(result["latencies"]),
+        **dialogue.figures(result["replies"]),
     }
 
 
@@ -292,7 +320,7 @@ def staggered(everyone: list[int], *, group: int) -> list[Message]:
 
 async def burst(services: Services, users: range) -> JSONish:
     """`users` people write at once; the limiter on, the fake enforcing flood limits."""
-    async with bot(services, rate_limited=True) as run:
+    async with bot(services, rate_limited=True) as (run, _):
         result = await asyncio.to_thread(run, "burst", [(c, "/status") for c in chats(users)])
     per_second = len(users) / result["seconds"]
     return {
