@@ -66,6 +66,8 @@ NETWORK = network_toml(
 )
 Message = tuple[int, str]  # (chat, text)
 Reply = tuple[int, float, float]  # (chat, sent at, reply at) on the monotonic clock
+JSONish = dict[str, Any]
+Run = Callable[..., JSONish]  # a command for the far side, and what it answers
 
 
 async def seed(services: Services, users: int) -> None:
@@ -178,8 +180,7 @@ def _burst(fake: FakeBotApi, messages: list[Message]) -> JSONish:
     return {"seconds": last - started, "too_many_requests": fake.too_many_requests}
 
 
-JSONish = dict[str, Any]
-_COMMANDS: dict[str, Callable[..., JSONish]] = {
+_COMMANDS: dict[str, Run] = {
     "rounds": _rounds,
     "steady": _steady,
     "burst": _burst,
@@ -193,9 +194,6 @@ def _far_side(connection: Connection, enforce_limits: bool) -> None:
         while (command := connection.recv()) is not None:
             name, args = command
             connection.send(_COMMANDS[name](fake, *args))
-
-
-Run = Callable[..., JSONish]
 
 
 @contextmanager
