@@ -1,21 +1,27 @@
 """The channel-agnostic dialogue engine: one update in, replies out, state in the database.
 
-Each update is handled in one transaction that first locks the chat's DialogueState row. That
-row serialises a chat's updates across processes, and its last_update_id makes a redelivered
-update a no-op. Adapters (Telegram, console) only translate to and from these types.
+Each update is handled in one transaction on the chat's DialogueState row: read and locked, or
+taken from the copy this process committed last and checked by the row's version when it is
+written. Either way the row serialises a chat's updates across processes, and the update ids
+it keeps make a redelivered update a no-op. Adapters (Telegram, console) only translate to and
+from these types.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +44,8 @@ KEPT = ("offers", "locale", "account", "seen")
 # Telegram redelivers only recent updates; its ids may restart lower after a quiet week, so a
 # duplicate is an id among the last ones handled, not any id below the newest.
 SEEN_UPDATES = 32
+# How many chats' states a process keeps a copy of between their updates (RecentStates).
+RECENT_STATES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +198,41 @@ async def _locked_state(session: AsyncSession, incoming: Incoming) -> DialogueSt
     return state
 
 
+class RecentStates:
+    """Copies of the chat states this process committed last, so as not to read them again.
+
+    The database stays the truth. A copy stands in for the row only as the version it
+    expects: if another worker has written the row since, the UPDATE at the end of the
+    update finds a newer version and fails, and the update is handled again from the row.
+    """
+
+    def __init__(self, size: int = RECENT_STATES) -> None:
+        self.size = size
+        self._copies: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+
+    def attach(self, session: AsyncSession, incoming: Incoming) -> DialogueState | None:
+        """The chat's state as last committed here, in `session` without a query; or None."""
+        copy = self._copies.get((incoming.channel, incoming.chat_key))
+        if copy is None:
+            return None
+        state = DialogueState(**{**copy, "data": deepcopy(copy["data"])})
+        make_transient_to_detached(state)
+        session.add(state)
+        return state
+
+    def keep(self, state: DialogueState) -> None:
+        """Remember the state as just committed; the oldest copy goes when there are too many."""
+        key = (state.channel, state.chat_key)
+        self._copies[key] = {**state.model_dump(), "data": deepcopy(state.data)}
+        self._copies.move_to_end(key)
+        if len(self._copies) > self.size:
+            self._copies.popitem(last=False)
+
+    def forget(self, incoming: Incoming) -> None:
+        """Drop the chat's copy: the next update reads the row."""
+        self._copies.pop((incoming.channel, incoming.chat_key), None)
+
+
 class Dialogue:
     """Runs one update through a flow inside one transaction and returns the replies."""
 
@@ -212,13 +255,32 @@ class Dialogue:
         self.clock = clock
         # Told after each handled update, e.g. to dispatch what the update wrote to the outbox.
         self.after_commit = after_commit
+        self.recent = RecentStates()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; a redelivered update_id changes nothing and answers nothing."""
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
+        try:
+            replies = await self._handle(incoming, from_copy=True)
+        except StaleDataError:
+            # Another worker handled this chat since our copy: do it again from the row, locked.
+            logger.info(
+                "update %s: the chat state changed elsewhere, read again", incoming.update_id
+            )
+            self.recent.forget(incoming)
+            replies = await self._handle(incoming, from_copy=False)
+        except BaseException:
+            self.recent.forget(incoming)
+            raise
+        return replies
+
+    async def _handle(self, incoming: Incoming, *, from_copy: bool) -> list[Reply]:
+        """One attempt in one transaction; StaleDataError if the copy of the state was stale."""
         async with transaction(self.sessions) as session:
-            state = await _locked_state(session, incoming)
+            state = self.recent.attach(session, incoming) if from_copy else None
+            if state is None:
+                state = await _locked_state(session, incoming)
             seen = list(state.data.get("seen", []))
             if incoming.update_id is not None and incoming.update_id in seen:
                 logger.info("update %s already handled for chat %s", incoming.update_id, state.id)
@@ -240,6 +302,7 @@ class Dialogue:
                 state.data = {**state.data, "seen": [*seen, incoming.update_id][-SEEN_UPDATES:]}
             state.updated_at = conversation.now
             session.add(state)
+        self.recent.keep(state)
         if self.after_commit is not None:
             self.after_commit()
         return conversation.replies

@@ -3,9 +3,11 @@ booking, moving, cancelling, language, and whatever else people type."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from kortkontor.wiring import Services
@@ -291,6 +293,62 @@ async def test_a_restart_mid_booking_continues_where_it_was(
         await restarted.close()
     meeting = await active_meeting(services, world.cards["maria"])
     assert meeting is not None and meeting.starts_at == NOW + timedelta(days=4, hours=7)
+
+
+async def test_two_workers_take_turns_on_one_chat(
+    services: Services, world: World, clock: Clock
+) -> None:
+    """Each worker keeps a copy of the states it wrote; a copy gone stale is never trusted."""
+    first = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    second = Chat(dialogue_on(services, clock), MARIA_TG)  # another process, its own copies
+    await first.press("Boka")
+    second.last = first.last
+    await second.press("Snarast")  # the second worker reads the row: no copy of its own yet
+    first.last = second.last
+    # The first worker's copy is from before «Snarast»: without the offers just shown. Its
+    # write fails on the row's version, and the update is handled again from the row.
+    await first.press("måndag 30 november kl. 16:00")
+    assert "Bekräfta" in first.labels(), first.text
+    second.last = first.last
+    await second.press("Bekräfta")  # the second worker's copy is stale the same way
+    assert "Din förfrågan är skickad" in second.text
+    async with services.sessions() as session:
+        meetings = (await session.exec(select(Meeting))).all()
+    assert len(meetings) == 1
+
+
+async def test_a_redelivered_update_changes_nothing_on_another_worker(
+    services: Services, world: World, clock: Clock
+) -> None:
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    other = dialogue_on(services, clock)
+    from bot.dialogue import Incoming
+
+    menu = Incoming(channel="telegram", chat_key=str(MARIA_TG), user_id=MARIA_TG, update_id=7)
+    assert await chat.dialogue.handle(replace(menu, text="/meny"))
+    assert await other.handle(replace(menu, text="/meny")) == []
+    await chat.send("/status")  # the other worker wrote nothing: the first one's copy holds
+    assert "väntar på dig" in chat.text
+
+
+async def test_a_worker_reads_the_chat_state_once_then_uses_its_copy(
+    services: Services, world: World, clock: Clock
+) -> None:
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = services.sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        await chat.send("/meny")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    reads = [s for s in statements if s.lstrip().startswith("SELECT dialogue_state")]
+    writes = [s for s in statements if s.lstrip().startswith("UPDATE dialogue_state")]
+    assert reads == [] and len(writes) == 1 and "dialogue_state.version = " in writes[0]
 
 
 async def test_language_help_and_odd_input(services: Services, world: World, clock: Clock) -> None:
