@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
@@ -113,9 +113,17 @@ def _cards_query(*conditions: Any) -> Any:
     )
 
 
-async def _load_cards(conv: Conversation, *conditions: Any) -> CardUser | None:
-    """Run `_cards_query` for one card user; remember the cards, offices and meetings."""
-    rows = (await conv.session.exec(_cards_query(*conditions))).all()
+# Built once with parameters: composing a statement costs more than running it from cache.
+_LINKED_USER_CARDS = _cards_query(
+    col(CardUser.id) == bindparam("card_user_id"),
+    col(CardUser.telegram_user_id) == bindparam("telegram_user_id"),
+)
+_USER_CARDS = _cards_query(col(CardUser.id) == bindparam("card_user_id"))
+
+
+async def _load_cards(conv: Conversation, query: Any, **params: Any) -> CardUser | None:
+    """Run a `_cards_query` for one card user; remember the cards, offices and meetings."""
+    rows = (await conv.session.exec(query, params=params)).all()
     if not rows:
         return None
     user = rows[0][0]
@@ -136,15 +144,16 @@ async def linked_user(conv: Conversation, card_user_id: int) -> CardUser | None:
     """
     return await _load_cards(
         conv,
-        col(CardUser.id) == card_user_id,
-        col(CardUser.telegram_user_id) == conv.incoming.user_id,
+        _LINKED_USER_CARDS,
+        card_user_id=card_user_id,
+        telegram_user_id=conv.incoming.user_id,
     )
 
 
 async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
     """The card the chat is about: the newest one still on its way, else the newest."""
     if ("cards", user.id) not in conv.memo:
-        await _load_cards(conv, col(CardUser.id) == user.id)
+        await _load_cards(conv, _USER_CARDS, card_user_id=user.id)
     cards: list[Card] = conv.memo.get(("cards", user.id), [])
     open_cards = [card for card in cards if card.status not in FINAL_CARD_STATES]
     candidates = open_cards or cards

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,34 +67,33 @@ def office_rules(office: Office) -> OfficeRules:
     )
 
 
+# Three queries, built once with parameters (composing them cost more than running them),
+# each filtering by the office's admins in SQL. Admins only matter through their windows (no
+# window, no slot), so they come with them.
+_OFFICE_ADMINS = select(Admin.id).where(Admin.office_id == bindparam("office_id"))
+_WINDOWS = (
+    select(AvailabilityWindow, Admin)
+    .join(Admin, col(Admin.id) == AvailabilityWindow.admin_id)
+    .where(Admin.office_id == bindparam("office_id"))
+)
+_ABSENCES = select(Absence).where(col(Absence.admin_id).in_(_OFFICE_ADMINS))
+_MEETINGS = select(Meeting).where(
+    col(Meeting.admin_id).in_(_OFFICE_ADMINS),
+    col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
+    col(Meeting.ends_at) > bindparam("since"),
+)
+
+
 async def load_availability(
     session: AsyncSession, office: Office, *, now: datetime
 ) -> OfficeAvailability:
     """Windows, absences and active meetings of the office's admins, from now on."""
-    # Three queries, each filtering by the office's admins in SQL: admins only matter through
-    # their windows (no window, no slot), so they come with them.
-    office_admins = select(Admin.id).where(Admin.office_id == office.id)
-    rows = (
-        await session.exec(
-            select(AvailabilityWindow, Admin)
-            .join(Admin, col(Admin.id) == AvailabilityWindow.admin_id)
-            .where(Admin.office_id == office.id)
-        )
-    ).all()
+    params = {"office_id": office.id, "since": now - timedelta(days=1)}
+    rows = (await session.exec(_WINDOWS, params=params)).all()
     windows = [window for window, _ in rows]
     admins = {admin.id: admin for _, admin in rows}.values()
-    absences = (
-        await session.exec(select(Absence).where(col(Absence.admin_id).in_(office_admins)))
-    ).all()
-    meetings = (
-        await session.exec(
-            select(Meeting).where(
-                col(Meeting.admin_id).in_(office_admins),
-                col(Meeting.status).in_(ACTIVE_MEETING_STATUSES),
-                col(Meeting.ends_at) > now - timedelta(days=1),
-            )
-        )
-    ).all()
+    absences = (await session.exec(_ABSENCES, params=params)).all()
+    meetings = (await session.exec(_MEETINGS, params=params)).all()
     return OfficeAvailability(
         windows=tuple(
             WeeklyWindow(w.admin_id, w.weekday, w.start, w.end, w.venue_id) for w in windows
