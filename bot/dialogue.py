@@ -9,11 +9,11 @@ from these types.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -215,7 +215,7 @@ class RecentStates:
         copy = self._copies.get((incoming.channel, incoming.chat_key))
         if copy is None:
             return None
-        state = DialogueState(**{**copy, "data": deepcopy(copy["data"])})
+        state = DialogueState(**{**copy, "data": json.loads(copy["data"])})
         make_transient_to_detached(state)
         session.add(state)
         return state
@@ -223,7 +223,8 @@ class RecentStates:
     def keep(self, state: DialogueState) -> None:
         """Remember the state as just committed; the oldest copy goes when there are too many."""
         key = (state.channel, state.chat_key)
-        self._copies[key] = {**state.model_dump(), "data": deepcopy(state.data)}
+        # As JSON, the column's own form: a copy no flow can change in place, and cheap.
+        self._copies[key] = {**state.model_dump(), "data": json.dumps(state.data)}
         self._copies.move_to_end(key)
         if len(self._copies) > self.size:
             self._copies.popitem(last=False)

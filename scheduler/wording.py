@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,6 +42,7 @@ FAILURE_LABELS = {
 ACCEPTED_ID_DOCUMENTS = tuple(doc for doc in IdDocument if doc != IdDocument.other)
 
 
+@lru_cache(maxsize=4096)  # offers and reminders name the same few times over and over
 def format_slot_time(moment: datetime, locale: str = "sv") -> str:
     """«torsdag 3 december kl. 14:00» in Stockholm time."""
     local = moment.astimezone(STOCKHOLM)
