@@ -127,6 +127,7 @@ async def _account(conv: Conversation) -> Account | None:
         user = await card_user_flow.linked_user(conv, named[1])
         if user is not None:
             return user
+        hint = None  # checked just now: it no longer holds
     return await identify(
         conv.session, channel=incoming.channel, user_id=incoming.user_id, hint=hint
     )
