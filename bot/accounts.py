@@ -23,29 +23,24 @@ CONSOLE = "console"
 Account = CardUser | Admin
 
 
-async def identify(
-    session: AsyncSession, *, channel: str, user_id: int, hint: Sequence[Any] | None = None
-) -> Account | None:
-    """The linked account; `hint` is the ("admin" | "card_user", id) found last time, checked.
+async def identify(session: AsyncSession, *, channel: str, user_id: int) -> Account | None:
+    """The account linked to this chat user: an administrator before a card user.
 
     The console demo is its seeded card user, named by id.
     """
     if channel == CONSOLE:
         return await session.get(CardUser, user_id)
-    if (named := hinted(hint)) is not None:
-        role, account_id = named
-        known: Account | None = (
-            await session.get(Admin, account_id)
-            if role == "admin"
-            else await session.get(CardUser, account_id)
-        )
-        if known is not None and known.telegram_user_id == user_id:
-            return known
     admin = (await session.exec(select(Admin).where(Admin.telegram_user_id == user_id))).first()
     if admin is not None:
         return admin
     query = select(CardUser).where(CardUser.telegram_user_id == user_id)
     return (await session.exec(query)).first()
+
+
+async def linked_admin(session: AsyncSession, admin_id: int, user_id: int) -> Admin | None:
+    """The administrator a chat's hint names, if still linked to this chat user."""
+    admin = await session.get(Admin, admin_id)
+    return admin if admin is not None and admin.telegram_user_id == user_id else None
 
 
 def hinted(hint: Sequence[Any] | None) -> tuple[str, int] | None:
@@ -56,7 +51,7 @@ def hinted(hint: Sequence[Any] | None) -> tuple[str, int] | None:
 
 
 def hint_for(account: Account) -> list[Any]:
-    """What `identify` takes as its hint next time."""
+    """What the chat keeps to find its account next time without a search (see `hinted`)."""
     return ["admin" if isinstance(account, Admin) else "card_user", account.id]
 
 

@@ -11,6 +11,7 @@ from bot.accounts import (
     identify,
     link_by_contact,
     link_by_token,
+    linked_admin,
 )
 from bot.dialogue import COMMAND_PREFIX, Conversation
 from models.cards import CardUser
@@ -119,18 +120,22 @@ async def _dispatch(conv: Conversation, account: Account, *, command: str | None
 
 
 async def _account(conv: Conversation) -> Account | None:
-    """Who writes. A card user named by the chat's hint comes with their cards in one query."""
+    """Who writes: the account the chat's hint names, checked, else a search by the sender.
+
+    A card user comes with their cards in one query.
+    """
     incoming = conv.incoming
-    hint = conv.state.data.get("account")
-    named = hinted(hint)
-    if incoming.channel != CONSOLE and named is not None and named[0] == "card_user":
-        user = await card_user_flow.linked_user(conv, named[1])
-        if user is not None:
-            return user
-        hint = None  # checked just now: it no longer holds
-    return await identify(
-        conv.session, channel=incoming.channel, user_id=incoming.user_id, hint=hint
-    )
+    named = hinted(conv.state.data.get("account"))
+    if incoming.channel != CONSOLE and named is not None:
+        role, account_id = named
+        known: Account | None = (
+            await card_user_flow.linked_user(conv, account_id)
+            if role == "card_user"
+            else await linked_admin(conv.session, account_id, incoming.user_id)
+        )
+        if known is not None:
+            return known
+    return await identify(conv.session, channel=incoming.channel, user_id=incoming.user_id)
 
 
 async def converse(conv: Conversation) -> None:
