@@ -27,7 +27,6 @@ import logging
 import multiprocessing
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -39,14 +38,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import add_database_option, bench_services
 from bot.accounts import hint_for
 from bot.dialogue import Dialogue, Incoming
 from bot.dialogue import Reply as ChatReply
 from bot.flows import converse
 from bot.telegram import CHANNEL, build_application, start_polling, stop_polling
 from kortkontor.serve import settle_heap
-from kortkontor.settings import Settings
-from kortkontor.wiring import Services, build_services
+from kortkontor.wiring import Services
 from models.cards import Card, CardStatus, CardUser
 from models.db import transaction
 from models.dialogue import DialogueState
@@ -336,26 +335,19 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=300, help="updates/s of the steady run")
     parser.add_argument("--steady-users", type=int, default=600)
     parser.add_argument("--burst", type=int, default=1000)
-    parser.add_argument(
-        "--database-url", help="an empty database (default: a fresh SQLite file)", default=None
-    )
+    add_database_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.db"
-        services = build_services(Settings(database_url=url), secret_key="bench-" * 8)
+    async with bench_services(args.database_url) as services:
         # Each run has its own users: a fresh fake Bot API numbers its updates from 1 again.
         first, second = args.users, args.users + args.steady_users
-        try:
-            await seed(services, second + args.burst)
-            cap = await capacity(services, range(first))
-            print(f"capacity: {cap}")
-            load = await steady(services, range(first, second), args.rate)
-            print(f"steady load: {load}")
-            flood = await burst(services, range(second, second + args.burst)) if args.burst else {}
-            print(f"burst with limiter: {flood}")
-        finally:
-            await services.close()
+        await seed(services, second + args.burst)
+        cap = await capacity(services, range(first))
+        print(f"capacity: {cap}")
+        load = await steady(services, range(first, second), args.rate)
+        print(f"steady load: {load}")
+        flood = await burst(services, range(second, second + args.burst)) if args.burst else {}
+        print(f"burst with limiter: {flood}")
     print(
         json.dumps(
             {

@@ -27,7 +27,6 @@ import logging
 import multiprocessing
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import SQLModel, col, func, select
 
-from kortkontor.settings import Settings
-from kortkontor.wiring import Services, build_services
+from benchmarks.common import add_database_option, bench_services
+from kortkontor.wiring import Services
 from models.cards import Card, CardStatus, CardUser
 from models.db import transaction
 from models.migrate import upgrade_to_head
@@ -284,21 +283,14 @@ async def main() -> None:
     parser.add_argument("--notifications", type=int, default=10_000)
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--fake-in-process", action="store_true")
-    parser.add_argument(
-        "--database-url", help="an empty database (default: a fresh SQLite file)", default=None
-    )
+    add_database_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.db"
-        services = build_services(Settings(database_url=url), secret_key="bench-" * 8)
-        try:
-            sent = await dispatch(services, args.notifications, args.fake_in_process)
-            print(f"dispatch: {sent}")
-            start = await startup(services, args.pending)
-            print(f"start-up: {start}")
-        finally:
-            await services.close()
+    async with bench_services(args.database_url) as services:
+        sent = await dispatch(services, args.notifications, args.fake_in_process)
+        print(f"dispatch: {sent}")
+        start = await startup(services, args.pending)
+        print(f"start-up: {start}")
     print(
         json.dumps(
             {
