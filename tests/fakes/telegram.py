@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import ThreadedServer
+
 JSON = dict[str, Any]
 ChatId = int | str
 
@@ -175,7 +177,7 @@ def _json_response(body: Any, status: int = 200) -> web.Response:
     )
 
 
-class FakeBotApi:
+class FakeBotApi(ThreadedServer):
     """Serves `/bot<token>/<method>` like api.telegram.org; records what the bot does."""
 
     def __init__(
@@ -185,10 +187,10 @@ class FakeBotApi:
         token: str = "123456:TEST",
         enforce_limits: bool = False,
     ) -> None:
+        super().__init__()
         self.username = username
         self.token = token
         self.enforce_limits = enforce_limits
-        self.port = 0
         self.calls: list[str] = []
         self.answered_callbacks: list[str] = []
         self.edits: list[Sent] = []
@@ -212,11 +214,7 @@ class FakeBotApi:
         self._chat_buckets: dict[ChatId, _Bucket] = {}
         self._poll_waiters = 0
         self._closing = False
-        self._loop = asyncio.new_event_loop()
         self._arrived: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="FakeBotApi", daemon=True)
-        self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": lambda _: self.bot_user,
             "sendmessage": self._send_message,
@@ -255,44 +253,20 @@ class FakeBotApi:
             "supports_inline_queries": False,
         }
 
-    def start(self) -> FakeBotApi:
-        """Start serving on a free port; returns self."""
-        self._thread.start()
-        if not self._ready.wait(5):
-            raise RuntimeError("FakeBotApi did not start within 5 s")
-        return self
+    def on_loop(self) -> None:
+        """Long polls wait on this event, made in the server's loop."""
+        self._arrived = asyncio.Event()
 
-    def stop(self) -> None:
-        """Wake long polls, shut the server down and join its thread."""
+    def routes(self, app: web.Application) -> None:
+        """Every Bot API method, by POST or GET."""
+        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+
+    def before_stop(self) -> None:
+        """Wake long polls so that they answer before the server closes."""
         with self._cond:
             self._closing = True
         self._loop.call_soon_threadsafe(self._wake)
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeBotApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        """The server thread: bind a free port, then run the loop until `stop`."""
-        asyncio.set_event_loop(self._loop)
-        self._arrived = asyncio.Event()
-        app = web.Application()
-        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
-        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.close()
 
     # -- HTTP ---------------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from tests.fakes.server import ThreadedServer
+
 JSON = dict[str, Any]
 
 _API = "/2010-04-01/Accounts/{account_sid}"
@@ -156,7 +158,7 @@ def _json_response(
     )
 
 
-class FakeTwilio:
+class FakeTwilio(ThreadedServer):
     """Serves Twilio's Messages resource for one account; records what was sent."""
 
     def __init__(
@@ -165,9 +167,9 @@ class FakeTwilio:
         account_sid: str = "AC" + "0123456789abcdef" * 2,
         auth_token: str = "test-token",
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.port = 0
         self.requests = 0
         # Mutated by tests, read by the server thread; set membership is atomic in CPython.
         self.numbers_opted_out: set[str] = set()
@@ -176,10 +178,6 @@ class FakeTwilio:
         self._messages: list[SentSms] = []
         self._by_sid: dict[str, SentSms] = {}
         self._faults: deque[_Fault] = deque()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="FakeTwilio", daemon=True)
-        self._runner: web.AppRunner | None = None
         # The query of every list request, in order.
         self.list_queries: list[dict[str, str]] = []
 
@@ -190,40 +188,11 @@ class FakeTwilio:
         """What TWILIO_API_BASE_URL should be."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> FakeTwilio:
-        """Start serving on a free port; returns self."""
-        self._thread.start()
-        if not self._ready.wait(5):
-            raise RuntimeError("FakeTwilio did not start within 5 s")
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and join its thread."""
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """The Messages resource: create, list and fetch."""
         app.router.add_post(_API + "/Messages.json", self._create)
         app.router.add_get(_API + "/Messages.json", self._list)
         app.router.add_get(_API + "/Messages/{sid}.json", self._fetch)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        self._ready.set()
-        self._loop.run_forever()
-        self._loop.close()
 
     # -- HTTP ---------------------------------------------------------------------------------
 
