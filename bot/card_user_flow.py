@@ -28,6 +28,7 @@ from scheduler.wording import (
     format_slot_time,
     place_of_meeting,
     place_of_slot,
+    released_sentence,
     what_to_bring,
 )
 
@@ -430,7 +431,7 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             "Your request is sent. {name} confirms it, and you will get the answer here."
         ).format(name=place.admin.first_name)
     parts = [heading, place.lines(conv.locale)]
-    parts += [notifications.released_sentence(old, conv.locale) for old in result.released]
+    parts += [released_sentence(old, conv.locale) for old in result.released]
     if meeting.replaces_meeting_id is not None:
         kept = await conv.session.get(Meeting, meeting.replaces_meeting_id)
         assert kept is not None

@@ -30,7 +30,13 @@ from scheduler import outbox
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
 from scheduler.slots import STOCKHOLM, Slot, local_midnight
-from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
+from scheduler.wording import (
+    format_slot_time,
+    place_of_meeting,
+    place_of_slot,
+    released_sentence,
+    what_to_bring,
+)
 
 REMINDERS = ("reminder_24h", "reminder_2h")
 NUDGE_DAYS = (3, 7, 14)
@@ -516,19 +522,18 @@ async def render(
         calendar = await _calendar(session, meeting, user, template, settings, now=now)
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     # After a declined or expired move the confirmed time stands: the user may move it again.
-    again = (N_("Change time"), "cmd:move") if stands is not None else (N_("Book"), "cmd:book")
+    again, command = (N_("Change time"), "cmd:move") if stands else (N_("Book"), "cmd:book")
     if template == Template.time_proposed and meeting is not None:
         proposed = _proposal(meeting)
         label = translate(N_("Book {when}"), locale).format(
             when=format_slot_time(proposed.starts_at, locale)
         )
-        other = "cmd:move" if stands is not None else "cmd:book"
         buttons = (
             ((label, f"p:{meeting.id}"),),
-            ((translate(N_("Other times"), locale), other),),
+            ((translate(N_("Other times"), locale), command),),
         )
     elif template in (Template.booking_declined, Template.booking_expired):
-        buttons = (((translate(again[0], locale), again[1]),),)
+        buttons = (((translate(again, locale), command),),)
     elif template in (
         Template.card_arrived,
         Template.nudge,
@@ -661,17 +666,6 @@ async def _released_by(session: AsyncSession, meeting: Meeting) -> Meeting | Non
         return None
     old = await session.get(Meeting, meeting.replaces_meeting_id)
     return old if old is not None and old.status == MeetingStatus.cancelled else None
-
-
-def released_sentence(meeting: Meeting, locale: str) -> str:
-    """«Din tidigare tid … är släppt.»: a time given up for a new one (a wish, if it was never
-    confirmed)."""
-    text = RELEASED_TIME if meeting.confirmed_at is not None else RELEASED_WISH
-    return translate(text, locale).format(when=format_slot_time(meeting.starts_at, locale))
-
-
-RELEASED_TIME = N_("Your earlier time {when} is released.")
-RELEASED_WISH = N_("Your earlier requested time {when} is released.")
 
 
 def _proposal(meeting: Meeting) -> Slot:
