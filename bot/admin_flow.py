@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlmodel import col, select
+
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow
 from bot.dialogue import COMMAND_PREFIX, Conversation
 from models.errors import DomainError
 from models.lifecycle import Role
-from models.meetings import Meeting, MeetingStatus, agenda
+from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
 from scheduler import booking
 from scheduler.availability import load_availability
@@ -101,13 +103,10 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int) -> None:
         return
     lines, buttons = [], []
     tomorrow = _local_midnight(conv.now, 1)
+    moves = await _moves(conv, [meeting for meeting, _, _ in rows])
     for meeting, card, user in rows:
         venue = await conv.session.get(Venue, meeting.venue_id) if meeting.venue_id else None
-        state = (
-            conv._("waiting for your confirmation")
-            if meeting.status == MeetingStatus.requested
-            else conv._("confirmed")
-        )
+        state = await _state(conv, meeting, moves.get(meeting.id))
         place = venue.name if venue is not None else conv._("home delivery")
         when = format_slot_time(meeting.starts_at, conv.locale)
         who = f"{user.given_name} {user.family_name} ({card.order_ref})"
@@ -117,6 +116,31 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int) -> None:
             buttons.append([conv.offer(f"{clock} {who}", "meeting", meeting=meeting.id)])
     conv.go("idle")
     conv.say("\n".join(lines), *buttons, [conv.command(conv._("Menu"), "menu")])
+
+
+async def _moves(conv: Conversation, meetings: list[Meeting]) -> dict[int | None, Meeting]:
+    """The pending moves of these confirmed meetings, by the meeting each would replace."""
+    ids = [m.id for m in meetings if m.status == MeetingStatus.confirmed]
+    if not ids:
+        return {}
+    query = select(Meeting).where(col(Meeting.replaces_meeting_id).in_(ids), pending_move())
+    return {move.replaces_meeting_id: move for move in (await conv.session.exec(query)).all()}
+
+
+async def _state(conv: Conversation, meeting: Meeting, move: Meeting | None) -> str:
+    """Confirmed or waiting, and which time a move is from or to."""
+    if meeting.status == MeetingStatus.requested:
+        old = await booking.moved_from(conv.session, meeting)
+        if old is None:
+            return conv._("waiting for your confirmation")
+        return conv._("waiting for your confirmation, a move from {when}").format(
+            when=format_slot_time(old.starts_at, conv.locale)
+        )
+    if move is None:
+        return conv._("confirmed")
+    return conv._("confirmed, asks to move to {when}").format(
+        when=format_slot_time(move.starts_at, conv.locale)
+    )
 
 
 async def _run(conv: Conversation, admin: Admin, name: str) -> None:
@@ -150,16 +174,24 @@ async def _answer_request(conv: Conversation, admin: Admin, data: str) -> None:
         _menu(conv, conv._("That request has already been answered."))
         return
     when = format_slot_time(meeting.starts_at, conv.locale)
+    old = await booking.moved_from(conv.session, meeting)
+    old_when = format_slot_time(old.starts_at, conv.locale) if old is not None else ""
     if action == "confirm":
         await booking.confirm(
             conv.session, meeting_id=int(meeting_id), admin_id=admin.id, now=conv.now
         )
-        _menu(conv, conv._("Confirmed: {when}. The card user is told.").format(when=when))
+        text = conv._("Confirmed: {when}. The card user is told.").format(when=when)
+        if old is not None:
+            text += " " + conv._("Their earlier time {when} is released.").format(when=old_when)
+        _menu(conv, text)
     elif action == "decline":
         await booking.decline(
             conv.session, meeting_id=int(meeting_id), admin_id=admin.id, now=conv.now
         )
-        _menu(conv, conv._("Declined. The card user is asked to choose another time."))
+        text = conv._("Declined. The card user is asked to choose another time.")
+        if old is not None:
+            text = conv._("Declined. The card user keeps the time {when}.").format(when=old_when)
+        _menu(conv, text)
     else:
         await _offer_own_times(conv, admin, meeting)
 

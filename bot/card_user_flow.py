@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
@@ -16,7 +17,7 @@ from models.cards import Card, CardStatus, CardUser
 from models.errors import DomainError
 from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
-from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
+from models.meetings import Meeting, MeetingStatus, standing
 from models.network import Office, Venue
 from scheduler import booking, notifications
 from scheduler.availability import load_availability
@@ -27,6 +28,7 @@ from scheduler.wording import (
     format_slot_time,
     place_of_meeting,
     place_of_slot,
+    released_sentence,
     what_to_bring,
 )
 
@@ -90,6 +92,10 @@ STATUS_TEXTS = {
 }
 
 
+# In custody with a request waiting for the admin: nothing to book.
+REQUESTED_TEXT = N_("Your SITHS card is at {office} and waits for you.")
+
+
 def _words(conv: Conversation, text: str) -> str | None:
     """The command a typed menu word means, in Swedish or the chat's language."""
     folded = text.strip().rstrip("?!.").casefold()
@@ -100,14 +106,24 @@ def _words(conv: Conversation, text: str) -> str | None:
     return None
 
 
+_Move = aliased(Meeting)
+
+
 def _cards_query(*conditions: Any) -> Any:
-    """Card users with each of their cards, its office and active meeting, newest card first."""
-    active = and_(col(Meeting.card_id) == Card.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES))
+    """Card users with each of their cards, its office, its standing meeting and a move of it
+    waiting for the admin, newest card first."""
+    waiting = and_(
+        col(_Move.card_id) == Card.id,
+        col(_Move.replaces_meeting_id) == Meeting.id,
+        col(_Move.status) == MeetingStatus.requested,
+    )
     return (
         select(CardUser, Card, Office, Meeting)
+        .add_columns(_Move)
         .outerjoin(Card, col(Card.card_user_id) == CardUser.id)
         .outerjoin(Office, col(Office.id) == Card.office_id)
-        .outerjoin(Meeting, active)
+        .outerjoin(Meeting, and_(col(Meeting.card_id) == Card.id, standing()))
+        .outerjoin(_Move, waiting)
         .where(*conditions)
         .order_by(col(Card.ordered_at).desc())
     )
@@ -127,11 +143,12 @@ async def _load_cards(conv: Conversation, query: Any, **params: Any) -> CardUser
     if not rows:
         return None
     user = rows[0][0]
-    cards = [card for _, card, _, _ in rows if card is not None]
+    cards = [card for _, card, _, _, _ in rows if card is not None]
     conv.memo[("cards", user.id)] = cards
-    for _, card, office, meeting in rows:
+    for _, card, office, meeting, move in rows:
         if card is not None:
             conv.memo[("meeting", card.id)] = meeting
+            conv.memo[("move", card.id)] = move
             # Kept here: the identity map holds objects only while something refers to them.
             conv.memo[("office", card.office_id)] = office
     return user
@@ -184,12 +201,23 @@ async def _menu(conv: Conversation, card: Card | None, text: str | None = None) 
 
 
 async def _meeting(conv: Conversation, card: Card | None) -> Meeting | None:
-    """The card's active meeting, read at most once per update until an action changes it."""
+    """The card's standing meeting, read at most once per update until an action changes it."""
     if card is None or card.id is None:
         return None
     key = ("meeting", card.id)
     if key not in conv.memo:
         conv.memo[key] = await booking.active_meeting(conv.session, card_id=card.id)
+    return conv.memo[key]
+
+
+async def _pending_move(conv: Conversation, card: Card | None) -> Meeting | None:
+    """The move of the card's confirmed meeting that waits for the admin, if any."""
+    meeting = await _meeting(conv, card)
+    if card is None or meeting is None:
+        return None
+    key = ("move", card.id)
+    if key not in conv.memo:
+        conv.memo[key] = await booking.pending_move_of(conv.session, meeting)
     return conv.memo[key]
 
 
@@ -209,12 +237,15 @@ async def _status(conv: Conversation, card: Card | None) -> None:
         await _menu(conv, card, conv._("There is no card order in your name right now."))
         return
     office = await _office(conv, card)
-    parts = [conv._(STATUS_TEXTS[card.status]).format(office=f"{office.name} ({office.city})")]
+    meeting = await _meeting(conv, card)
+    text = STATUS_TEXTS[card.status]
+    if card.status == CardStatus.in_custody and meeting is not None:
+        text = REQUESTED_TEXT
+    parts = [conv._(text).format(office=f"{office.name} ({office.city})")]
     if card.status in (CardStatus.ordered, CardStatus.shipped):
         parts.append(_expected(conv, card))
-    meeting = await _meeting(conv, card)
     if meeting is not None:
-        parts.append(await _meeting_text(conv, meeting))
+        parts.append(await _meeting_text(conv, meeting, await _pending_move(conv, card)))
     await _menu(conv, card, "\n\n".join(parts))
 
 
@@ -231,7 +262,8 @@ def _expected(conv: Conversation, card: Card) -> str:
     )
 
 
-async def _meeting_text(conv: Conversation, meeting: Meeting) -> str:
+async def _meeting_text(conv: Conversation, meeting: Meeting, move: Meeting | None) -> str:
+    """The standing time, and the time it is to move to once the admin confirms."""
     place = await place_of_meeting(conv.session, meeting)
     if meeting.status == MeetingStatus.requested:
         heading = conv._("Your requested time (waiting for {name} to confirm):").format(
@@ -239,7 +271,19 @@ async def _meeting_text(conv: Conversation, meeting: Meeting) -> str:
         )
     else:
         heading = conv._("Your time is booked:")
-    return "\n".join((heading, place.lines(conv.locale), what_to_bring(conv.locale)))
+    lines = [heading, place.lines(conv.locale)]
+    if move is not None:
+        wish = await place_of_meeting(conv.session, move)
+        lines += [
+            "",
+            conv._("You asked to move it to (waiting for {name} to confirm):").format(
+                name=wish.admin.first_name
+            ),
+            wish.lines(conv.locale),
+            "",
+            conv._("Until then, your booked time stands."),
+        ]
+    return "\n".join((*lines, what_to_bring(conv.locale)))
 
 
 async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | None) -> None:
@@ -307,17 +351,30 @@ async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
     await _offer_slots(conv, proposal.slots, intro, move=move)
 
 
-async def _summary(conv: Conversation, offer: dict[str, Any]) -> None:
-    """Everything about the chosen time, for the user to confirm."""
+async def _summary(conv: Conversation, card: Card | None, offer: dict[str, Any]) -> None:
+    """Everything about the chosen time, for the user to confirm, and what becomes of the time
+    it replaces."""
     slot = slot_from_data(offer)
     place = await place_of_slot(conv.session, slot)
     lines = [conv._("Is this right?"), place.lines(conv.locale), what_to_bring(conv.locale)]
-    if not place.admin.auto_confirm and not offer.get("preapproved"):
+    at_once = place.admin.auto_confirm or offer.get("preapproved") == slot.admin_id
+    if not at_once:
         lines.append(
             conv._("{name} confirms the time, and you will get the answer here.").format(
                 name=place.admin.first_name
             )
         )
+    meeting = await _meeting(conv, card) if offer.get("move") is not None else None
+    if meeting is not None:
+        old = format_slot_time(meeting.starts_at, conv.locale)
+        if at_once or meeting.status == MeetingStatus.requested:
+            lines.append(conv._("Your time {when} is released when you confirm.").format(when=old))
+        else:
+            lines.append(
+                conv._("Your time {when} stands until {name} has confirmed the new one.").format(
+                    when=old, name=place.admin.first_name
+                )
+            )
     conv.go("summary", move=offer.get("move"))
     conv.say(
         "\n\n".join(lines),
@@ -346,7 +403,12 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             )
         else:
             result = await booking.reschedule(
-                conv.session, meeting_id=int(move), card_user_id=user.id, slot=slot, now=conv.now
+                conv.session,
+                meeting_id=int(move),
+                card_user_id=user.id,
+                slot=slot,
+                now=conv.now,
+                preapproved_by=offer.get("preapproved"),
             )
     conv.memo.clear()
     if isinstance(result, booking.SlotTaken):
@@ -368,9 +430,17 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
         heading = conv._(
             "Your request is sent. {name} confirms it, and you will get the answer here."
         ).format(name=place.admin.first_name)
-    await _menu(
-        conv, card, "\n\n".join((heading, place.lines(conv.locale), what_to_bring(conv.locale)))
-    )
+    parts = [heading, place.lines(conv.locale)]
+    parts += [released_sentence(old, conv.locale) for old in result.released]
+    if meeting.replaces_meeting_id is not None:
+        kept = await conv.session.get(Meeting, meeting.replaces_meeting_id)
+        assert kept is not None
+        parts.append(
+            conv._("Your time {when} stands until {name} has confirmed the new one.").format(
+                when=format_slot_time(kept.starts_at, conv.locale), name=place.admin.first_name
+            )
+        )
+    await _menu(conv, card, "\n\n".join((*parts, what_to_bring(conv.locale))))
 
 
 async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
@@ -379,9 +449,15 @@ async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
         await _menu(conv, card, conv._("You have no booked time to cancel."))
         return
     place = await place_of_meeting(conv.session, meeting)
+    question = conv._("Do you want to cancel this time?") + "\n" + place.lines(conv.locale)
+    move = await _pending_move(conv, card)
+    if move is not None:
+        question += "\n\n" + conv._("Your request to move it to {when} is withdrawn too.").format(
+            when=format_slot_time(move.starts_at, conv.locale)
+        )
     conv.go("cancel")
     conv.say(
-        conv._("Do you want to cancel this time?") + "\n" + place.lines(conv.locale),
+        question,
         [
             conv.offer(conv._(CANCEL_LABEL), "cancel", meeting=meeting.id),
             conv.command(conv._(KEEP_LABEL), "menu"),
@@ -482,12 +558,15 @@ async def _proposed(conv: Conversation, user: CardUser, card: Card | None, meeti
     except DomainError:
         meeting = None
     if meeting is not None and card is not None and card.id == meeting.card_id:
-        proposal = await notifications.proposal_for(conv.session, meeting_id=meeting_id)
+        proposal = notifications.proposal_of(meeting)
     if proposal is None:
         await _stale(conv, card)
         return
-    offer = {**slot_to_data(proposal), "preapproved": proposal.admin_id}
-    await _summary(conv, offer)
+    offer: dict[str, Any] = {**slot_to_data(proposal), "preapproved": proposal.admin_id}
+    # The card has a time already (a declined move leaves it standing): the proposal moves it.
+    if (standing := await _meeting(conv, card)) is not None:
+        offer["move"] = standing.id
+    await _summary(conv, card, offer)
 
 
 async def _press(conv: Conversation, user: CardUser, card: Card | None, data: str) -> None:
@@ -504,7 +583,7 @@ async def _press(conv: Conversation, user: CardUser, card: Card | None, data: st
         return
     action = offer.pop("action")
     if action == "pick":
-        await _summary(conv, offer)
+        await _summary(conv, card, offer)
     elif action == "confirm":
         await _book(conv, user, card, offer)
     elif action == "cancel":
@@ -542,7 +621,7 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
         return
     if conv.step == "pick" and (offer := _offer_at(conv, text)) is not None:
         offer.pop("action")
-        await _summary(conv, offer)
+        await _summary(conv, card, offer)
     elif conv.step == "summary" and text.strip().casefold() in _yes(conv):
         confirm = [o for o in conv.current_offers() if o.get("action") == "confirm"]
         if confirm and card is not None:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, text
+from sqlalchemy import Column, ColumnElement, Index, String, and_, or_, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +27,11 @@ class MeetingStatus(StrEnum):
 
 
 ACTIVE_MEETING_STATUSES = (MeetingStatus.requested, MeetingStatus.confirmed)
+# A card's standing meeting is its confirmed one, or its request when none is confirmed. A move
+# of a confirmed meeting waits as a request that replaces it (replaces_meeting_id): both times
+# stay blocked, and the confirmed one stands until the admin confirms the new one.
+STANDING_SQL = "status = 'confirmed' OR (status = 'requested' AND replaces_meeting_id IS NULL)"
+PENDING_MOVE_SQL = "status = 'requested' AND replaces_meeting_id IS NOT NULL"
 
 
 class FailureReason(StrEnum):
@@ -60,13 +65,20 @@ class Meeting(SQLModel, table=True):
     """A booked time; venue_id None means home delivery to home_address."""
 
     __table_args__ = (
-        # One active meeting per card, kept by the database itself.
+        # One standing meeting per card, and at most one pending move, kept by the database.
         Index(
             "uq_meeting_active_card",
             "card_id",
             unique=True,
-            sqlite_where=text("status IN ('requested', 'confirmed')"),
-            postgresql_where=text("status IN ('requested', 'confirmed')"),
+            sqlite_where=text(STANDING_SQL),
+            postgresql_where=text(STANDING_SQL),
+        ),
+        Index(
+            "uq_meeting_pending_move",
+            "card_id",
+            unique=True,
+            sqlite_where=text(PENDING_MOVE_SQL),
+            postgresql_where=text(PENDING_MOVE_SQL),
         ),
         Index("ix_meeting_admin_starts", "admin_id", "starts_at"),
     )
@@ -88,6 +100,32 @@ class Meeting(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set on a request to move a confirmed meeting; it keeps naming that meeting once confirmed.
+    replaces_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    # The time the admin proposed when declining this request (a Slot's fields).
+    proposed_admin_id: int | None = Field(default=None, foreign_key="admin.id")
+    proposed_venue_id: int | None = Field(default=None, foreign_key="venue.id")
+    proposed_starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    proposed_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def standing() -> ColumnElement[bool]:
+    """Meetings that stand: confirmed, or requested without replacing a confirmed one."""
+    return or_(
+        col(Meeting.status) == MeetingStatus.confirmed,
+        and_(
+            col(Meeting.status) == MeetingStatus.requested,
+            col(Meeting.replaces_meeting_id).is_(None),
+        ),
+    )
+
+
+def pending_move() -> ColumnElement[bool]:
+    """Requests to move a confirmed meeting, waiting for the admin."""
+    return and_(
+        col(Meeting.status) == MeetingStatus.requested,
+        col(Meeting.replaces_meeting_id).is_not(None),
+    )
 
 
 async def agenda(

@@ -25,6 +25,8 @@ from models.meetings import (
     EXTRA_MEETING_REASONS,
     Meeting,
     MeetingStatus,
+    pending_move,
+    standing,
 )
 from models.network import Admin, Office
 from models.types import utcnow
@@ -63,9 +65,11 @@ def _ensure_before_cutoff(meeting: Meeting, moment: datetime) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Booked:
-    """The slot is the card's."""
+    """The slot is the card's; a move names the times it released (none while the new time
+    waits for the admin)."""
 
     meeting: Meeting
+    released: tuple[Meeting, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +93,38 @@ async def _card_of_user(session: AsyncSession, *, card_id: int, card_user_id: in
 
 
 async def active_meeting(session: AsyncSession, *, card_id: int) -> Meeting | None:
-    """The card's requested or confirmed meeting, if any."""
+    """The card's standing meeting, if any: its confirmed one, or else its request."""
     return (
-        await session.exec(
-            select(Meeting).where(
-                Meeting.card_id == card_id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
-            )
-        )
+        await session.exec(select(Meeting).where(Meeting.card_id == card_id, standing()))
     ).one_or_none()
+
+
+async def pending_move_of(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The request to move this confirmed meeting, while it waits for the admin."""
+    if meeting.status != MeetingStatus.confirmed:
+        return None
+    return await _waiting_move(session, meeting)
+
+
+async def _waiting_move(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    query = select(Meeting).where(
+        Meeting.card_id == meeting.card_id,
+        Meeting.replaces_meeting_id == meeting.id,
+        pending_move(),
+    )
+    return (await session.exec(query)).one_or_none()
+
+
+async def moved_from(
+    session: AsyncSession, meeting: Meeting, *, lock: bool = False
+) -> Meeting | None:
+    """The confirmed meeting this pending move would release, while it still stands."""
+    if meeting.status != MeetingStatus.requested or meeting.replaces_meeting_id is None:
+        return None
+    old = await session.get(
+        Meeting, meeting.replaces_meeting_id, with_for_update=True if lock else None
+    )
+    return old if old is not None and old.status == MeetingStatus.confirmed else None
 
 
 async def meeting_for_actor(
@@ -137,10 +165,13 @@ async def _take_slot(
     *,
     home_address: str | None,
     now: datetime,
-    release: Meeting | None = None,
+    moving: Meeting | None = None,
+    pending: Meeting | None = None,
     preapproved_by: int | None = None,
 ) -> BookingResult:
-    """Insert the meeting for a free slot, releasing `release` in the same savepoint."""
+    """Book a free slot for the card, in one savepoint. Moving a confirmed meeting to a time the
+    admin must confirm keeps it until then; any other move releases it (and a pending move being
+    replaced) first, so the new time may be where the old one was."""
     office = await session.get(Office, card.office_id)
     admin = await session.get(Admin, slot.admin_id)
     assert office is not None and card.id is not None
@@ -148,57 +179,26 @@ async def _take_slot(
         return await _alternatives(session, office, slot, now)
     if slot.venue_id is None and not (home_address or "").strip():
         raise NotBookable(N_("Home delivery needs an address."))
-    released_from = MeetingStatus(release.status) if release is not None else None
+    proposed_by_admin = preapproved_by == admin.id
+    confirm_now = admin.auto_confirm or proposed_by_admin
+    confirmed = moving is not None and moving.status == MeetingStatus.confirmed
+    keep = moving if confirmed and not confirm_now else None
+    released = tuple(m for m in (pending, moving) if m is not None and m is not keep)
     try:
         async with session.begin_nested():
-            if release is not None:
-                await transition_meeting(
-                    session,
-                    release,
-                    MeetingStatus.cancelled,
-                    role=Role.card_user,
-                    actor_id=card.card_user_id,
-                    data={"moved": True},
-                    now=now,
-                )
-            availability = await load_availability(session, office, now=now)
-            if not availability.is_free(slot, now=now):
+            await _release(session, released, card=card, now=now)
+            if not await _is_free(session, office, slot, now=now):
                 raise _Taken
-            meeting = Meeting(
-                is_extra=await _follows_a_failure(session, card.id),
-                card_id=card.id,
-                admin_id=slot.admin_id,
-                venue_id=slot.venue_id,
-                home_address=home_address if slot.venue_id is None else None,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                created_at=now,
+            meeting = await _insert(
+                session,
+                card,
+                slot,
+                home_address=home_address,
+                now=now,
+                replaces=keep,
+                auto_confirm=admin.auto_confirm,
+                proposed_by_admin=proposed_by_admin,
             )
-            session.add(meeting)
-            await session.flush()
-            await _audit_request(session, meeting, actor_id=card.card_user_id, now=now)
-            if admin.auto_confirm or preapproved_by == admin.id:
-                await transition_meeting(
-                    session,
-                    meeting,
-                    MeetingStatus.confirmed,
-                    role=Role.system,
-                    actor_id=None,
-                    data={
-                        "auto_confirm": admin.auto_confirm,
-                        "proposed_by_admin": bool(preapproved_by),
-                    },
-                    now=now,
-                )
-            await _sync_card(session, card, meeting, now=now)
-            if release is not None and released_from is not None:
-                await notifications.meeting_closed(
-                    session, release, was=released_from, by=Role.card_user, now=now, moved=True
-                )
-            if meeting.status == MeetingStatus.confirmed:
-                await notifications.meeting_confirmed(session, meeting, by=Role.system, now=now)
-            else:
-                await notifications.meeting_requested(session, meeting, now=now)
     except _Taken:
         return await _alternatives(session, office, slot, now)
     except IntegrityError as error:
@@ -206,7 +206,79 @@ async def _take_slot(
             raise
         logger.info("lost the race for admin %s at %s", slot.admin_id, slot.starts_at.isoformat())
         return await _alternatives(session, office, slot, now)
-    return Booked(meeting)
+    return Booked(meeting, released=released)
+
+
+async def _release(
+    session: AsyncSession, meetings: tuple[Meeting, ...], *, card: Card, now: datetime
+) -> None:
+    """The card user gives these times up for a new one: cancelled, and the admin told."""
+    for meeting in meetings:
+        was = MeetingStatus(meeting.status)
+        await transition_meeting(
+            session,
+            meeting,
+            MeetingStatus.cancelled,
+            role=Role.card_user,
+            actor_id=card.card_user_id,
+            data={"moved": True},
+            now=now,
+        )
+        await notifications.meeting_closed(
+            session, meeting, was=was, by=Role.card_user, now=now, moved=True
+        )
+
+
+async def _is_free(session: AsyncSession, office: Office, slot: Slot, *, now: datetime) -> bool:
+    """The slot is still offered, read again inside the transaction that takes it."""
+    availability = await load_availability(session, office, now=now)
+    return availability.is_free(slot, now=now)
+
+
+async def _insert(
+    session: AsyncSession,
+    card: Card,
+    slot: Slot,
+    *,
+    home_address: str | None,
+    now: datetime,
+    replaces: Meeting | None,
+    auto_confirm: bool,
+    proposed_by_admin: bool,
+) -> Meeting:
+    """The new meeting: a request (to replace `replaces`, if given), or confirmed at once with
+    auto-confirm or when it is the time the admin proposed."""
+    assert card.id is not None
+    meeting = Meeting(
+        is_extra=await _follows_a_failure(session, card.id),
+        card_id=card.id,
+        admin_id=slot.admin_id,
+        venue_id=slot.venue_id,
+        home_address=home_address if slot.venue_id is None else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        created_at=now,
+        replaces_meeting_id=replaces.id if replaces is not None else None,
+    )
+    session.add(meeting)
+    await session.flush()
+    await _audit_request(session, meeting, actor_id=card.card_user_id, now=now)
+    if auto_confirm or proposed_by_admin:
+        await transition_meeting(
+            session,
+            meeting,
+            MeetingStatus.confirmed,
+            role=Role.system,
+            actor_id=None,
+            data={"auto_confirm": auto_confirm, "proposed_by_admin": proposed_by_admin},
+            now=now,
+        )
+    await _sync_card(session, card, meeting, now=now)
+    if meeting.status == MeetingStatus.confirmed:
+        await notifications.meeting_confirmed(session, meeting, by=Role.system, now=now)
+    else:
+        await notifications.meeting_requested(session, meeting, now=now)
+    return meeting
 
 
 async def _follows_a_failure(session: AsyncSession, card_id: int) -> bool:
@@ -241,14 +313,26 @@ async def _audit_request(
             "card_id": meeting.card_id,
             "admin_id": meeting.admin_id,
             "starts_at": meeting.starts_at.isoformat(),
+            **({"replaces": meeting.replaces_meeting_id} if meeting.replaces_meeting_id else {}),
         },
         now=now,
     )
 
 
 async def _sync_card(session: AsyncSession, card: Card, meeting: Meeting, *, now: datetime) -> None:
-    """A confirmed meeting books the card; an unconfirmed one leaves it in custody."""
-    confirmed = meeting.status == MeetingStatus.confirmed
+    """The card is booked while it has a confirmed meeting (a declined move leaves the confirmed
+    time, and the card booked), and in custody otherwise."""
+    confirmed = (
+        meeting.status == MeetingStatus.confirmed
+        or (
+            await session.exec(
+                select(Meeting.id).where(
+                    Meeting.card_id == card.id, Meeting.status == MeetingStatus.confirmed
+                )
+            )
+        ).first()
+        is not None
+    )
     if confirmed and card.status == CardStatus.in_custody:
         await transition_card(
             session,
@@ -302,18 +386,29 @@ async def reschedule(
     slot: Slot,
     home_address: str | None = None,
     now: datetime | None = None,
+    preapproved_by: int | None = None,
 ) -> BookingResult:
-    """Move a meeting atomically: the old one is released only if the new slot is taken."""
+    """Move the card's meeting atomically; nothing is released unless the new slot is taken. A
+    confirmed time stands until the admin confirms the new one, and a move still waiting for
+    the admin is replaced by this one."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(
         session, meeting_id=meeting_id, role=Role.card_user, actor_id=card_user_id
     )
     if meeting.status not in ACTIVE_MEETING_STATUSES:
         raise NotBookable(N_("That meeting can no longer be changed."))
-    _ensure_before_cutoff(meeting, moment)
+    moving = await moved_from(session, meeting, lock=True) or meeting
+    _ensure_before_cutoff(moving, moment)
     card = await _card_of_user(session, card_id=meeting.card_id, card_user_id=card_user_id)
     return await _take_slot(
-        session, card, slot, home_address=home_address, now=moment, release=meeting
+        session,
+        card,
+        slot,
+        home_address=home_address,
+        now=moment,
+        moving=moving,
+        pending=meeting if moving is not meeting else await pending_move_of(session, moving),
+        preapproved_by=preapproved_by,
     )
 
 
@@ -325,7 +420,6 @@ async def _close(
     role: Role,
     actor_id: int | None,
     now: datetime,
-    proposal: Slot | None = None,
 ) -> Meeting:
     card = await session.get(Card, meeting.card_id)
     assert card is not None
@@ -335,20 +429,31 @@ async def _close(
     if target == MeetingStatus.confirmed:
         await notifications.meeting_confirmed(session, meeting, by=role, now=now)
     else:
-        await notifications.meeting_closed(
-            session, meeting, was=was, by=role, now=now, proposal=proposal
-        )
+        await notifications.meeting_closed(session, meeting, was=was, by=role, now=now)
     return meeting
 
 
 async def confirm(
     session: AsyncSession, *, meeting_id: int, admin_id: int, now: datetime | None = None
 ) -> Meeting:
-    """The admin accepts a requested meeting; the card becomes booked."""
+    """The admin accepts a requested meeting; the card becomes booked. Confirming a move
+    releases the time it replaces."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(
         session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
     )
+    old = await moved_from(session, meeting, lock=True)
+    if old is not None:
+        await transition_meeting(
+            session,
+            old,
+            MeetingStatus.cancelled,
+            role=Role.admin,
+            actor_id=admin_id,
+            data={"moved_to": meeting.id},
+            now=moment,
+        )
+        await notifications.move_confirmed(session, old, confirmed_by=admin_id, now=moment)
     await _close(
         session, meeting, MeetingStatus.confirmed, role=Role.admin, actor_id=admin_id, now=moment
     )
@@ -363,19 +468,19 @@ async def decline(
     now: datetime | None = None,
     proposal: Slot | None = None,
 ) -> Meeting:
-    """The admin turns a request down, perhaps proposing another time; the slot is free again."""
+    """The admin turns a request down, perhaps proposing another time; the slot is free again,
+    and a move's confirmed time stands."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(
         session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
     )
+    if proposal is not None:
+        meeting.proposed_admin_id = proposal.admin_id
+        meeting.proposed_venue_id = proposal.venue_id
+        meeting.proposed_starts_at = proposal.starts_at
+        meeting.proposed_ends_at = proposal.ends_at
     return await _close(
-        session,
-        meeting,
-        MeetingStatus.declined,
-        role=Role.admin,
-        actor_id=admin_id,
-        now=moment,
-        proposal=proposal,
+        session, meeting, MeetingStatus.declined, role=Role.admin, actor_id=admin_id, now=moment
     )
 
 
@@ -387,18 +492,50 @@ async def cancel(
     actor_id: int,
     now: datetime | None = None,
 ) -> Meeting:
-    """Cancel a meeting; a card user may do so only up to the cut-off before it starts."""
+    """Cancel a meeting, and the move of it that waits for the admin; a card user may do so
+    only up to the cut-off before it starts. Cancelling a pending move alone withdraws it."""
     moment = now or utcnow()
     meeting = await meeting_for_actor(session, meeting_id=meeting_id, role=role, actor_id=actor_id)
     if role == Role.card_user:
         _ensure_before_cutoff(meeting, moment)
+    move = await pending_move_of(session, meeting)
+    if move is not None:
+        # Only the card user, an operator or the system may cancel a request.
+        by = role if role != Role.admin else Role.system
+        await _close(
+            session,
+            move,
+            MeetingStatus.cancelled,
+            role=by,
+            actor_id=actor_id if by == role else None,
+            now=moment,
+        )
     return await _close(
         session, meeting, MeetingStatus.cancelled, role=role, actor_id=actor_id, now=moment
     )
 
 
+async def drop_pending_move(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
+    """The meeting took place (its outcome is recorded): a move of it still waiting for the
+    admin no longer applies, and is withdrawn without a word to anyone."""
+    move = await _waiting_move(session, meeting)
+    if move is None:
+        return
+    await transition_meeting(
+        session,
+        move,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        data={"outcome_of": meeting.id},
+        now=now,
+    )
+    await notifications.move_withdrawn(session, move)
+
+
 async def expire_requests(session: AsyncSession, *, now: datetime | None = None) -> list[Meeting]:
-    """Requests left unconfirmed for 24 hours expire; their slots are free again."""
+    """Requests left unconfirmed for 24 hours expire; their slots are free again, and a move's
+    confirmed time stands."""
     moment = now or utcnow()
     stale = (
         await session.exec(

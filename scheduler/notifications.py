@@ -29,8 +29,14 @@ from models.outbox import Channel, Notification
 from scheduler import outbox
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
-from scheduler.slots import STOCKHOLM, Slot, local_midnight, slot_from_data, slot_to_data
-from scheduler.wording import format_slot_time, place_of_meeting, place_of_slot, what_to_bring
+from scheduler.slots import STOCKHOLM, Slot, local_midnight
+from scheduler.wording import (
+    format_slot_time,
+    place_of_meeting,
+    place_of_slot,
+    released_sentence,
+    what_to_bring,
+)
 
 REMINDERS = ("reminder_24h", "reminder_2h")
 NUDGE_DAYS = (3, 7, 14)
@@ -262,38 +268,27 @@ async def meeting_closed(
     by: Role,
     now: datetime,
     moved: bool = False,
-    proposal: Slot | None = None,
 ) -> None:
     """A meeting ended without a handout: the pending messages about it go, and people hear
     what they need to (the user of a decline or expiry, the admin of a cancellation)."""
     card, user, admin = await _meeting_people(session, meeting)
     assert meeting.id is not None
-    await outbox.cancel_pending(
-        session,
-        meeting_id=meeting.id,
-        templates=MEETING_TEMPLATES_TO_CANCEL,
-        reason=f"meeting {meeting.status}",
-    )
+    await _withdraw(session, meeting)
     status = MeetingStatus(meeting.status)
     key = f"meeting:{meeting.id}:{status}"
     common: dict[str, Any] = {"meeting_id": meeting.id, "card_id": card.id, "due": now, "key": key}
     if was == MeetingStatus.confirmed:
-        # Replaces the invitation in the user's calendar.
-        email = _To(Channel.email, user.email)
-        await _add(session, email, Template.booking_cancelled, **{**common, "key": key + ":ics"})
+        await _calendar_cancel(session, user, **common)
     if status in (MeetingStatus.declined, MeetingStatus.expired):
         template = (
             Template.booking_expired
             if status == MeetingStatus.expired
             else Template.time_proposed
-            if proposal is not None
+            if proposal_of(meeting) is not None
             else Template.booking_declined
         )
-        payload: dict[str, Any] | None = (
-            {"proposal": slot_to_data(proposal)} if proposal is not None else None
-        )
         for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
-            await _add(session, to, template, payload=payload, **common)
+            await _add(session, to, template, **common)
     elif status == MeetingStatus.cancelled and by == Role.card_user:
         payload = {"moved": moved}
         await _add(
@@ -304,17 +299,63 @@ async def meeting_closed(
             await _add(session, to, Template.booking_cancelled, **common)
 
 
-async def proposal_for(session: AsyncSession, *, meeting_id: int) -> Slot | None:
-    """The time an admin proposed when declining this meeting, if any."""
-    row = (
-        await session.exec(
-            select(Notification).where(
-                Notification.meeting_id == meeting_id,
-                Notification.template == Template.time_proposed,
-            )
+async def move_confirmed(
+    session: AsyncSession, old: Meeting, *, confirmed_by: int, now: datetime
+) -> None:
+    """The admin confirmed a move, which released `old`: its reminders go, the user's calendar
+    drops it (the new time's confirmation tells them), and its admin hears of it unless they
+    confirmed the move themselves."""
+    card, user, admin = await _meeting_people(session, old)
+    await _withdraw(session, old)
+    key = f"meeting:{old.id}:{old.status}"
+    common: dict[str, Any] = {"meeting_id": old.id, "card_id": card.id, "due": now, "key": key}
+    await _calendar_cancel(session, user, **common)
+    if admin.id != confirmed_by:
+        await _add(
+            session,
+            _admin_channel(admin),
+            Template.admin_cancelled,
+            payload={"moved": True},
+            **common,
         )
-    ).first()
-    return slot_from_data(row.payload["proposal"]) if row is not None else None
+
+
+async def move_withdrawn(session: AsyncSession, move: Meeting) -> None:
+    """A move that no longer applies (its meeting took place): nothing more is said about it."""
+    await _withdraw(session, move)
+
+
+async def _withdraw(session: AsyncSession, meeting: Meeting) -> None:
+    """The messages still waiting to go out about a meeting that has closed."""
+    await outbox.cancel_pending(
+        session,
+        meeting_id=meeting.id,
+        templates=MEETING_TEMPLATES_TO_CANCEL,
+        reason=f"meeting {meeting.status}",
+    )
+
+
+async def _calendar_cancel(session: AsyncSession, user: CardUser, **common: Any) -> None:
+    """The e-mail whose CANCEL replaces the invitation in the user's calendar."""
+    email = _To(Channel.email, user.email)
+    key = common["key"] + ":ics"
+    await _add(session, email, Template.booking_cancelled, **{**common, "key": key})
+
+
+def proposal_of(meeting: Meeting) -> Slot | None:
+    """The time an admin proposed when declining this meeting, if any."""
+    if (
+        meeting.proposed_admin_id is None
+        or meeting.proposed_starts_at is None
+        or meeting.proposed_ends_at is None
+    ):
+        return None
+    return Slot(
+        admin_id=meeting.proposed_admin_id,
+        venue_id=meeting.proposed_venue_id,
+        starts_at=meeting.proposed_starts_at,
+        ends_at=meeting.proposed_ends_at,
+    )
 
 
 async def outcome_recorded(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
@@ -470,7 +511,8 @@ async def render(
     user = await session.get(CardUser, card.card_user_id)
     assert user is not None
     locale = user.locale
-    body = await _user_body(session, row, template, card, meeting, user, settings, locale)
+    stands = await _still_standing(session, meeting, now=now)
+    body = await _user_body(session, row, template, card, meeting, stands, user, settings)
     calendar = None
     if (
         template in (Template.booking_confirmed, Template.booking_cancelled)
@@ -479,20 +521,22 @@ async def render(
     ):
         calendar = await _calendar(session, meeting, user, template, settings, now=now)
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # After a declined or expired move the confirmed time stands: the user may move it again.
+    again, command = (N_("Change time"), "cmd:move") if stands else (N_("Book"), "cmd:book")
     if template == Template.time_proposed and meeting is not None:
-        proposed = slot_from_data(row.payload["proposal"])
+        proposed = _proposal(meeting)
         label = translate(N_("Book {when}"), locale).format(
             when=format_slot_time(proposed.starts_at, locale)
         )
         buttons = (
             ((label, f"p:{meeting.id}"),),
-            ((translate(N_("Other times"), locale), "cmd:book"),),
+            ((translate(N_("Other times"), locale), command),),
         )
+    elif template in (Template.booking_declined, Template.booking_expired):
+        buttons = (((translate(again, locale), command),),)
     elif template in (
         Template.card_arrived,
         Template.nudge,
-        Template.booking_declined,
-        Template.booking_expired,
         Template.not_handed_out,
         Template.booking_cancelled,
     ):
@@ -551,20 +595,24 @@ async def _user_body(
     template: Template,
     card: Card,
     meeting: Meeting | None,
+    stands: Meeting | None,
     user: CardUser,
     settings: RenderSettings,
-    locale: str,
 ) -> str:
-    """The words a card user reads; every one says what to bring."""
+    """The words a card user reads; every one says what to bring. `stands` is the confirmed
+    time a declined or expired move leaves in place."""
+    locale = user.locale
     office = await session.get(Office, card.office_id)
     assert office is not None
     parts = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
     if meeting is not None and template != Template.handed_out:
         when = format_slot_time(meeting.starts_at, locale)
-        parts.append(_meeting_sentence(template, when, locale))
+        sentence = MEETING_SENTENCES[template]
+        if stands is not None:
+            sentence = MOVE_SENTENCES.get(template, sentence)
+        parts.append(translate(sentence, locale).format(when=when))
         if template == Template.time_proposed:
-            proposed = slot_from_data(row.payload["proposal"])
-            parts.append((await place_of_slot(session, proposed)).lines(locale))
+            parts.append((await place_of_slot(session, _proposal(meeting))).lines(locale))
         elif template in SHOWS_THE_PLACE:
             parts.append((await place_of_meeting(session, meeting)).lines(locale))
         if template == Template.not_handed_out:
@@ -574,6 +622,15 @@ async def _user_body(
                     reason=translate(reason or FAILURE_TEXTS[FailureReason.other], locale)
                 )
             )
+        if stands is not None and template in MOVE_SENTENCES:
+            parts.append(
+                translate(N_("Your time {when} still stands."), locale).format(
+                    when=format_slot_time(stands.starts_at, locale)
+                )
+            )
+        released = await _released_by(session, meeting)
+        if template == Template.booking_confirmed and released is not None:
+            parts.append(released_sentence(released, locale))
     else:
         parts.append(_card_sentence(template, office, locale))
     if template != Template.handed_out:
@@ -582,6 +639,40 @@ async def _user_body(
     if link and row.channel != Channel.telegram:
         parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
     return "\n\n".join(parts)
+
+
+async def _still_standing(
+    session: AsyncSession, meeting: Meeting | None, *, now: datetime
+) -> Meeting | None:
+    """The confirmed time a move (declined, expired or waiting) leaves in place, while it is
+    still ahead."""
+    if meeting is None or meeting.replaces_meeting_id is None:
+        return None
+    if meeting.status not in (
+        MeetingStatus.requested,
+        MeetingStatus.declined,
+        MeetingStatus.expired,
+    ):
+        return None
+    old = await session.get(Meeting, meeting.replaces_meeting_id)
+    if old is None or old.status != MeetingStatus.confirmed or old.starts_at <= now:
+        return None
+    return old
+
+
+async def _released_by(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The earlier time a confirmed move released."""
+    if meeting.status != MeetingStatus.confirmed or meeting.replaces_meeting_id is None:
+        return None
+    old = await session.get(Meeting, meeting.replaces_meeting_id)
+    return old if old is not None and old.status == MeetingStatus.cancelled else None
+
+
+def _proposal(meeting: Meeting) -> Slot:
+    proposal = proposal_of(meeting)
+    if proposal is None:
+        raise Stale("no proposed time")
+    return proposal
 
 
 SHOWS_THE_PLACE = (Template.booking_confirmed, Template.reminder_24h, Template.reminder_2h)
@@ -616,8 +707,12 @@ MEETING_SENTENCES = {
 }
 
 
-def _meeting_sentence(template: Template, when: str, locale: str) -> str:
-    return translate(MEETING_SENTENCES[template], locale).format(when=when)
+# A move of a confirmed time that was declined or expired (the confirmed time stands).
+MOVE_SENTENCES = {
+    Template.booking_declined: N_("The ID administrator cannot meet you {when}."),
+    Template.booking_expired: N_("Your request to move to {when} was not confirmed in time."),
+    Template.time_proposed: MEETING_SENTENCES[Template.time_proposed],
+}
 
 
 async def _calendar(
@@ -669,7 +764,15 @@ async def _render_for_admin(
         card, user, _ = await _meeting_people(session, meeting)
         when = format_slot_time(meeting.starts_at, locale)
         who = f"{user.given_name} {user.family_name} ({card.order_ref})"
-        text = translate(ADMIN_SENTENCES[template], locale).format(who=who, when=when)
+        sentence = ADMIN_SENTENCES[template]
+        old = await _still_standing(session, meeting, now=now)
+        if old is not None:
+            sentence = ADMIN_MOVE_SENTENCES.get(template, sentence)
+        elif template == Template.admin_cancelled and row.payload.get("moved"):
+            sentence = ADMIN_MOVED
+        text = translate(sentence, locale).format(
+            who=who, when=when, old=format_slot_time(old.starts_at, locale) if old else ""
+        )
         if template in (Template.admin_request, Template.admin_request_reminder):
             buttons = (
                 ((translate(N_("Confirm"), locale), f"m:confirm:{meeting.id}"),),
@@ -692,6 +795,15 @@ ADMIN_SENTENCES = {
     ),
     Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
 }
+# A request to move a confirmed meeting ({old}), which stands until the admin confirms.
+ADMIN_MOVE_SENTENCES = {
+    Template.admin_request: N_("{who} asks to move their meeting {old} to {when}."),
+    Template.admin_request_reminder: N_(
+        "{who} is still waiting for an answer about moving {old} to {when}. Unanswered "
+        "requests expire after 24 hours, and then {old} stands."
+    ),
+}
+ADMIN_MOVED = N_("{who} has moved the meeting {when} to another time.")
 
 
 async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting | None) -> Admin:

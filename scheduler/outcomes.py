@@ -22,7 +22,7 @@ from models.meetings import (
 )
 from models.payouts import PayoutKind, PayoutLine, Tariffs
 from scheduler import notifications
-from scheduler.booking import meeting_for_actor
+from scheduler.booking import drop_pending_move, meeting_for_actor
 from scheduler.slots import STOCKHOLM
 
 
@@ -86,6 +86,7 @@ async def record_handout(
         data={"id_document": document.value},
         now=now,
     )
+    await drop_pending_move(session, meeting, now=now)
     card = await session.get(Card, meeting.card_id)
     assert card is not None
     await transition_card(
@@ -121,6 +122,7 @@ async def record_failure(
         data={"reason": reason.value},
         now=now,
     )
+    await drop_pending_move(session, meeting, now=now)
     card = await session.get(Card, meeting.card_id)
     assert card is not None
     await transition_card(

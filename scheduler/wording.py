@@ -72,6 +72,17 @@ def join_or(items: list[str], locale: str) -> str:
     )
 
 
+def released_sentence(meeting: Meeting, locale: str) -> str:
+    """«Din tidigare tid … är släppt.»: a time given up for a new one (a wish, if it was never
+    confirmed)."""
+    text = RELEASED_TIME if meeting.confirmed_at is not None else RELEASED_WISH
+    return translate(text, locale).format(when=format_slot_time(meeting.starts_at, locale))
+
+
+RELEASED_TIME = N_("Your earlier time {when} is released.")
+RELEASED_WISH = N_("Your earlier requested time {when} is released.")
+
+
 def what_to_bring(locale: str) -> str:
     """The reminder every booking reply carries: a valid ID document and the PIN letter."""
     names = [translate(ID_DOCUMENT_NAMES[doc], locale) for doc in ACCEPTED_ID_DOCUMENTS]

@@ -143,6 +143,8 @@ class MeetingOut(BaseModel):
     created_at: datetime
     confirmed_at: datetime | None
     closed_at: datetime | None
+    # A requested move of this confirmed meeting, which stands until the move is confirmed.
+    replaces_meeting_id: int | None = None
 
 
 class OfficeState(StrEnum):
@@ -295,6 +297,7 @@ def _meeting_out(
         created_at=meeting.created_at,
         confirmed_at=meeting.confirmed_at,
         closed_at=meeting.closed_at,
+        replaces_meeting_id=meeting.replaces_meeting_id,
     )
 
 

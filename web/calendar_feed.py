@@ -20,6 +20,7 @@ from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin, Venue
 from models.types import utcnow
 from scheduler.channels.ics import FeedEvent, meeting_feed
+from scheduler.wording import format_slot_time
 from web.deps import SecretKeyDep, SessionDep
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ IDENTITY_CHECK = N_(
     "Check that the card user shows a valid, physical ID document and brings the PIN letter."
 )
 HOME_DELIVERY = N_("home delivery to {address}")
+MOVE_FROM = N_("A move of the meeting {when}, which stands until you confirm.")
 
 router = APIRouter(tags=["calendar"], include_in_schema=False)
 
@@ -45,9 +47,16 @@ def feed_url(public_base_url: str, admin_id: int, *, secret_key: str) -> str:
 
 
 def _feed_event(
-    meeting: Meeting, *, order_ref: str, given_name: str, venue: Venue | None, locale: str
+    meeting: Meeting,
+    *,
+    order_ref: str,
+    given_name: str,
+    venue: Venue | None,
+    locale: str,
+    moves_from: datetime | None = None,
 ) -> FeedEvent:
-    """One meeting as the admin's calendar shows it: order ref, the holder's first name, place."""
+    """One meeting as the admin's calendar shows it: order ref, the holder's first name, place,
+    and for a requested move the confirmed time it would replace."""
     if venue is not None:
         location = f"{venue.name}, {venue.address}"
     else:
@@ -59,6 +68,9 @@ def _feed_event(
     ]
     if tentative:
         lines.insert(0, translate(AWAITING, locale))
+    if tentative and moves_from is not None:
+        when = format_slot_time(moves_from, locale)
+        lines.insert(1, translate(MOVE_FROM, locale).format(when=when))
     return FeedEvent(
         uid=f"meeting-{meeting.id}-feed@kortkontor",
         starts_at=meeting.starts_at,
@@ -84,10 +96,32 @@ async def _feed_events(session: AsyncSession, admin: Admin, *, since: datetime) 
         )
         .order_by(col(Meeting.starts_at))
     )
+    rows = (await session.exec(query)).all()
+    moves_from = await _confirmed_times(session, [m.replaces_meeting_id for m, *_ in rows])
     return [
-        _feed_event(meeting, order_ref=ref, given_name=name, venue=venue, locale=admin.locale)
-        for meeting, ref, name, venue in (await session.exec(query)).all()
+        _feed_event(
+            meeting,
+            order_ref=ref,
+            given_name=name,
+            venue=venue,
+            locale=admin.locale,
+            moves_from=moves_from.get(meeting.replaces_meeting_id),
+        )
+        for meeting, ref, name, venue in rows
     ]
+
+
+async def _confirmed_times(
+    session: AsyncSession, meeting_ids: list[int | None]
+) -> dict[int | None, datetime]:
+    """When each of these meetings starts, for those still confirmed (the times moves replace)."""
+    wanted = [meeting_id for meeting_id in meeting_ids if meeting_id is not None]
+    if not wanted:
+        return {}
+    query = select(Meeting.id, Meeting.starts_at).where(
+        col(Meeting.id).in_(wanted), Meeting.status == MeetingStatus.confirmed
+    )
+    return dict((await session.exec(query)).all())
 
 
 @router.get(FEED_PATH, response_class=Response)

@@ -214,6 +214,76 @@ async def test_propose_another_time_and_the_user_takes_it(
     assert meeting.starts_at == NOW + timedelta(days=1, hours=7)
 
 
+async def _ask_to_move(maria: Chat, day: str, time: str) -> None:
+    await maria.send("/status")
+    await maria.press("Ändra tid")
+    await maria.send(day.split()[0])
+    await maria.press(f"{day} kl. {time}")
+    await maria.press("Bekräfta")
+    assert "Din förfrågan är skickad" in maria.text
+
+
+async def test_a_move_is_a_move_to_the_admin_and_the_booked_time_stands_until_confirmed(
+    services: Services, world: World, clock: Clock
+) -> None:
+    anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
+    maria = await user_chat(services, clock, world, "maria", MARIA_TG)
+    first = await _book_and_confirm(services, maria, anna, world)
+    assert first.starts_at == NOW + timedelta(hours=7)  # Monday 16:00
+    await _ask_to_move(maria, "torsdag 3 december", "16:00")
+    await anna.send("/kommande")
+    assert (
+        "måndag 30 november kl. 16:00 – Café Linné – Maria Test (SE-1) – bekräftad, vill flytta "
+        "till torsdag 3 december kl. 16:00"
+    ) in anna.text
+    assert (
+        "torsdag 3 december kl. 16:00 – Café Linné – Maria Test (SE-1) – väntar på din "
+        "bekräftelse, flytt från måndag 30 november kl. 16:00"
+    ) in anna.text
+    await anna.press_data(await request_button(services, "decline"))
+    assert "Avböjd. Kortanvändaren behåller tiden måndag 30 november kl. 16:00." in anna.text
+    booked = await active_meeting(services, world.cards["maria"])
+    assert booked is not None and booked.id == first.id
+
+    await _ask_to_move(maria, "onsdag 2 december", "16:00")
+    await anna.press_data(await request_button(services, "confirm"))
+    assert (
+        "Bekräftad: onsdag 2 december kl. 16:00. Kortanvändaren får besked. Den tidigare tiden "
+        "måndag 30 november kl. 16:00 är släppt."
+    ) in anna.text
+    moved = await active_meeting(services, world.cards["maria"])
+    assert moved is not None and moved.starts_at == NOW + timedelta(days=2, hours=7)
+    await anna.send("/kommande")
+    assert "måndag 30 november" not in anna.text and "flytt" not in anna.text
+    await maria.send("/status")
+    assert "Din tid är bokad:\nTid: onsdag 2 december kl. 16:00" in maria.text
+    assert "måndag" not in maria.text
+
+
+async def test_a_time_proposed_instead_of_a_move_replaces_the_booked_time(
+    services: Services, world: World, clock: Clock
+) -> None:
+    anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
+    maria = await user_chat(services, clock, world, "maria", MARIA_TG)
+    first = await _book_and_confirm(services, maria, anna, world)
+    await _ask_to_move(maria, "torsdag 3 december", "16:00")
+    await anna.press_data(await request_button(services, "propose"))
+    await anna.press("tisdag 1 december kl. 16:00")
+    assert "Föreslaget: tisdag 1 december kl. 16:00" in anna.text
+    booked = await active_meeting(services, world.cards["maria"])
+    assert booked is not None and booked.id == first.id  # nothing is released yet
+    proposal = (await rows(services, "time_proposed"))[0]
+    await maria.press_data(f"p:{proposal.meeting_id}")
+    assert "Tid: tisdag 1 december kl. 16:00" in maria.text
+    assert "Din tid måndag 30 november kl. 16:00 släpps när du bekräftar." in maria.text
+    await maria.press("Bekräfta")
+    assert "Klart! Din tid är bokad." in maria.text
+    assert "Din tidigare tid måndag 30 november kl. 16:00 är släppt." in maria.text
+    meeting = await active_meeting(services, world.cards["maria"])
+    assert meeting is not None and meeting.status == MeetingStatus.confirmed
+    assert meeting.starts_at == NOW + timedelta(days=1, hours=7)
+
+
 async def test_another_office_cannot_act_on_the_card_even_with_forged_buttons(
     services: Services, world: World, clock: Clock
 ) -> None:

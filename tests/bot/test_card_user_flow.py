@@ -14,6 +14,7 @@ from kortkontor.wiring import Services
 from models.cards import Card, CardStatus, CardUser
 from models.db import transaction
 from models.meetings import Meeting, MeetingStatus
+from scheduler import booking
 from tests.bot.world import NOW, Chat, Clock, World, active_meeting, build_world, card_link
 from tests.bot.world import new_dialogue as dialogue_on
 
@@ -165,6 +166,96 @@ async def test_move_keeps_the_old_time_until_the_new_one_is_taken(
     async with services.sessions() as session:
         old = await session.get(Meeting, first.id)
         assert old is not None and old.status == MeetingStatus.cancelled
+    # A request not yet confirmed is simply replaced, and the reply says which time went.
+    assert "Din tidigare önskade tid måndag 30 november kl. 16:00 är släppt." in chat.text
+
+
+async def test_a_move_confirmed_at_once_names_the_time_it_released(
+    services: Services, clock: Clock
+) -> None:
+    world = await build_world(services, auto_confirm=True)
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    await chat.book("måndag 30 november kl. 16:00")
+    await chat.press("Ändra tid")
+    await chat.send("torsdag")
+    await chat.press("torsdag 3 december kl. 16:00")
+    assert "Din tid måndag 30 november kl. 16:00 släpps när du bekräftar." in chat.text
+    await chat.press("Bekräfta")
+    assert "Klart! Din tid är bokad." in chat.text
+    assert "Tid: torsdag 3 december kl. 16:00" in chat.text
+    assert "Din tidigare tid måndag 30 november kl. 16:00 är släppt." in chat.text
+
+
+async def confirm(services: Services, world: World, meeting: Meeting | None) -> None:
+    """Anna confirms the request (her side of the chat is tested in test_admin_flow)."""
+    assert meeting is not None and meeting.id is not None
+    async with transaction(services.sessions) as session:
+        await booking.confirm(session, meeting_id=meeting.id, admin_id=world.admin_id, now=NOW)
+
+
+async def pending_move(services: Services, meeting: Meeting) -> Meeting | None:
+    async with services.sessions() as session:
+        return await booking.pending_move_of(session, meeting)
+
+
+async def test_status_during_a_move_shows_the_booked_time_and_the_wish(
+    services: Services, world: World, clock: Clock
+) -> None:
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    await chat.book("måndag 30 november kl. 16:00")
+    await confirm(services, world, await active_meeting(services, world.cards["maria"]))
+    await chat.send("/status")
+    await chat.press("Ändra tid")
+    await chat.send("torsdag")
+    await chat.press("torsdag 3 december kl. 16:00")
+    stands = "Din tid måndag 30 november kl. 16:00 gäller tills Anna har bekräftat den nya."
+    assert stands in chat.text
+    await chat.press("Bekräfta")
+    assert "Din förfrågan är skickad" in chat.text and stands in chat.text
+
+    await chat.send("/status")
+    status = chat.text
+    assert "Boka en tid" not in status and "Boka" not in chat.labels()
+    assert "Ditt SITHS-kort finns hos Uppsala centrum (Uppsala), och du har en tid" in status
+    assert "Din tid är bokad:\nTid: måndag 30 november kl. 16:00" in status
+    assert (
+        "Du har bett att få flytta den till (väntar på att Anna bekräftar):\n"
+        "Tid: torsdag 3 december kl. 16:00"
+    ) in status
+    assert "Till dess gäller din bokade tid." in status
+    assert {"Ändra tid", "Avboka"} <= set(chat.labels())
+
+    # Anna declines the new time: the booked one stands, and /status shows it alone.
+    booked = await active_meeting(services, world.cards["maria"])
+    assert booked is not None and booked.starts_at == NOW + timedelta(hours=7)
+    wish = await pending_move(services, booked)
+    assert wish is not None and wish.id is not None
+    async with transaction(services.sessions) as session:
+        await booking.decline(session, meeting_id=wish.id, admin_id=world.admin_id, now=NOW)
+    await chat.send("/status")
+    assert "Din tid är bokad:\nTid: måndag 30 november kl. 16:00" in chat.text
+    assert "flytta" not in chat.text and "Boka" not in chat.labels()
+
+
+async def test_cancelling_during_a_move_cancels_the_wish_too(
+    services: Services, world: World, clock: Clock
+) -> None:
+    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    await chat.book("måndag 30 november kl. 16:00")
+    await confirm(services, world, await active_meeting(services, world.cards["maria"]))
+    await chat.send("/status")
+    await chat.press("Ändra tid")
+    await chat.send("torsdag")
+    await chat.press("torsdag 3 december kl. 16:00")
+    await chat.press("Bekräfta")
+    await chat.send("/avboka")
+    assert "Tid: måndag 30 november kl. 16:00" in chat.text
+    assert "Din begäran att flytta den till torsdag 3 december kl. 16:00 dras också" in chat.text
+    await chat.press("Avboka")
+    assert "Din tid är avbokad" in chat.text and "Boka" in chat.labels()
+    async with services.sessions() as session:
+        meetings = (await session.exec(select(Meeting))).all()
+    assert {m.status for m in meetings} == {MeetingStatus.cancelled}
 
 
 async def test_cancel_and_the_cut_off(services: Services, world: World, clock: Clock) -> None:

@@ -15,7 +15,7 @@ from models.cards import Card, CardStatus
 from models.db import transaction
 from models.invites import InvitePurpose, issue_invite
 from models.lifecycle import Role, transition_card
-from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
+from models.meetings import Meeting, standing
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv, upsert_orders
@@ -90,12 +90,9 @@ async def card_link(services: Services, card_user_id: int) -> str:
 
 
 async def active_meeting(services: Services, card_id: int) -> Meeting | None:
-    """The card's requested or confirmed meeting."""
+    """The card's standing meeting: confirmed, or else requested (a pending move is not)."""
     async with services.sessions() as session:
-        query = select(Meeting).where(
-            Meeting.card_id == card_id,
-            Meeting.status.in_(ACTIVE_MEETING_STATUSES),  # type: ignore[attr-defined]
-        )
+        query = select(Meeting).where(Meeting.card_id == card_id, standing())
         return (await session.exec(query)).one_or_none()
 
 

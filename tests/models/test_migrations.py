@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import models  # noqa: F401  registers every table
 from kortkontor.wiring import Services
+from models.db import transaction
+from models.meetings import Meeting
+from models.migrate import alembic_config
+from models.network import Venue
+from models.outbox import Channel, Notification
+from models.types import UTCDateTime
+from scheduler import notifications
+from scheduler.slots import Slot, slot_to_data
+from tests.bot.world import NOW, build_world
 
 
 async def test_models_and_migrations_do_not_drift(services: Services) -> None:
@@ -35,3 +48,55 @@ async def test_upgrade_reaches_head(services: Services) -> None:
             await connection.execute(text("SELECT version_num FROM alembic_version"))
         ).scalar()
     assert current == head
+
+
+async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
+    services: Services,
+) -> None:
+    """Before 0009 a proposed time lived only in its message's payload; the upgrade keeps it."""
+    config = alembic_config(services.settings.database_url)
+    await asyncio.to_thread(command.downgrade, config, "0007")  # the database is still empty
+    world = await build_world(services)
+    starts = NOW + timedelta(hours=7)
+    # The meeting table as it was at 0007.
+    meeting = sa.table(
+        "meeting",
+        *(sa.column(name) for name in ("id", "card_id", "admin_id", "venue_id", "status")),
+        sa.column("is_extra"),
+        *(sa.column(name, UTCDateTime()) for name in ("starts_at", "ends_at", "created_at")),
+    )
+    async with transaction(services.sessions) as session:
+        venue = (await session.exec(select(Venue))).first()
+        assert venue is not None
+        later = starts + timedelta(days=1)
+        proposal = Slot(world.admin_id, venue.id, later, later + timedelta(minutes=15))
+        await (await session.connection()).execute(
+            meeting.insert().values(
+                id=1,
+                card_id=world.cards["maria"],
+                admin_id=world.admin_id,
+                venue_id=venue.id,
+                status="declined",
+                is_extra=False,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=15),
+                created_at=NOW,
+            )
+        )
+        session.add(
+            Notification(
+                channel=Channel.sms,
+                recipient="+46701112233",
+                template="time_proposed",
+                payload={"proposal": slot_to_data(proposal)},
+                due_at=NOW,
+                idempotency_key="meeting:1:declined:sms",
+                meeting_id=1,
+                card_id=world.cards["maria"],
+            )
+        )
+    await services.engine.dispose()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with services.sessions() as session:
+        kept = await session.get(Meeting, 1)
+    assert kept is not None and notifications.proposal_of(kept) == proposal

@@ -321,3 +321,207 @@ async def test_postgres_itself_refuses_overlapping_active_meetings(services: Ser
     with pytest.raises(IntegrityError, match="ex_meeting_admin_overlap"):
         async with transaction(services.sessions) as session:
             session.add(meeting(2, 10, MeetingStatus.confirmed))
+
+
+# --- moving a confirmed meeting: the confirmed time stands until the new one is confirmed ---
+
+
+async def confirmed(services: Services, world: World, index: int, slot: Slot) -> Meeting:
+    """A meeting for the card at `slot`, requested and confirmed by the admin."""
+    result = await book(services, world, index, slot)
+    assert isinstance(result, Booked) and result.meeting.id
+    async with transaction(services.sessions) as session:
+        return await booking.confirm(
+            session, meeting_id=result.meeting.id, admin_id=world.admin_id, now=NOW
+        )
+
+
+async def move(
+    services: Services, world: World, meeting: Meeting, slot: Slot, *, index: int = 0
+) -> Booked:
+    assert meeting.id
+    async with transaction(services.sessions) as session:
+        result = await booking.reschedule(
+            session,
+            meeting_id=meeting.id,
+            card_user_id=world.cards[index][1],
+            slot=slot,
+            now=NOW,
+        )
+    assert isinstance(result, Booked)
+    return result
+
+
+async def status_of(services: Services, *meetings: Meeting) -> list[MeetingStatus]:
+    async with services.sessions() as session:
+        found = [await session.get(Meeting, m.id) for m in meetings]
+    return [MeetingStatus(m.status) for m in found if m is not None]
+
+
+async def test_a_move_waits_beside_the_confirmed_time_until_the_admin_confirms_it(
+    services: Services,
+) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    old_slot, new_slot = slots[0], slots[4]
+    old = await confirmed(services, world, 0, old_slot)
+    moved = await move(services, world, old, new_slot)
+    new = moved.meeting
+    assert new.status == MeetingStatus.requested and new.replaces_meeting_id == old.id
+    assert moved.released == ()
+    # The confirmed time stands: the card stays booked, and both times are blocked.
+    assert await status_of(services, old) == [MeetingStatus.confirmed]
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+    still_free = await free(services, world)
+    assert old_slot not in still_free and new_slot not in still_free
+    async with services.sessions() as session:
+        standing = await booking.active_meeting(session, card_id=world.cards[0][0])
+        assert standing is not None and standing.id == old.id
+        waiting = await booking.pending_move_of(session, standing)
+        assert waiting is not None and waiting.id == new.id
+    # The admin confirms: only now is the old time released.
+    async with transaction(services.sessions) as session:
+        assert new.id
+        await booking.confirm(session, meeting_id=new.id, admin_id=world.admin_id, now=NOW)
+    assert await status_of(services, old, new) == [MeetingStatus.cancelled, MeetingStatus.confirmed]
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+    after = await free(services, world)
+    assert old_slot in after and new_slot not in after
+
+
+@pytest.mark.parametrize("answer", ["decline", "expire"])
+async def test_a_declined_or_expired_move_leaves_the_confirmed_time(
+    services: Services, answer: str
+) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    old = await confirmed(services, world, 0, slots[0])
+    new = (await move(services, world, old, slots[4])).meeting
+    assert new.id
+    async with transaction(services.sessions) as session:
+        if answer == "decline":
+            await booking.decline(session, meeting_id=new.id, admin_id=world.admin_id, now=NOW)
+        else:
+            expired = await booking.expire_requests(session, now=NOW + timedelta(hours=24))
+            assert [m.id for m in expired] == [new.id]
+    assert await status_of(services, old) == [MeetingStatus.confirmed]
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+    assert slots[4] in await free(services, world) and slots[0] not in await free(services, world)
+
+
+async def test_moving_again_replaces_the_pending_move(services: Services) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    old = await confirmed(services, world, 0, slots[0])
+    first = (await move(services, world, old, slots[4])).meeting
+    # Moving the pending move itself is moving the meeting: the wish is replaced.
+    again = await move(services, world, first, slots[8])
+    assert [m.id for m in again.released] == [first.id]
+    assert again.meeting.replaces_meeting_id == old.id
+    assert await status_of(services, old, first) == [
+        MeetingStatus.confirmed,
+        MeetingStatus.cancelled,
+    ]
+    assert slots[4] in await free(services, world)
+
+
+async def test_cancelling_a_meeting_with_a_pending_move_cancels_both(services: Services) -> None:
+    world = await build_world(services)
+    slots = await free(services, world)
+    old = await confirmed(services, world, 0, slots[0])
+    new = (await move(services, world, old, slots[4])).meeting
+    assert old.id
+    async with transaction(services.sessions) as session:
+        await booking.cancel(
+            session,
+            meeting_id=old.id,
+            role=booking.Role.card_user,
+            actor_id=world.cards[0][1],
+            now=NOW,
+        )
+    assert await status_of(services, old, new) == [MeetingStatus.cancelled] * 2
+    assert await card_status(services, world.cards[0][0]) == CardStatus.in_custody
+    assert {slots[0], slots[4]} <= set(await free(services, world))
+
+
+async def test_a_plain_move_names_the_time_it_released(services: Services) -> None:
+    # A requested meeting is simply replaced.
+    world = await build_world(services)
+    slots = await free(services, world)
+    requested = await book(services, world, 0, slots[0])
+    assert isinstance(requested, Booked)
+    moved = await move(services, world, requested.meeting, slots[4])
+    assert [m.id for m in moved.released] == [requested.meeting.id]
+    assert moved.meeting.replaces_meeting_id is None
+    assert await status_of(services, requested.meeting) == [MeetingStatus.cancelled]
+
+
+async def test_a_move_confirmed_at_once_releases_the_old_time_at_once(services: Services) -> None:
+    world = await build_world(services, auto_confirm=True)
+    slots = await free(services, world)
+    old = await book(services, world, 0, slots[0])
+    assert isinstance(old, Booked) and old.meeting.status == MeetingStatus.confirmed
+    moved = await move(services, world, old.meeting, slots[4])
+    assert moved.meeting.status == MeetingStatus.confirmed
+    assert [m.id for m in moved.released] == [old.meeting.id]
+    assert await status_of(services, old.meeting) == [MeetingStatus.cancelled]
+    assert await card_status(services, world.cards[0][0]) == CardStatus.booked
+
+
+async def test_the_outcome_of_a_meeting_withdraws_its_pending_move(services: Services) -> None:
+    from models.meetings import FailureReason
+    from models.payouts import Tariffs
+    from scheduler import outcomes
+
+    world = await build_world(services)
+    slots = await free(services, world)
+    old = await confirmed(services, world, 0, slots[0])
+    new = (await move(services, world, old, slots[4])).meeting
+    assert old.id
+    async with transaction(services.sessions) as session:
+        await outcomes.record_failure(
+            session,
+            admin_id=world.admin_id,
+            meeting_id=old.id,
+            reason=FailureReason.no_pin_letter,
+            tariffs=Tariffs(),
+            now=old.starts_at,
+        )
+    assert await status_of(services, old, new) == [MeetingStatus.failed, MeetingStatus.cancelled]
+    assert await card_status(services, world.cards[0][0]) == CardStatus.in_custody
+    # The card can be booked again: nothing is left standing.
+    assert isinstance(await book(services, world, 0, slots[8], now=old.starts_at), Booked)
+
+
+async def test_the_database_keeps_one_standing_meeting_and_one_pending_move_per_card(
+    services: Services,
+) -> None:
+    world = await build_world(services)
+    card_id = world.cards[0][0]
+    start = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+    def meeting(minutes: int, status: MeetingStatus, replaces: int | None = None) -> Meeting:
+        begins = start + timedelta(minutes=minutes)
+        return Meeting(
+            card_id=card_id,
+            admin_id=world.admin_id,
+            starts_at=begins,
+            ends_at=begins + timedelta(minutes=15),
+            status=status,
+            replaces_meeting_id=replaces,
+        )
+
+    async with transaction(services.sessions) as session:
+        standing = meeting(0, MeetingStatus.confirmed)
+        session.add(standing)
+        await session.flush()
+        session.add(meeting(15, MeetingStatus.requested, replaces=standing.id))
+    standing_id = standing.id
+    for extra in (
+        meeting(30, MeetingStatus.requested),  # a second standing request
+        meeting(30, MeetingStatus.confirmed),  # a second confirmed time
+        meeting(30, MeetingStatus.requested, replaces=standing_id),  # a second pending move
+    ):
+        with pytest.raises(IntegrityError, match=r"uq_meeting|UNIQUE"):
+            async with transaction(services.sessions) as session:
+                session.add(extra)

@@ -4,11 +4,13 @@ hours), and that rendering refuses what no longer applies."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from kortkontor.wiring import Services
+from models.cards import CardUser
 from models.db import transaction
 from models.meetings import Meeting
 from models.outbox import Channel, Notification, NotificationStatus
@@ -160,3 +162,151 @@ async def test_nudges_after_3_7_and_14_days_once_each(services: Services) -> Non
         assert len(nudges) == expected, days
     # Lena's card waits too, at the other office.
     assert len(await rows(services, template="nudge", card_id=world.cards["lena"])) == 3
+
+
+# --- moves and proposals ---------------------------------------------------------------------
+
+WEDNESDAY, THURSDAY, FRIDAY = "2026-12-02 16:00", "2026-12-03 16:00", "2026-12-04 16:00"
+
+
+async def slot_at(services: Services, world: World, when: str) -> booking.Slot:
+    """The free slot at this Stockholm time."""
+    async with services.sessions() as session:
+        card = await session.get(booking.Card, world.cards["maria"])
+        assert card is not None
+        office = await session.get(booking.Office, card.office_id)
+        assert office is not None
+        free = (await load_availability(session, office, now=NOW)).free(now=NOW)
+    return next(slot for slot in free if slot.starts_at == local(when))
+
+
+async def maria_on_telegram(services: Services, world: World) -> None:
+    async with transaction(services.sessions) as session:
+        user = await session.get(CardUser, world.users["maria"])
+        assert user is not None
+        user.telegram_user_id = 7001
+        session.add(user)
+
+
+async def confirmed_at(services: Services, world: World, when: str) -> Meeting:
+    """Maria's meeting at `when`, confirmed by Anna."""
+    slot = await slot_at(services, world, when)
+    async with transaction(services.sessions) as session:
+        result = await booking.request_booking(
+            session,
+            card_id=world.cards["maria"],
+            card_user_id=world.users["maria"],
+            slot=slot,
+            now=NOW,
+        )
+        assert isinstance(result, booking.Booked) and result.meeting.id
+        return await booking.confirm(
+            session, meeting_id=result.meeting.id, admin_id=world.admin_id, now=NOW
+        )
+
+
+async def moved_to(services: Services, world: World, meeting: Meeting, when: str) -> Meeting:
+    """Maria asks to move the meeting to `when`."""
+    slot = await slot_at(services, world, when)
+    assert meeting.id
+    async with transaction(services.sessions) as session:
+        result = await booking.reschedule(
+            session,
+            meeting_id=meeting.id,
+            card_user_id=world.users["maria"],
+            slot=slot,
+            now=NOW,
+        )
+    assert isinstance(result, booking.Booked)
+    return result.meeting
+
+
+async def rendered(services: Services, row: Notification, *, at: datetime = NOW) -> Any:
+    async with services.sessions() as session:
+        return await notifications.render(session, row, RenderSettings(), now=at)
+
+
+@pytest.mark.parametrize(
+    ("answer", "template", "sentence"),
+    [
+        ("decline", "booking_declined", "ID-administratören kan inte träffa dig torsdag"),
+        ("expire", "booking_expired", "Din förfrågan om att flytta till torsdag"),
+    ],
+)
+async def test_a_declined_or_expired_move_tells_the_user_which_time_stands(
+    services: Services, answer: str, template: str, sentence: str
+) -> None:
+    world = await build_world(services)
+    await maria_on_telegram(services, world)
+    old = await confirmed_at(services, world, WEDNESDAY)
+    new = await moved_to(services, world, old, THURSDAY)
+    assert new.id
+    later = NOW + timedelta(hours=24)
+    async with transaction(services.sessions) as session:
+        if answer == "decline":
+            await booking.decline(session, meeting_id=new.id, admin_id=world.admin_id, now=NOW)
+        else:
+            await booking.expire_requests(session, now=later)
+    (row,) = await rows(services, meeting_id=new.id, template=template)
+    message = await rendered(services, row, at=later)
+    assert sentence in message.text
+    assert "Din tid onsdag 2 december kl. 16:00 gäller fortfarande." in message.text
+    assert "Välj gärna en annan tid" not in message.text
+    assert message.buttons == ((("Ändra tid", "cmd:move"),),)
+    # The old time's reminders are still planned.
+    reminders = await rows(services, meeting_id=old.id, template="reminder_24h")
+    assert reminders and all(r.status == NotificationStatus.pending for r in reminders)
+
+
+async def test_confirming_a_move_releases_the_old_time_and_says_so(services: Services) -> None:
+    world = await build_world(services)
+    await maria_on_telegram(services, world)
+    old = await confirmed_at(services, world, WEDNESDAY)
+    new = await moved_to(services, world, old, THURSDAY)
+    (request,) = await rows(services, meeting_id=new.id, template="admin_request")
+    asks = (await rendered(services, request)).text
+    assert asks == (
+        "Maria Test (SE-1) vill flytta sitt möte onsdag 2 december kl. 16:00 till torsdag "
+        "3 december kl. 16:00."
+    )
+    assert new.id
+    async with transaction(services.sessions) as session:
+        await booking.confirm(session, meeting_id=new.id, admin_id=world.admin_id, now=NOW)
+    old_rows = {(r.template, r.channel): r for r in await rows(services, meeting_id=old.id)}
+    assert old_rows[("reminder_24h", Channel.telegram)].status == NotificationStatus.cancelled
+    calendar_cancel = old_rows[("booking_cancelled", Channel.email)]
+    assert calendar_cancel.status == NotificationStatus.pending
+    assert (await rendered(services, calendar_cancel)).calendar.method == "CANCEL"
+    # Anna confirmed it herself: she is not told of her own release.
+    assert ("admin_cancelled", Channel.email) not in old_rows
+    (told,) = await rows(
+        services, meeting_id=new.id, template="booking_confirmed", channel=Channel.telegram
+    )
+    text = (await rendered(services, told)).text
+    assert "Din tid är bekräftad: torsdag 3 december kl. 16:00." in text
+    assert "Din tidigare tid onsdag 2 december kl. 16:00 är släppt." in text
+
+
+async def test_the_proposed_time_is_kept_on_the_meeting(services: Services) -> None:
+    world = await build_world(services)
+    await maria_on_telegram(services, world)
+    meeting = await book_first_free(services, world)
+    proposal = await slot_at(services, world, FRIDAY)
+    assert meeting.id
+    async with transaction(services.sessions) as session:
+        await booking.decline(
+            session, meeting_id=meeting.id, admin_id=world.admin_id, now=NOW, proposal=proposal
+        )
+    async with services.sessions() as session:
+        declined = await session.get(Meeting, meeting.id)
+        assert declined is not None
+        assert (declined.proposed_starts_at, declined.proposed_venue_id) == (
+            proposal.starts_at,
+            proposal.venue_id,
+        )
+        assert notifications.proposal_of(declined) == proposal
+    (row,) = await rows(services, meeting_id=meeting.id, template="time_proposed")
+    assert row.payload == {}  # read from the meeting, not from the message
+    message = await rendered(services, row)
+    assert "Tid: fredag 4 december kl. 16:00" in message.text
+    assert message.buttons[0] == (("Boka fredag 4 december kl. 16:00", f"p:{meeting.id}"),)

@@ -158,6 +158,7 @@ async def test_meetings_filtered_by_office_and_status(site: Site, network: Netwo
     [home] = requested.json()
     assert home["home_delivery"] is True and home["venue"] is None
     assert home["order_ref"] == "SE-1002" and home["admin_id"] == network.admins["UPS1"]
+    assert home["replaces_meeting_id"] is None  # a booking, not a move of a confirmed time
     # The card user's home address is theirs and the admin's, not the issuer's.
     assert "Storgatan" not in requested.text
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
 
 from kortkontor.wiring import Services
 from models.crypto import admin_for_feed_token, feed_token
+from models.db import transaction
+from models.meetings import Meeting
+from scheduler.wording import format_slot_time
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import ALL_TEST_PERSONNUMMER
 from tests.web.issuer_site import Network, Site, build_network, serving
@@ -74,6 +78,32 @@ async def test_the_feed_lists_the_admins_requested_and_confirmed_meetings(
     for number in ALL_TEST_PERSONNUMMER:
         assert number not in response.text
     assert "Test" not in response.text  # the holders' family name stays out
+
+
+async def test_a_requested_move_names_the_confirmed_time_it_would_replace(
+    services: Services, site: Site, network: Network
+) -> None:
+    async with transaction(services.sessions) as session:
+        confirmed = await session.get(Meeting, network.meetings["confirmed"])
+        assert confirmed is not None
+        move = Meeting(
+            card_id=confirmed.card_id,
+            admin_id=confirmed.admin_id,
+            venue_id=confirmed.venue_id,
+            starts_at=confirmed.starts_at + timedelta(hours=2),
+            ends_at=confirmed.ends_at + timedelta(hours=2),
+            replaces_meeting_id=confirmed.id,
+        )
+        session.add(move)
+        await session.flush()
+    response = await site.client.get(path_of(network.admins["UPS1"]))
+    events = {str(e["uid"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    tentative = events[f"meeting-{move.id}-feed@kortkontor"]
+    assert str(tentative["status"]) == "TENTATIVE"
+    when = format_slot_time(confirmed.starts_at)
+    assert f"Flytt av mötet {when}, som gäller tills du bekräftar." in str(tentative["description"])
+    kept = events[f"meeting-{confirmed.id}-feed@kortkontor"]
+    assert str(kept["status"]) == "CONFIRMED" and "Flytt" not in str(kept["description"])
 
 
 async def test_each_admin_sees_only_their_own(site: Site, network: Network) -> None:

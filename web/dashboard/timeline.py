@@ -56,6 +56,18 @@ def _meeting_details(data: Mapping[str, Any]) -> list[str]:
         )
     if data.get("moved"):
         details.append(tr(N_("The card user moved the meeting to another time.")))
+    if data.get("moved_to"):
+        details.append(
+            tr(N_("The administrator confirmed its move to meeting {meeting}.")).format(
+                meeting=data["moved_to"]
+            )
+        )
+    if data.get("outcome_of"):
+        details.append(
+            tr(
+                N_("The move was withdrawn when the outcome of meeting {meeting} was recorded.")
+            ).format(meeting=data["outcome_of"])
+        )
     if data.get("auto_confirm"):
         details.append(tr(N_("Confirmed automatically.")))
     if data.get("proposed_by_admin"):
@@ -80,9 +92,14 @@ def describe(action: str, entity_id: int, data: Mapping[str, Any]) -> str:
             text += " " + tr(N_("Changed on the command line."))
         return text
     if action == "meeting.requested":
-        return tr(N_("Meeting {meeting} requested for {when}.")).format(
+        text = tr(N_("Meeting {meeting} requested for {when}.")).format(
             meeting=entity_id, when=_when(data.get("starts_at"))
         )
+        if data.get("replaces"):
+            text += " " + tr(N_("It is to replace meeting {meeting} once confirmed.")).format(
+                meeting=data["replaces"]
+            )
+        return text
     if action == "meeting.status":
         text = tr(N_("Meeting {meeting}: {before} → {after}.")).format(
             meeting=entity_id,

@@ -53,6 +53,23 @@ AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
             "Möte 9: bekräftad → avbokad. Kortanvändaren flyttade mötet till en annan tid.",
         ),
         (
+            "meeting.requested",
+            {"starts_at": "2026-12-03T13:00:00+00:00", "replaces": 4},
+            "Möte 9 begärt till torsdag 3 december kl. 14:00. Det ersätter möte 4 när det "
+            "bekräftas.",
+        ),
+        (
+            "meeting.status",
+            {"from": "confirmed", "to": "cancelled", "moved_to": 10},
+            "Möte 9: bekräftad → avbokad. ID-administratören bekräftade flytten till möte 10.",
+        ),
+        (
+            "meeting.status",
+            {"from": "requested", "to": "cancelled", "outcome_of": 4},
+            "Möte 9: begärd, väntar på bekräftelse → avbokad. Flytten drogs tillbaka när "
+            "utfallet av möte 4 registrerades.",
+        ),
+        (
             "personnummer.viewed",
             {"card_id": 1},
             "ID-administratören visade hela personnumret vid möte 9.",
