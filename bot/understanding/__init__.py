@@ -16,6 +16,7 @@ from bot.understanding.model import (
     Speaker,
     Step,
     is_action,
+    step_of,
 )
 from bot.understanding.reading import understand
 
@@ -31,5 +32,6 @@ __all__ = [
     "Speaker",
     "Step",
     "is_action",
+    "step_of",
     "understand",
 ]

@@ -76,6 +76,23 @@ class Step(StrEnum):
     pickup = "pickup"  # an administrator chooses the cards fetched at the postal agent
 
 
+# The flows' own step names (DialogueState.step) as the layer's steps; others are MENU.
+FLOW_STEPS = {
+    "idle": Step.menu,
+    "wish": Step.wish,
+    "pick": Step.pick,
+    "summary": Step.summary,
+    "cancel": Step.confirm_cancel,
+    "pickup": Step.pickup,
+    "tider:absence:confirm": Step.confirm_absence,
+}
+
+
+def step_of(flow_step: str) -> Step:
+    """The layer's step for a flow's step name."""
+    return FLOW_STEPS.get(flow_step, Step.menu)
+
+
 # Steps that end with a yes/no question: there «ja» confirms and «nej» declines.
 QUESTIONS = frozenset({Step.summary, Step.confirm_cancel, Step.confirm_move, Step.confirm_absence})
 # Steps where the bot asked for a time: there a time wish is an answer, wherever it sits.

@@ -29,6 +29,8 @@ from bot.understanding.model import (
 from bot.understanding.text import Normalised, Token, normalise, written_in
 from scheduler.wishes import TimeWish
 
+# Only so much is read: the dialogue cuts longer texts to the same length (bot/dialogue.py).
+MAX_TEXT = 500
 # The weight of «none of these»: a message whose cues weigh less is out of scope.
 OUT_OF_SCOPE_WEIGHT = 1.0
 MENDED_FACTOR = 0.85  # a cue found only through a mended typo counts a little less
@@ -214,8 +216,11 @@ def _slots(intent: Intent, text: str, normalised: Normalised, wish: TimeWish | N
 
 
 def understand(text: str, context: Context, *, locale: str, now: datetime) -> Reading:
-    """Read a message as an intent with slots, in its context and the chat's language."""
-    normalised = normalise(text)
+    """Read a message as an intent with slots, in its context and the chat's language.
+
+    `locale` is the chat's language ("sv" or "en"); `now` (aware) dates the time wish.
+    """
+    normalised = normalise(text[:MAX_TEXT])
     language = written_in(normalised.tokens)
     if not normalised.tokens and not normalised.refs:
         return Reading(Intent.out_of_scope, 1.0)
