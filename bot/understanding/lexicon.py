@@ -34,6 +34,7 @@ class Sense(StrEnum):
     yes_word = "yes_word"  # confirm at an open question, else yes
     no_word = "no_word"  # decline at an open question, else no
     when_card = "when_card"  # «när kan jag hämta kortet»: my meeting if there is one, else status
+    time_wish = "time_wish"  # a bare time wish (no cue): book, or move when there is a meeting
 
 
 Target = Intent | Sense

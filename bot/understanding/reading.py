@@ -58,14 +58,7 @@ _WITH_WISH = _BOOKING | {Intent.cancel, Sense.no_word}
 _REPORTS = frozenset({Intent.absence, Intent.picked_up, Intent.avi_arrived})
 _AGENDA_DAYS = (Intent.today, Intent.tomorrow)
 _WISH_INTENTS = frozenset({Intent.book, Intent.move, Intent.absence})
-
-
-class _Time:
-    """The sense of a bare time wish: a booking, or a move when there is a meeting."""
-
-
-_TIME = _Time()
-_Evidence = dict[Target | _Time, float]
+_Evidence = dict[Target, float]
 
 
 def _negated(hit: Hit, tokens: tuple[Token, ...]) -> bool:
@@ -110,16 +103,15 @@ def _wish_weight(evidence: _Evidence, tokens: tuple[Token, ...], step: Step) -> 
 
 def _add_wish(evidence: _Evidence, wish: TimeWish, tokens: tuple[Token, ...], step: Step) -> None:
     weight = _wish_weight(evidence, tokens, step)
-    evidence[_TIME] += weight if slot_readers.is_substantial(wish) else weight / 2
+    evidence[Sense.time_wish] += weight if slot_readers.is_substantial(wish) else weight / 2
     if step in (Step.wish, Step.pick):
         # The bot asked when: «ja imorgon funkar» agrees only with its own wish.
         evidence.pop(Sense.yes_word, None)
 
 
 def _add_answer_first(evidence: _Evidence, hits: list[Hit]) -> None:
-    """A message that opens with yes or no is that answer: «ja det stämmer, fredag kl 14»
-    confirms the time rather than moving it. Not where the bot asked for a time: there «ja
-    imorgon funkar» is the wish."""
+    """A message that opens with yes or no is that answer: «nej jag är ledig då» declines the
+    request, «ja det stämmer, fredag kl 14» confirms the time rather than moving it."""
     first = [hit for hit in hits if hit.start == 0]
     if first:
         longest = max(first, key=lambda hit: (hit.end, hit.cue.weight))
@@ -127,11 +119,9 @@ def _add_answer_first(evidence: _Evidence, hits: list[Hit]) -> None:
             evidence[longest.target] += ANSWER_FIRST
 
 
-def _resolve(
-    target: Target | _Time, context: Context, wish: TimeWish | None, moving: bool
-) -> Intent:
+def _resolve(target: Target, context: Context, wish: TimeWish | None, moving: bool) -> Intent:
     """The intent a target means in this context."""
-    if isinstance(target, _Time):
+    if target is Sense.time_wish:
         return Intent.move if context.has_meeting else Intent.book
     if target is Sense.yes_word:
         return Intent.confirm if context.open_question else Intent.yes
@@ -174,6 +164,7 @@ def _weights(
     if normalised.refs and context.speaker is Speaker.admin:
         evidence[Intent.picked_up] += REFS_WEIGHT * (1.5 if context.step is Step.pickup else 1)
     if context.open_question or context.step is Step.menu:
+        # Not where the bot asked for a time: there «ja imorgon funkar» is the wish.
         _add_answer_first(evidence, hits)
     if any(evidence.get(report) for report in _REPORTS):
         for day in _AGENDA_DAYS:
@@ -211,7 +202,9 @@ def _slots(intent: Intent, text: str, normalised: Normalised, wish: TimeWish | N
         language=slot_readers.language_asked(normalised.tokens)
         if intent is Intent.language
         else None,
-        message=slot_readers.message_for_admin(text) if intent is Intent.write_admin else None,
+        message=slot_readers.message_for_admin(text[:MAX_TEXT])
+        if intent is Intent.write_admin
+        else None,
     )
 
 
