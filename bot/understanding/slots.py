@@ -31,6 +31,7 @@ _ENGLISH_ONLY = {
     "morning": "förmiddag", "mornings": "förmiddag", "afternoon": "eftermiddag",
     "afternoons": "eftermiddag", "evening": "kväll", "evenings": "kväll", "noon": "lunch",
     "lunchtime": "lunch", "today": "idag", "tomorrow": "imorgon", "tonight": "ikväll",
+    "tmrw": "imorgon", "tmr": "imorgon", "tomoz": "imorgon",
     "weekend": "helgen", "weekday": "vardag", "weekdays": "vardagar",
     "asap": "snarast", "anytime": "när som helst", "whenever": "när som helst",
 }  # fmt: skip

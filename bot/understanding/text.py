@@ -65,7 +65,6 @@ COLLOQUIAL: dict[str, tuple[str, ...]] = {
     "sön": ("söndag",),
     "em": ("eftermiddag",),
     "fm": ("förmiddag",),
-    "hejdå": ("hejdå",),
     "okey": ("okej",),
     "oke": ("okej",),
     "k": ("ok",),

@@ -157,6 +157,7 @@ def test_order_refs_are_read_in_upper_case_in_text_order() -> None:
         ("december 10th", "10 december"),
         ("next week", "nästa vecka"),
         ("asap", "snarast"),
+        ("tmrw after 5", "imorgon efter 5"),
     ],
 )
 def test_an_english_wish_is_read_like_the_swedish_one(english: str, swedish: str) -> None:
