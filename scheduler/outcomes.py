@@ -14,7 +14,7 @@ from models.cards import Card, CardStatus, CardUser
 from models.crypto import PersonnummerVault
 from models.errors import DomainError, Forbidden, InvalidInput
 from models.i18n import N_
-from models.lifecycle import Role, transition_card, transition_meeting
+from models.lifecycle import Role, transition_meeting
 from models.meetings import (
     FailureReason,
     IdDocument,
@@ -24,6 +24,7 @@ from models.meetings import (
 from models.payouts import PayoutKind, PayoutLine, Tariffs
 from scheduler import notifications
 from scheduler.booking import meeting_for_actor
+from scheduler.cards import change_status
 from scheduler.slots import STOCKHOLM
 
 
@@ -103,7 +104,7 @@ async def _record(
     )
     card = await session.get(Card, meeting.card_id)
     assert card is not None
-    await transition_card(
+    await change_status(
         session, card, CARD_AFTER[outcome.status], role=Role.admin, actor_id=admin_id, now=now
     )
     for kind, amount in _earned(meeting, tariffs):
