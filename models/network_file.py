@@ -32,7 +32,14 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = frozenset(range(5))
 MIN_WORKDAYS = 2  # the seed: available at least two weekdays (vardagar) a week
 OFFICE_SETTINGS = ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days")
-_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_PLACE = re.compile(r"at line (\d+), column (\d+)")
+BAD_TOML = N_(
+    "is not valid TOML: something is wrong at column {column} (a quotation mark, a bracket, "
+    "a comma, an = or a key given twice?)"
+)
+UNFINISHED_TOML = N_(
+    "is not valid TOML: the file ends too early (is a quotation mark or a bracket left open?)"
+)
 # The keys each level may have; any other is refused, so that a misspelling never passes.
 TOP_KEYS = ("office",)
 OFFICE_KEYS = ("code", "name", "city", *OFFICE_SETTINGS, "venue", "admin")
@@ -294,13 +301,12 @@ def read_network_toml(content: str) -> list[OfficeSpec]:
     try:
         document = tomllib.loads(content)
     except tomllib.TOMLDecodeError as error:
-        match = _TOML_LINE.search(str(error))
-        problems.add(
-            int(match.group(1)) if match else 1,
-            "toml",
-            N_("is not valid TOML: {error}"),
-            error=str(error),
-        )
+        # tomllib explains in English; the reader gets the place and what to look for.
+        place = _TOML_PLACE.search(str(error))
+        if place is not None:
+            problems.add(int(place.group(1)), "toml", BAD_TOML, column=int(place.group(2)))
+        else:
+            problems.add(max(len(content.splitlines()), 1), "toml", UNFINISHED_TOML)
         problems.raise_if_any()
         raise  # unreachable; keeps type checkers sure
     lines = _Lines(content)

@@ -134,7 +134,11 @@ def test_broken_toml_names_its_line(
 ) -> None:
     path = write(tmp_path, "n.toml", '[[office]]\ncode = "A"\nname = \n')
     code, _, err = run_cli(capsys, "network", "load", str(path))
-    assert code == 2 and f"{path}:3: toml:" in err
+    assert code == 2 and f"{path}:3: toml: är inte giltig TOML: något är fel i kolumn 8" in err
+    assert "Invalid value" not in err  # tomllib's own English stays out
+    path = write(tmp_path, "open.toml", '[[office]]\ncode = "A"\nwindows = [\n')
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2 and f"{path}:3: toml: är inte giltig TOML: filen tar slut för tidigt" in err
 
 
 def line_of(content: str, text: str) -> int:
