@@ -22,6 +22,7 @@ from scheduler.availability import load_availability
 from scheduler.cards import change_status
 from scheduler.notifications import RenderSettings
 from tests.bot.world import NOW, World, build_world
+from tests.scheduler.test_notifications import rows as outbox_rows
 
 LATER = NOW + timedelta(days=3)  # Thursday: Maria's card has waited long enough for a nudge
 
@@ -55,14 +56,6 @@ async def change(
         card = await session.get(Card, card_id)
         assert card is not None
         await change_status(session, card, target, role=role, actor_id=None, now=LATER)
-
-
-async def outbox_rows(services: Services, **where: object) -> list[Notification]:
-    async with services.sessions() as session:
-        query = select(Notification).order_by(col(Notification.id))
-        for name, value in where.items():
-            query = query.where(getattr(Notification, name) == value)
-        return list((await session.exec(query)).all())
 
 
 async def rendered(services: Services, row: Notification) -> tuple[str, list[str]]:
