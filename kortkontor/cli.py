@@ -14,19 +14,21 @@ from typing import TypeVar
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
-from models.cards import CardStatus, get_card_by_order_ref
+from models.cards import CARD_STATUS_NAMES, card_status_named, get_card_by_order_ref
 from models.db import transaction
-from models.errors import DomainError, InputRejected, NotFound
+from models.errors import DomainError, InputRejected, InvalidInput, NotFound, Problem
 from models.i18n import N_, translate
 from models.invites import InvitePurpose, issue_invite
-from models.lifecycle import Role, transition_card
+from models.lifecycle import Role
 from models.migrate import upgrade_to_head
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
-from models.orders import read_orders_csv, upsert_orders
+from models.orders import read_orders_csv
 from models.outbox import NotificationStatus
 from models.types import utcnow
-from scheduler import notifications, outbox
+from scheduler import outbox
+from scheduler.cards import change_status, import_orders
+from scheduler.wording import format_slot_time
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -39,10 +41,6 @@ Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
 def _(message: str) -> str:
     return translate(message, LOCALE)
-
-
-# A card reaching the office from the post (not one coming back from a failed meeting).
-ARRIVING = frozenset({CardStatus.shipped, CardStatus.notified})
 
 
 def say(message: str, **params: object) -> None:
@@ -71,12 +69,14 @@ class _FileProblem(Exception):
         self.path = path
 
 
+def _placed(path: Path, problem: Problem) -> str:
+    """«file:line: field: what», as compilers write it."""
+    return f"{path}:{problem.line}: {problem.field}: {problem.translated(LOCALE)}"
+
+
 def _report_rejected(path: Path, error: InputRejected) -> int:
     for problem in error.problems:
-        print(
-            f"{path}:{problem.line}: {problem.field}: {problem.translated(LOCALE)}",
-            file=sys.stderr,
-        )
+        print(_placed(path, problem), file=sys.stderr)
     complain(N_("Nothing was written ({count} problem(s))."), count=len(error.problems))
     return EXIT_BAD_INPUT
 
@@ -114,18 +114,29 @@ async def cmd_cards_import(services: Services, args: argparse.Namespace) -> int:
     """Import card orders from CSV, all or nothing."""
     path = Path(args.file)
     try:
-        orders = read_orders_csv(_read(path))
+        batch = read_orders_csv(_read(path))
         async with transaction(services.sessions) as session:
-            summary = await upsert_orders(session, orders, vault=services.vault)
+            summary, changes = await import_orders(session, batch, vault=services.vault)
     except InputRejected as error:
         return _report_rejected(path, error)
+    for note in summary.notes:
+        print(_placed(path, note))
     say(
         N_("Imported {total} order(s): {created} new, {updated} updated, {unchanged} unchanged."),
-        total=len(orders),
+        total=len(batch.orders),
         created=summary.created,
         updated=summary.updated,
         unchanged=summary.unchanged,
     )
+    invited = sum(change.invited for change in changes)
+    if invited:
+        say(N_("{count} card user(s) invited to book a time."), count=invited)
+    cancelled = sum(change.cancelled is not None for change in changes)
+    if cancelled:
+        say(
+            N_("{count} meeting(s) cancelled; the card users and the administrators are told."),
+            count=cancelled,
+        )
     return EXIT_OK
 
 
@@ -146,9 +157,16 @@ def _status(kind: type[S], raw: str) -> S | None:
 
 
 async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> int:
-    """Operator override of a card's status, through the state machine and audited."""
-    target = _status(CardStatus, args.status)
-    if target is None:
+    """Operator override of a card's status, through the state machine, audited, with what
+    follows from it (the invitation to book, the meeting cancelled)."""
+    try:
+        target = card_status_named(args.status)
+    except InvalidInput:
+        complain(
+            N_("Unknown status «{status}». Use one of: {allowed}"),
+            status=args.status,
+            allowed=", ".join(_(name) for name in CARD_STATUS_NAMES.values()),
+        )
         return EXIT_BAD_INPUT
     async with transaction(services.sessions) as session:
         card = await get_card_by_order_ref(session, order_ref=args.order_ref)
@@ -156,18 +174,22 @@ async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> 
             raise NotFound(
                 N_("No card has order reference «{order_ref}»."), order_ref=args.order_ref
             )
-        previous = card.status
-        await transition_card(
+        change = await change_status(
             session, card, target, role=Role.operator, actor_id=None, data={"via": "cli"}
         )
-        if target == CardStatus.in_custody and previous in ARRIVING:
-            await notifications.card_arrived(session, card, now=utcnow())
     say(
         N_("Card {order_ref}: {previous} → {status}."),
         order_ref=args.order_ref,
-        previous=previous,
-        status=target.value,
+        previous=_(CARD_STATUS_NAMES[change.previous]),
+        status=_(CARD_STATUS_NAMES[target]),
     )
+    if change.invited:
+        say(N_("The card user is invited to book a time."))
+    if change.cancelled is not None:
+        say(
+            N_("The meeting {when} is cancelled; the card user and the administrator are told."),
+            when=format_slot_time(change.cancelled.starts_at, LOCALE),
+        )
     return EXIT_OK
 
 

@@ -22,10 +22,11 @@ from models.lifecycle import Role, transition_card
 from models.migrate import upgrade_to_head
 from models.network import Admin, AvailabilityWindow, Office, Venue, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
-from models.orders import read_orders_csv, upsert_orders
+from models.orders import read_orders_csv
 from models.types import utcnow
 from scheduler.availability import load_availability
 from scheduler.booking import request_booking
+from scheduler.cards import import_orders
 from scheduler.wording import WEEKDAY_NAMES
 
 DEMO_DATABASE = Path("kortkontor-demo.db")
@@ -77,7 +78,7 @@ async def seed(services: Services) -> None:
     orders = read_orders_csv((data / "cards.csv").read_text(encoding="utf-8"))
     async with transaction(services.sessions) as session:
         await upsert_network(session, offices)
-        await upsert_orders(session, orders, vault=services.vault)
+        await import_orders(session, orders, vault=services.vault)
         for order_ref, steps in DEMO_PROGRESS.items():
             card = await get_card_by_order_ref(session, order_ref=order_ref)
             assert card is not None

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         """The key that encrypts personnummer; start-up stops without it."""
         if self.kortkontor_secret_key is None or not self.kortkontor_secret_key.get_secret_value():
             raise MissingSecretKey(
-                "KORTKONTOR_SECRET_KEY saknas / is not set. Sätt en lång slumpad nyckel, t.ex. "
+                "KORTKONTOR_SECRET_KEY saknas. Sätt en lång slumpad nyckel, t.ex. "
                 '`export KORTKONTOR_SECRET_KEY="$(python3 -c '
                 "'import secrets; print(secrets.token_urlsafe(48))')\"`"
             )

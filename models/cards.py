@@ -9,6 +9,8 @@ from sqlalchemy import BigInteger, Column, String
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.errors import InvalidInput, Terms
+from models.i18n import N_, translate
 from models.types import UTCDateTime, utcnow
 
 
@@ -23,6 +25,31 @@ class CardStatus(StrEnum):
     handed_out = "handed_out"
     returned = "returned"
     revoked = "revoked"
+
+
+# What people read for each status (the sv catalog: beställt, skickat, avi mottagen, i förvaring,
+# bokat, utlämnat, returnerat, spärrat); the values above are the contract's names.
+CARD_STATUS_NAMES: dict[CardStatus, str] = {
+    CardStatus.ordered: N_("ordered"),
+    CardStatus.shipped: N_("shipped"),
+    CardStatus.notified: N_("notice received"),
+    CardStatus.in_custody: N_("in custody"),
+    CardStatus.booked: N_("booked"),
+    CardStatus.handed_out: N_("handed out"),
+    CardStatus.returned: N_("returned"),
+    CardStatus.revoked: N_("revoked"),
+}
+
+
+def card_status_named(raw: str, *, field: str = "status") -> CardStatus:
+    """The status a contract name (`shipped`) or its Swedish name (`skickat`) stands for."""
+    wanted = " ".join(raw.split()).casefold()
+    for status, name in CARD_STATUS_NAMES.items():
+        if wanted in (status.value, translate(name, "sv").casefold()):
+            return status
+    raise InvalidInput(
+        field, N_("must be one of: {allowed}"), allowed=Terms(CARD_STATUS_NAMES.values())
+    )
 
 
 class CardUser(SQLModel, table=True):

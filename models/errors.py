@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from models.i18n import N_, translate
 
 T = TypeVar("T")
+
+
+class Term(str):
+    """A parameter that is itself a message id (a status's name, a role): it is translated
+    with the message, so the reader sees «skickat», not «shipped»."""
+
+
+class Terms(tuple[str, ...]):
+    """Several terms, each translated, listed with commas."""
+
+
+def _localized(value: Any, locale: str) -> Any:
+    if isinstance(value, Term):
+        return translate(value, locale)
+    if isinstance(value, Terms):
+        return ", ".join(translate(term, locale) for term in value)
+    return value
+
+
+def localized(message_id: str, params: Mapping[str, Any], locale: str) -> str:
+    """The message with its parameters in the reader's language."""
+    values = {name: _localized(value, locale) for name, value in params.items()}
+    return translate(message_id, locale).format(**values)
 
 
 class DomainError(Exception):
@@ -23,7 +46,7 @@ class DomainError(Exception):
 
     def translated(self, locale: str = "sv") -> str:
         """The message in the user's language."""
-        return translate(self.message_id, locale).format(**self.params)
+        return localized(self.message_id, self.params, locale)
 
 
 class InvalidInput(DomainError):
@@ -53,18 +76,6 @@ class IllegalTransition(DomainError):
 
     code = "illegal_transition"
 
-    def __init__(self, entity: str, current: str, target: str, role: str) -> None:
-        super().__init__(
-            N_("A {entity} in state «{current}» cannot go to «{target}» by a {role}."),
-            entity=entity,
-            current=current,
-            target=target,
-            role=role,
-        )
-        self.current = current
-        self.target = target
-        self.role = role
-
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -77,7 +88,7 @@ class Problem:
 
     def translated(self, locale: str = "sv") -> str:
         """The message in the reader's language."""
-        return translate(self.message_id, locale).format(**dict(self.params))
+        return localized(self.message_id, dict(self.params), locale)
 
     @classmethod
     def from_error(cls, line: int, error: InvalidInput) -> Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import audit
-from models.cards import Card, CardStatus
-from models.errors import IllegalTransition
-from models.meetings import Meeting, MeetingStatus
+from models.cards import CARD_STATUS_NAMES, Card, CardStatus
+from models.errors import IllegalTransition, Term
+from models.i18n import N_
+from models.meetings import MEETING_STATUS_NAMES, Meeting, MeetingStatus
 from models.types import utcnow
 
 
@@ -22,6 +24,33 @@ class Role(StrEnum):
     admin = "admin"
     card_user = "card_user"
     system = "system"
+
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.operator: N_("an operator"),
+    Role.admin: N_("an ID administrator"),
+    Role.card_user: N_("a card user"),
+    Role.system: N_("the system"),
+}
+CARD_REFUSED = N_(
+    "A card with status «{current}» cannot get status «{target}» from {role} (illegal transition)."
+)
+MEETING_REFUSED = N_(
+    "A meeting with status «{current}» cannot get status «{target}» from {role} "
+    "(illegal transition)."
+)
+
+
+def _refused(
+    message_id: str, names: Mapping[Any, str], current: StrEnum, target: StrEnum, role: Role
+) -> IllegalTransition:
+    """The error for a move the table does not allow, with the states and the role in words."""
+    return IllegalTransition(
+        message_id,
+        current=Term(names[current]),
+        target=Term(names[target]),
+        role=Term(ROLE_NAMES[role]),
+    )
 
 
 S = CardStatus
@@ -43,6 +72,9 @@ CARD_TRANSITIONS: dict[tuple[CardStatus, CardStatus], frozenset[Role]] = {
     (S.shipped, S.returned): frozenset({R.operator}),
     (S.notified, S.returned): frozenset({R.admin, R.operator}),
     (S.in_custody, S.returned): frozenset({R.admin, R.operator}),
+    # The office closed with the time booked: the operator sends the card back, and the meeting
+    # is cancelled with it.
+    (S.booked, S.returned): frozenset({R.operator}),
     # Lost or stolen, at any point before the handout.
     (S.ordered, S.revoked): frozenset({R.operator}),
     (S.shipped, S.revoked): frozenset({R.operator}),
@@ -52,6 +84,17 @@ CARD_TRANSITIONS: dict[tuple[CardStatus, CardStatus], frozenset[Role]] = {
 }
 
 FINAL_CARD_STATES = frozenset({S.handed_out, S.returned, S.revoked})
+# DESIGN.md's main path in order; returned and revoked are side paths out of it.
+CARD_PATH = (S.ordered, S.shipped, S.notified, S.in_custody, S.booked, S.handed_out)
+
+
+def is_behind(current: CardStatus, stated: CardStatus) -> bool:
+    """Whether a card that is `current` has passed `stated`: it is earlier on the main path,
+    or the card's life here is over (handed out, returned or revoked) and `stated` is another
+    status. Returned and revoked are never behind a card that is still on its way or kept."""
+    if current in FINAL_CARD_STATES:
+        return stated != current
+    return stated in CARD_PATH and CARD_PATH.index(stated) < CARD_PATH.index(current)
 
 
 def may_transition(current: CardStatus, target: CardStatus, role: Role) -> bool:
@@ -62,7 +105,7 @@ def may_transition(current: CardStatus, target: CardStatus, role: Role) -> bool:
 def check_transition(current: CardStatus, target: CardStatus, role: Role) -> None:
     """Raise IllegalTransition unless the move is allowed."""
     if not may_transition(current, target, role):
-        raise IllegalTransition("card", current, target, role)
+        raise _refused(CARD_REFUSED, CARD_STATUS_NAMES, current, target, role)
 
 
 async def transition_card(
@@ -140,7 +183,7 @@ async def transition_meeting(
     """Move a meeting and append the audit event, in the caller's transaction."""
     current = MeetingStatus(meeting.status)
     if role not in MEETING_TRANSITIONS.get((current, target), frozenset()):
-        raise IllegalTransition("meeting", current, target, role)
+        raise _refused(MEETING_REFUSED, MEETING_STATUS_NAMES, current, target, role)
     moment = now or utcnow()
     meeting.status = target
     if target == MeetingStatus.confirmed:

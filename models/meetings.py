@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
+from models.i18n import N_
 from models.types import UTCDateTime, utcnow
 
 
@@ -32,6 +33,17 @@ ACTIVE_MEETING_STATUSES = (MeetingStatus.requested, MeetingStatus.confirmed)
 # stay blocked, and the confirmed one stands until the admin confirms the new one.
 STANDING_SQL = "status = 'confirmed' OR (status = 'requested' AND replaces_meeting_id IS NULL)"
 PENDING_MOVE_SQL = "status = 'requested' AND replaces_meeting_id IS NOT NULL"
+
+# A meeting is also an «utlämningstid»: the words agree with «tid».
+MEETING_STATUS_NAMES: dict[MeetingStatus, str] = {
+    MeetingStatus.requested: N_("requested, awaiting confirmation"),
+    MeetingStatus.confirmed: N_("confirmed"),
+    MeetingStatus.handed_out: N_("card handed out"),
+    MeetingStatus.failed: N_("card not handed out"),
+    MeetingStatus.declined: N_("declined by the administrator"),
+    MeetingStatus.cancelled: N_("cancelled"),
+    MeetingStatus.expired: N_("expired without an answer"),
+}
 
 
 class FailureReason(StrEnum):

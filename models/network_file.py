@@ -32,7 +32,22 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = frozenset(range(5))
 MIN_WORKDAYS = 2  # the seed: available at least two weekdays (vardagar) a week
 OFFICE_SETTINGS = ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days")
-_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_PLACE = re.compile(r"at line (\d+), column (\d+)")
+BAD_TOML = N_(
+    "is not valid TOML: something is wrong at column {column} (a quotation mark, a bracket, "
+    "a comma, an = or a key given twice?)"
+)
+UNFINISHED_TOML = N_(
+    "is not valid TOML: the file ends too early (is a quotation mark or a bracket left open?)"
+)
+# The keys each level may have; any other is refused, so that a misspelling never passes.
+TOP_KEYS = ("office",)
+OFFICE_KEYS = ("code", "name", "city", *OFFICE_SETTINGS, "venue", "admin")
+VENUE_KEYS = ("key", "name", "address", "kind")
+ADMIN_KEYS = ("email", "name", "phone", "windows", "absences", "home_delivery", "auto_confirm")
+WINDOW_KEYS = ("weekday", "start", "end", "venue")
+ABSENCE_KEYS = ("from", "to")
+UNKNOWN_KEY = N_("unknown key; is it misspelt? The keys here are: {known}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +108,45 @@ class _Lines:
         return hits[index] if index < len(hits) else 1
 
     def key(self, start: int, key: str, occurrence: int = 0) -> int:
-        """The line of the occurrence-th `key =` after a header, before the next header."""
+        """The line of the occurrence-th `key =` after a header, before the next header; a
+        table of that name opened by the next header is found too."""
         pattern = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*=")
+        table = re.compile(rf"^\s*\[\[?\s*([\w-]+\.)*{re.escape(key)}\s*\]")
         seen = 0
         for n in range(start, len(self.lines) + 1):
             text = self.lines[n - 1]
             if n > start and text.lstrip().startswith("["):
-                break
+                return n if table.match(text) and seen == occurrence else start
             if pattern.search(text):
                 if seen == occurrence:
                     return n
                 seen += 1
         return start
+
+    def top(self, key: str) -> int:
+        """The line of a top-level `key =` or `[key]` table, or 1."""
+        pattern = re.compile(rf"^\s*(\[\[?\s*)?{re.escape(key)}\s*[=\].]")
+        return next((n for n, text in enumerate(self.lines, 1) if pattern.match(text)), 1)
+
+    def unknown_keys(
+        self,
+        item: dict[str, Any],
+        known: tuple[str, ...],
+        start: int | None,
+        problems: ProblemCollector,
+        occurrences: dict[str, int] | None = None,
+    ) -> None:
+        """Refuse each key of `item` (the document's own when `start` is None) that is not
+        `known`, on its own line; `occurrences` counts the keys already seen in earlier inline
+        tables of the same list."""
+        for key in item:
+            if key in known:
+                continue
+            seen = occurrences.get(key, 0) if occurrences is not None else 0
+            if occurrences is not None:
+                occurrences[key] = seen + 1
+            line = self.top(key) if start is None else self.key(start, key, seen)
+            problems.add(line, key, UNKNOWN_KEY, known=", ".join(known))
 
 
 def _text(item: dict[str, Any], key: str) -> str:
@@ -165,11 +207,13 @@ def _parse_windows(
 ) -> list[WindowSpec]:
     windows: list[WindowSpec] = []
     problems_before = len(problems.problems)
+    occurrences: dict[str, int] = {}
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         line = lines.key(start_line, "weekday", index)
         if not isinstance(item, dict):
             problems.add(line, "windows", N_("each window must be a table"))
             continue
+        lines.unknown_keys(item, WINDOW_KEYS, start_line, problems, occurrences)
         weekday = problems.check(line, partial(_weekday, item))
         start = problems.check(line, partial(_clock, item, "start"))
         end = problems.check(line, partial(_clock, item, "end"))
@@ -211,11 +255,13 @@ def _parse_absences(
     raw: Any, start_line: int, lines: _Lines, problems: ProblemCollector
 ) -> list[tuple[date, date]]:
     absences: list[tuple[date, date]] = []
+    occurrences: dict[str, int] = {}
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         line = lines.key(start_line, "from", index)
         if not isinstance(item, dict):
             problems.add(line, "absences", N_("each absence must be a table"))
             continue
+        lines.unknown_keys(item, ABSENCE_KEYS, start_line, problems, occurrences)
         first = problems.check(line, partial(_day, item, "from"))
         last = problems.check(line, partial(_day, item, "to"))
         if first is None or last is None:
@@ -236,6 +282,7 @@ def _parse_admin(
     lines: _Lines,
     problems: ProblemCollector,
 ) -> AdminSpec | None:
+    lines.unknown_keys(item, ADMIN_KEYS, line, problems)
     email = problems.check(lines.key(line, "email"), partial(_email, item))
     name = problems.check(lines.key(line, "name"), partial(_text, item, "name"))
     phone = problems.check(lines.key(line, "phone"), partial(_phone, item))
@@ -254,22 +301,23 @@ def read_network_toml(content: str) -> list[OfficeSpec]:
     try:
         document = tomllib.loads(content)
     except tomllib.TOMLDecodeError as error:
-        match = _TOML_LINE.search(str(error))
-        problems.add(
-            int(match.group(1)) if match else 1,
-            "toml",
-            N_("is not valid TOML: {error}"),
-            error=str(error),
-        )
+        # tomllib explains in English; the reader gets the place and what to look for.
+        place = _TOML_PLACE.search(str(error))
+        if place is not None:
+            problems.add(int(place.group(1)), "toml", BAD_TOML, column=int(place.group(2)))
+        else:
+            problems.add(max(len(content.splitlines()), 1), "toml", UNFINISHED_TOML)
         problems.raise_if_any()
         raise  # unreachable; keeps type checkers sure
     lines = _Lines(content)
+    lines.unknown_keys(document, TOP_KEYS, None, problems)
     offices: list[OfficeSpec] = []
     codes: set[str] = set()
     emails: dict[str, int] = {}
     admin_index = venue_index = 0
     for office_index, item in enumerate(document.get("office", [])):
         line = lines.header("office", office_index)
+        lines.unknown_keys(item, OFFICE_KEYS, line, problems)
         code = problems.check(lines.key(line, "code"), partial(_text, item, "code"))
         name = problems.check(lines.key(line, "name"), partial(_text, item, "name"))
         city = problems.check(lines.key(line, "city"), partial(_text, item, "city"))
@@ -288,6 +336,7 @@ def read_network_toml(content: str) -> list[OfficeSpec]:
         for venue in item.get("venue", []):
             vline = lines.header("office.venue", venue_index)
             venue_index += 1
+            lines.unknown_keys(venue, VENUE_KEYS, vline, problems)
             venue_key = problems.check(vline, partial(_text, venue, "key"))
             vname = problems.check(lines.key(vline, "name"), partial(_text, venue, "name"))
             address = problems.check(lines.key(vline, "address"), partial(_text, venue, "address"))

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import audit
-from models.cards import Card, CardStatus, CardUser, get_card_by_order_ref, get_card_user_by_hmac
+from models.cards import (
+    CARD_STATUS_NAMES,
+    Card,
+    CardStatus,
+    CardUser,
+    card_status_named,
+    get_card_by_order_ref,
+    get_card_user_by_hmac,
+)
 from models.crypto import PersonnummerVault
-from models.errors import IllegalTransition, InvalidInput, ProblemCollector
+from models.errors import IllegalTransition, InvalidInput, Problem, ProblemCollector, Term, Terms
 from models.i18n import N_
-from models.lifecycle import Role, transition_card
-from models.network import get_office_by_code
+from models.lifecycle import FINAL_CARD_STATES, Role, check_transition, is_behind
+from models.network import Office
 from models.types import utcnow
 from models.validation import (
     normalize_email,
@@ -36,7 +46,7 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("status", "ordered_at")
 # A new order starts before the card reaches the office; later states come from the office.
-STARTING_STATUSES = frozenset({CardStatus.ordered, CardStatus.shipped})
+STARTING_STATUSES = (CardStatus.ordered, CardStatus.shipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,26 +65,38 @@ class CardOrder:
     ordered_at: datetime | None = None
 
 
+@dataclass(slots=True)
+class OrderBatch:
+    """Orders read from a file or a request: the rows that passed, every row's office code (the
+    database checks those), and the problems found so far."""
+
+    orders: list[CardOrder] = field(default_factory=list)
+    office_codes: dict[int, str] = field(default_factory=dict)
+    problems: ProblemCollector = field(default_factory=ProblemCollector)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMove:
+    """A status a stored card is to take; its consequences are the scheduler's to plan."""
+
+    card: Card
+    target: CardStatus
+
+
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
-    """What an import did."""
+    """What an import did; `notes` are what it left alone and why (not errors), `moves` the
+    status changes still to make (scheduler.cards.import_orders makes them)."""
 
     created: int
     updated: int
     unchanged: int
+    notes: list[Problem] = field(default_factory=list)
+    moves: list[StatusMove] = field(default_factory=list)
 
 
 def _parse_status(raw: str) -> CardStatus | None:
-    if not raw.strip():
-        return None
-    try:
-        return CardStatus(raw.strip())
-    except ValueError:
-        raise InvalidInput(
-            "status",
-            N_("must be one of: {allowed}"),
-            allowed=", ".join(s.value for s in CardStatus),
-        ) from None
+    return card_status_named(raw) if raw.strip() else None
 
 
 def _parse_ordered_at(raw: str) -> datetime | None:
@@ -122,9 +144,29 @@ def parse_order(line: int, row: dict[str, str], problems: ProblemCollector) -> C
     )
 
 
-def read_orders_csv(content: str) -> list[CardOrder]:
-    """Parse a whole CSV (`,` or `;`, header row); raise InputRejected listing every problem."""
-    problems = ProblemCollector()
+def collect_orders(rows: Iterable[tuple[int, Mapping[str, str]]], *, twice: str) -> OrderBatch:
+    """Check each (line, row); a second row with an order_ref is a problem, `twice` saying so
+    with the first one's line as {other}."""
+    batch = OrderBatch()
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        code = (row.get("office_code") or "").strip()
+        if 0 < len(code) <= TEXT_LIMITS["office_code"]:
+            batch.office_codes[line] = code
+        order = parse_order(line, dict(row), batch.problems)
+        if order is None:
+            continue
+        if order.order_ref in seen:
+            batch.problems.add(line, "order_ref", twice, other=seen[order.order_ref])
+            continue
+        seen[order.order_ref] = line
+        batch.orders.append(order)
+    return batch
+
+
+def read_orders_csv(content: str) -> OrderBatch:
+    """Parse a whole CSV (`,` or `;`, header row) and check every row; the problems are kept
+    in the batch, for the import to report together with the database's."""
     content = content.removeprefix("\ufeff")
     header = content.splitlines()[0] if content.strip() else ""
     delimiter = ";" if header.count(";") > header.count(",") else ","
@@ -132,30 +174,19 @@ def read_orders_csv(content: str) -> list[CardOrder]:
     columns = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = columns
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    for name in missing:
-        problems.add(1, name, N_("column is missing from the header row"))
-    problems.raise_if_any()
-    orders: list[CardOrder] = []
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue  # a blank line is no order
-        order = parse_order(line, row, problems)
-        if order is None:
-            continue
-        if order.order_ref in seen:
-            problems.add(
-                line,
-                "order_ref",
-                N_("appears twice in the file (also line {other})"),
-                other=seen[order.order_ref],
-            )
-            continue
-        seen[order.order_ref] = line
-        orders.append(order)
-    problems.raise_if_any()
-    return orders
+    if missing:
+        # Without the column every row would repeat the problem; the header says it once.
+        batch = OrderBatch()
+        for name in missing:
+            batch.problems.add(1, name, N_("column is missing from the header row"))
+        return batch
+    rows = (
+        (reader.line_num, row)
+        for row in reader
+        # A blank line is no order.
+        if any((value or "").strip() for value in row.values() if isinstance(value, str))
+    )
+    return collect_orders(rows, twice=N_("appears twice in the file (also line {other})"))
 
 
 async def _upsert_card_user(
@@ -180,24 +211,49 @@ async def _upsert_card_user(
     return user
 
 
+async def _offices(session: AsyncSession, codes: Iterable[str]) -> dict[str, Office]:
+    query = select(Office).where(col(Office.code).in_(set(codes)))
+    return {office.code: office for office in (await session.exec(query)).all()}
+
+
+UNKNOWN_OFFICE = N_("no office has code «{code}»")
+OLDER_STATUS = N_("«{status}» is older than the card's status «{current}»: the card stays as it is")
+FINAL_STATUS = N_("the card is «{current}» already, which is final: «{status}» is not applied")
+
+
+def _status_note(line: int, current: CardStatus, stated: CardStatus) -> Problem:
+    """Why the file's status is left alone."""
+    message = FINAL_STATUS if current in FINAL_CARD_STATES else OLDER_STATUS
+    names = (
+        ("status", Term(CARD_STATUS_NAMES[stated])),
+        ("current", Term(CARD_STATUS_NAMES[current])),
+    )
+    return Problem(line, "status", message, names)
+
+
 async def upsert_orders(
     session: AsyncSession,
-    orders: list[CardOrder],
+    batch: OrderBatch,
     *,
     vault: PersonnummerVault,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Create or update each order in the caller's transaction; problems raise InputRejected."""
+    """Create or update each order in the caller's transaction, and raise InputRejected with
+    the batch's problems and the database's together. A card is never moved back: an older
+    status is a note. Status moves forward are checked and returned, not made."""
     moment = now or utcnow()
-    problems = ProblemCollector()
+    problems = batch.problems
+    offices = await _offices(session, batch.office_codes.values())
+    for line, code in batch.office_codes.items():
+        if code not in offices:
+            problems.add(line, "office_code", UNKNOWN_OFFICE, code=code)
     created = updated = unchanged = 0
-    for order in orders:
-        office = await get_office_by_code(session, code=order.office_code)
+    notes: list[Problem] = []
+    moves: list[StatusMove] = []
+    for order in batch.orders:
+        office = offices.get(order.office_code)
         if office is None or office.id is None:
-            problems.add(
-                order.line, "office_code", N_("no office has code «{code}»"), code=order.office_code
-            )
-            continue
+            continue  # reported above
         user = await _upsert_card_user(session, order, vault)
         assert user.id is not None
         card = await get_card_by_order_ref(session, order_ref=order.order_ref)
@@ -216,7 +272,7 @@ async def upsert_orders(
                     order.line,
                     "status",
                     N_("a new card can start as: {allowed}"),
-                    allowed=", ".join(sorted(STARTING_STATUSES)),
+                    allowed=Terms(CARD_STATUS_NAMES[s] for s in STARTING_STATUSES),
                 )
                 continue
             card = Card(
@@ -259,24 +315,21 @@ async def upsert_orders(
                 data={"office_id": office.id},
                 now=moment,
             )
-        if order.status is not None and order.status != card.status:
-            try:
-                await transition_card(
-                    session,
-                    card,
-                    order.status,
-                    role=Role.operator,
-                    actor_id=None,
-                    data={"via": "import"},
-                    now=moment,
-                )
+        current = CardStatus(card.status)
+        if order.status is not None and order.status != current:
+            if is_behind(current, order.status):
+                notes.append(_status_note(order.line, current, order.status))
+            else:
+                try:
+                    check_transition(current, order.status, Role.operator)
+                except IllegalTransition as error:
+                    problems.add(order.line, "status", error.message_id, **error.params)
+                    continue
+                moves.append(StatusMove(card, order.status))
                 changed = True
-            except IllegalTransition as error:
-                problems.add(order.line, "status", error.message_id, **error.params)
-                continue
         if changed:
             updated += 1
         else:
             unchanged += 1
     problems.raise_if_any()
-    return ImportSummary(created=created, updated=updated, unchanged=unchanged)
+    return ImportSummary(created, updated, unchanged, notes, moves)

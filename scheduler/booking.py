@@ -420,16 +420,24 @@ async def _close(
     role: Role,
     actor_id: int | None,
     now: datetime,
+    card_status: CardStatus | None = None,
 ) -> Meeting:
+    """Move the meeting, keep the card in step, and plan the messages; `card_status` is the
+    card's new status when the card's change is the reason."""
     card = await session.get(Card, meeting.card_id)
     assert card is not None
     was = MeetingStatus(meeting.status)
-    await transition_meeting(session, meeting, target, role=role, actor_id=actor_id, now=now)
+    data = {"card_status": card_status.value} if card_status is not None else None
+    await transition_meeting(
+        session, meeting, target, role=role, actor_id=actor_id, data=data, now=now
+    )
     await _sync_card(session, card, meeting, now=now)
     if target == MeetingStatus.confirmed:
         await notifications.meeting_confirmed(session, meeting, by=role, now=now)
     else:
-        await notifications.meeting_closed(session, meeting, was=was, by=role, now=now)
+        await notifications.meeting_closed(
+            session, meeting, was=was, by=role, now=now, card_status=card_status
+        )
     return meeting
 
 
@@ -550,3 +558,25 @@ async def expire_requests(session: AsyncSession, *, now: datetime | None = None)
             session, meeting, MeetingStatus.expired, role=Role.system, actor_id=None, now=moment
         )
     return list(stale)
+
+
+async def cancel_for_card(session: AsyncSession, card: Card, *, now: datetime) -> Meeting | None:
+    """The card's status took it away from its meeting (returned, revoked, or put back in the
+    drawer by the operator): the active meeting is cancelled like any cancellation, and the
+    card user and the admin are both told why."""
+    assert card.id is not None
+    found = await active_meeting(session, card_id=card.id)
+    if found is None:
+        return None
+    meeting = await session.get(Meeting, found.id, with_for_update=True)
+    assert meeting is not None
+    await drop_pending_move(session, meeting, now=now)
+    return await _close(
+        session,
+        meeting,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        now=now,
+        card_status=CardStatus(card.status),
+    )

@@ -14,10 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.cards import Card, CardStatus, CardUser
 from models.errors import DomainError, NotFound
 from models.i18n import N_
-from models.lifecycle import Role, transition_card
+from models.lifecycle import Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import Admin
-from scheduler import notifications
+from scheduler.cards import change_status
 
 EXPECTED = (CardStatus.shipped, CardStatus.notified)
 KEPT = (CardStatus.in_custody, CardStatus.booked)
@@ -91,7 +91,7 @@ async def log_notice(
         card = await _own_card(session, admin, card_id)
         if card.status != CardStatus.shipped:
             raise NotPickable(N_("Card {order_ref} is not on its way."), order_ref=card.order_ref)
-        await transition_card(
+        await change_status(
             session, card, CardStatus.notified, role=Role.admin, actor_id=admin.id, now=now
         )
         logged.append(card)
@@ -108,10 +108,9 @@ async def pick_up(
         card = await _own_card(session, admin, card_id)
         if card.status not in EXPECTED:
             raise NotPickable(N_("Card {order_ref} is not on its way."), order_ref=card.order_ref)
-        await transition_card(
+        await change_status(
             session, card, CardStatus.in_custody, role=Role.admin, actor_id=admin.id, now=now
         )
-        await notifications.card_arrived(session, card, now=now)
         picked.append(card)
     return picked
 
@@ -136,8 +135,7 @@ async def mark_returned(
 ) -> Card:
     """The admin sent an uncollected card back to the issuer."""
     card = await _own_card(session, admin, card_id)
-    await transition_card(
+    await change_status(
         session, card, CardStatus.returned, role=Role.admin, actor_id=admin.id, now=now
     )
-    await notifications.cancel_for_card(session, card)
     return card

@@ -268,17 +268,20 @@ async def meeting_closed(
     by: Role,
     now: datetime,
     moved: bool = False,
+    card_status: CardStatus | None = None,
 ) -> None:
     """A meeting ended without a handout: the pending messages about it go, and people hear
-    what they need to (the user of a decline or expiry, the admin of a cancellation)."""
+    what they need to (the user of a decline or expiry; of a cancellation, whoever did not make
+    it). `card_status` is the card's new status when the card's change cancelled the meeting."""
     card, user, admin = await _meeting_people(session, meeting)
     assert meeting.id is not None
     await _withdraw(session, meeting)
     status = MeetingStatus(meeting.status)
     key = f"meeting:{meeting.id}:{status}"
     common: dict[str, Any] = {"meeting_id": meeting.id, "card_id": card.id, "due": now, "key": key}
+    why = {"card_status": card_status.value} if card_status is not None else {}
     if was == MeetingStatus.confirmed:
-        await _calendar_cancel(session, user, **common)
+        await _calendar_cancel(session, user, payload=why, **common)
     if status in (MeetingStatus.declined, MeetingStatus.expired):
         template = (
             Template.booking_expired
@@ -289,14 +292,17 @@ async def meeting_closed(
         )
         for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
             await _add(session, to, template, **common)
-    elif status == MeetingStatus.cancelled and by == Role.card_user:
-        payload = {"moved": moved}
-        await _add(
-            session, _admin_channel(admin), Template.admin_cancelled, payload=payload, **common
-        )
     elif status == MeetingStatus.cancelled:
-        for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
-            await _add(session, to, Template.booking_cancelled, **common)
+        if by != Role.admin:
+            payload = {"moved": moved, **why}
+            await _add(
+                session, _admin_channel(admin), Template.admin_cancelled, payload=payload, **common
+            )
+        if by != Role.card_user:
+            for to in _user_channels(
+                user, chat=True, sms=user.telegram_user_id is None, email=False
+            ):
+                await _add(session, to, Template.booking_cancelled, payload=why, **common)
 
 
 async def move_confirmed(
@@ -335,11 +341,15 @@ async def _withdraw(session: AsyncSession, meeting: Meeting) -> None:
     )
 
 
-async def _calendar_cancel(session: AsyncSession, user: CardUser, **common: Any) -> None:
+async def _calendar_cancel(
+    session: AsyncSession, user: CardUser, *, payload: dict[str, Any] | None = None, **common: Any
+) -> None:
     """The e-mail whose CANCEL replaces the invitation in the user's calendar."""
     email = _To(Channel.email, user.email)
     key = common["key"] + ":ics"
-    await _add(session, email, Template.booking_cancelled, **{**common, "key": key})
+    await _add(
+        session, email, Template.booking_cancelled, payload=payload, **{**common, "key": key}
+    )
 
 
 def proposal_of(meeting: Meeting) -> Slot | None:
@@ -539,7 +549,7 @@ async def render(
         Template.nudge,
         Template.not_handed_out,
         Template.booking_cancelled,
-    ):
+    ) and not _card_gone(row):
         buttons = (((translate(N_("Book"), locale), "cmd:book"),),)
     return OutgoingMessage(
         recipient=row.recipient,
@@ -633,7 +643,10 @@ async def _user_body(
             parts.append(released_sentence(released, locale))
     else:
         parts.append(_card_sentence(template, office, locale))
-    if template != Template.handed_out:
+    gone = _card_gone(row)
+    if gone is not None:
+        parts.append(translate(CARD_GONE[gone][0], locale))
+    elif template != Template.handed_out:
         parts.append(what_to_bring(locale))
     link = _link(settings, row)
     if link and row.channel != Channel.telegram:
@@ -764,7 +777,7 @@ async def _render_for_admin(
         card, user, _ = await _meeting_people(session, meeting)
         when = format_slot_time(meeting.starts_at, locale)
         who = f"{user.given_name} {user.family_name} ({card.order_ref})"
-        sentence = ADMIN_SENTENCES[template]
+        sentence = _admin_sentence(template, row)
         old = await _still_standing(session, meeting, now=now)
         if old is not None:
             sentence = ADMIN_MOVE_SENTENCES.get(template, sentence)
@@ -804,6 +817,41 @@ ADMIN_MOVE_SENTENCES = {
     ),
 }
 ADMIN_MOVED = N_("{who} has moved the meeting {when} to another time.")
+
+
+# A meeting cancelled because its card's status changed: what the card user and the admin read.
+CARD_GONE = {
+    CardStatus.returned: (
+        N_(
+            "Your SITHS card has gone back to the issuer. Contact the one who ordered it for a "
+            "new card."
+        ),
+        N_("The meeting with {who} {when} is cancelled: the card is to go back to the issuer."),
+    ),
+    CardStatus.revoked: (
+        N_("Your SITHS card has been revoked. Contact the one who ordered it for a new card."),
+        N_(
+            "The meeting with {who} {when} is cancelled: the card is revoked (lost or stolen) and "
+            "must not be handed out."
+        ),
+    ),
+}
+CANCELLED_BY_ISSUER = N_(
+    "The meeting with {who} {when} is cancelled by the issuer; the card stays in your keeping."
+)
+
+
+def _card_gone(row: Notification) -> CardStatus | None:
+    """The status that took the card away from the office, when that cancelled the meeting."""
+    raw = row.payload.get("card_status")
+    return CardStatus(raw) if raw in CARD_GONE else None
+
+
+def _admin_sentence(template: Template, row: Notification) -> str:
+    if template == Template.admin_cancelled and "card_status" in row.payload:
+        gone = _card_gone(row)
+        return CARD_GONE[gone][1] if gone is not None else CANCELLED_BY_ISSUER
+    return ADMIN_SENTENCES[template]
 
 
 async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting | None) -> Admin:

@@ -4,6 +4,7 @@ was needed because an earlier one failed through no fault of the admin."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +14,7 @@ from models.cards import Card, CardStatus, CardUser
 from models.crypto import PersonnummerVault
 from models.errors import DomainError, Forbidden, InvalidInput
 from models.i18n import N_
-from models.lifecycle import Role, transition_card, transition_meeting
+from models.lifecycle import Role, transition_meeting
 from models.meetings import (
     FailureReason,
     IdDocument,
@@ -23,6 +24,7 @@ from models.meetings import (
 from models.payouts import PayoutKind, PayoutLine, Tariffs
 from scheduler import notifications
 from scheduler.booking import drop_pending_move, meeting_for_actor
+from scheduler.cards import change_status
 from scheduler.slots import STOCKHOLM
 
 
@@ -50,15 +52,75 @@ async def meeting_to_record(
     return meeting
 
 
-def _line(meeting: Meeting, kind: PayoutKind, amount: int, now: datetime) -> PayoutLine:
-    return PayoutLine(
-        admin_id=meeting.admin_id,
-        meeting_id=meeting.id,
-        card_id=meeting.card_id,
-        kind=kind,
-        amount_ore=amount,
-        occurred_at=now,
+def _earned(meeting: Meeting, tariffs: Tariffs) -> list[tuple[PayoutKind, int]]:
+    """What the outcome pays: the handout, and an extra meeting that took place, whatever its
+    outcome (a no-show is not a meeting)."""
+    earned = []
+    if meeting.status == MeetingStatus.handed_out:
+        earned.append((PayoutKind.handout, tariffs.handout_ore))
+    if meeting.is_extra and meeting.failure_reason != FailureReason.no_show:
+        earned.append((PayoutKind.extra_meeting, tariffs.extra_meeting_ore))
+    return earned
+
+
+# Where the card goes after each outcome: to its user, or back to the locked drawer.
+CARD_AFTER = {
+    MeetingStatus.handed_out: CardStatus.handed_out,
+    MeetingStatus.failed: CardStatus.in_custody,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What the admin recorded, and what of it the audit event keeps."""
+
+    status: MeetingStatus
+    document: IdDocument | None
+    reason: FailureReason | None
+    audited: dict[str, str]
+
+
+async def _record(
+    session: AsyncSession,
+    outcome: _Outcome,
+    *,
+    admin_id: int,
+    meeting_id: int,
+    tariffs: Tariffs,
+    now: datetime,
+) -> Meeting:
+    """Close the meeting with its outcome, move the card, pay the admin and tell the user."""
+    meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
+    meeting.id_document = outcome.document
+    meeting.failure_reason = outcome.reason
+    await transition_meeting(
+        session,
+        meeting,
+        outcome.status,
+        role=Role.admin,
+        actor_id=admin_id,
+        data=outcome.audited,
+        now=now,
     )
+    await drop_pending_move(session, meeting, now=now)
+    card = await session.get(Card, meeting.card_id)
+    assert card is not None
+    await change_status(
+        session, card, CARD_AFTER[outcome.status], role=Role.admin, actor_id=admin_id, now=now
+    )
+    for kind, amount in _earned(meeting, tariffs):
+        session.add(
+            PayoutLine(
+                admin_id=meeting.admin_id,
+                meeting_id=meeting.id,
+                card_id=meeting.card_id,
+                kind=kind,
+                amount_ore=amount,
+                occurred_at=now,
+            )
+        )
+    await notifications.outcome_recorded(session, meeting, now=now)
+    return meeting
 
 
 async def record_handout(
@@ -75,28 +137,10 @@ async def record_handout(
         raise InvalidInput(
             "document", N_("The card cannot be handed out without an accepted ID document.")
         )
-    meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
-    meeting.id_document = document
-    await transition_meeting(
-        session,
-        meeting,
-        MeetingStatus.handed_out,
-        role=Role.admin,
-        actor_id=admin_id,
-        data={"id_document": document.value},
-        now=now,
+    outcome = _Outcome(MeetingStatus.handed_out, document, None, {"id_document": document.value})
+    return await _record(
+        session, outcome, admin_id=admin_id, meeting_id=meeting_id, tariffs=tariffs, now=now
     )
-    await drop_pending_move(session, meeting, now=now)
-    card = await session.get(Card, meeting.card_id)
-    assert card is not None
-    await transition_card(
-        session, card, CardStatus.handed_out, role=Role.admin, actor_id=admin_id, now=now
-    )
-    session.add(_line(meeting, PayoutKind.handout, tariffs.handout_ore, now))
-    if meeting.is_extra:
-        session.add(_line(meeting, PayoutKind.extra_meeting, tariffs.extra_meeting_ore, now))
-    await notifications.outcome_recorded(session, meeting, now=now)
-    return meeting
 
 
 async def record_failure(
@@ -110,29 +154,10 @@ async def record_failure(
     document: IdDocument | None = None,
 ) -> Meeting:
     """No handout: the card goes back to the drawer and the user is asked to book again."""
-    meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
-    meeting.failure_reason = reason
-    meeting.id_document = document
-    await transition_meeting(
-        session,
-        meeting,
-        MeetingStatus.failed,
-        role=Role.admin,
-        actor_id=admin_id,
-        data={"reason": reason.value},
-        now=now,
+    outcome = _Outcome(MeetingStatus.failed, document, reason, {"reason": reason.value})
+    return await _record(
+        session, outcome, admin_id=admin_id, meeting_id=meeting_id, tariffs=tariffs, now=now
     )
-    await drop_pending_move(session, meeting, now=now)
-    card = await session.get(Card, meeting.card_id)
-    assert card is not None
-    await transition_card(
-        session, card, CardStatus.in_custody, role=Role.admin, actor_id=admin_id, now=now
-    )
-    # An extra meeting that took place is paid, whatever its outcome; a no-show is not a meeting.
-    if meeting.is_extra and reason != FailureReason.no_show:
-        session.add(_line(meeting, PayoutKind.extra_meeting, tariffs.extra_meeting_ore, now))
-    await notifications.outcome_recorded(session, meeting, now=now)
-    return meeting
 
 
 async def reveal_personnummer(

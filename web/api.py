@@ -20,12 +20,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardStatus
-from models.errors import InputRejected, Problem, ProblemCollector
+from models.errors import InputRejected, Problem
 from models.i18n import N_, translate
 from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
 from models.network import Office, Venue, VenueKind, get_office_by_code
-from models.orders import CardOrder, parse_order, upsert_orders
+from models.orders import UNKNOWN_OFFICE as UNKNOWN_OFFICE_CODE
+from models.orders import OrderBatch, collect_orders
 from models.types import utcnow
+from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
 from scheduler.slots import STOCKHOLM
 from web.deps import SessionDep, SettingsDep, VaultDep
@@ -39,7 +41,6 @@ MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 # Printable text only: control characters (and NUL, which PostgreSQL refuses) are no names.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 DUPLICATE_IN_REQUEST = N_("appears twice in the request (also item {other})")
-UNKNOWN_OFFICE_CODE = N_("no office has code «{code}»")  # the CSV import's words
 
 
 # -- authentication ---------------------------------------------------------------------------
@@ -116,6 +117,13 @@ class CardOut(BaseModel):
     in_custody_since: datetime | None
 
 
+class ImportNote(BaseModel):
+    """Something a POST left alone, and why: a status older than the card's is not applied."""
+
+    loc: list[str | int]
+    msg: str
+
+
 class ImportResult(BaseModel):
     """What a POST did, and the posted cards as they now stand."""
 
@@ -123,6 +131,7 @@ class ImportResult(BaseModel):
     updated: int
     unchanged: int
     cards: list[CardOut]
+    notes: list[ImportNote] = []
 
 
 class MeetingOut(BaseModel):
@@ -356,11 +365,16 @@ async def _offices(session: AsyncSession, *, today: date) -> list[OfficeOut]:
 # -- posting orders ---------------------------------------------------------------------------
 
 
+def _loc(problem: Problem, *, batch: bool) -> list[str | int]:
+    """Where in the body: the item (in a list) and the field, as FastAPI's own errors say."""
+    return ["body", problem.line, problem.field] if batch else ["body", problem.field]
+
+
 def _rejected(problems: list[Problem], *, batch: bool) -> HTTPException:
     """422 in FastAPI's own shape: each problem's `loc` names the item and the field."""
     detail = [
         {
-            "loc": ["body", problem.line, problem.field] if batch else ["body", problem.field],
+            "loc": _loc(problem, batch=batch),
             "msg": problem.translated(API_LOCALE),
             "type": "invalid_input",
         }
@@ -369,22 +383,11 @@ def _rejected(problems: list[Problem], *, batch: bool) -> HTTPException:
     return HTTPException(422, detail)
 
 
-def parse_orders(orders: list[CardOrderIn]) -> list[CardOrder]:
-    """Each order checked like a CSV row (the item's index as its line); all problems at once."""
-    problems = ProblemCollector()
-    parsed: list[CardOrder] = []
-    seen: dict[str, int] = {}
-    for index, order in enumerate(orders):
-        card = parse_order(index, order.as_row(), problems)
-        if card is None:
-            continue
-        if card.order_ref in seen:
-            problems.add(index, "order_ref", DUPLICATE_IN_REQUEST, other=seen[card.order_ref])
-            continue
-        seen[card.order_ref] = index
-        parsed.append(card)
-    problems.raise_if_any()
-    return parsed
+def parse_orders(orders: list[CardOrderIn]) -> OrderBatch:
+    """Each order checked like a CSV row (the item's index as its line); the problems are
+    reported with the database's, all at once."""
+    rows = ((index, order.as_row()) for index, order in enumerate(orders))
+    return collect_orders(rows, twice=DUPLICATE_IN_REQUEST)
 
 
 Orders = Annotated[
@@ -417,15 +420,15 @@ async def post_cards(orders: Orders, session: SessionDep, vault: VaultDep) -> Im
     """Create or update card orders by order_ref, validated like the CSV; all or nothing."""
     batch = isinstance(orders, list)
     items = orders if isinstance(orders, list) else [orders]
+    parsed = parse_orders(items)
     try:
-        parsed = parse_orders(items)
-        summary = await upsert_orders(session, parsed, vault=vault)
+        summary, _ = await import_orders(session, parsed, vault=vault)
     except InputRejected as error:
         raise _rejected(error.problems, batch=batch) from None
     except IntegrityError:
         logger.warning("api: concurrent card orders collided; the client should retry")
         raise HTTPException(409, "another request changed the same cards; retry") from None
-    cards = await _cards(session, order_refs=[order.order_ref for order in parsed])
+    cards = await _cards(session, order_refs=[order.order_ref for order in parsed.orders])
     logger.info(
         "api: card orders: %d created, %d updated, %d unchanged",
         summary.created,
@@ -433,7 +436,14 @@ async def post_cards(orders: Orders, session: SessionDep, vault: VaultDep) -> Im
         summary.unchanged,
     )
     return ImportResult(
-        created=summary.created, updated=summary.updated, unchanged=summary.unchanged, cards=cards
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        cards=cards,
+        notes=[
+            ImportNote(loc=_loc(note, batch=batch), msg=note.translated(API_LOCALE))
+            for note in summary.notes
+        ],
     )
 
 

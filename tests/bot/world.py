@@ -18,7 +18,8 @@ from models.lifecycle import Role, transition_card
 from models.meetings import Meeting, standing
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
-from models.orders import read_orders_csv, upsert_orders
+from models.orders import read_orders_csv
+from scheduler.cards import import_orders
 from tests.factories import PERSONNUMMER, csv_row, network_toml, orders_csv, windows_toml
 
 # Monday 30 November 2026, 09:00 in Stockholm.
@@ -61,7 +62,7 @@ async def build_world(services: Services, *, auto_confirm: bool = False) -> Worl
     ]
     async with transaction(services.sessions) as session:
         await upsert_network(session, read_network_toml(network))
-        await upsert_orders(session, read_orders_csv(orders_csv(*rows)), vault=services.vault)
+        await import_orders(session, read_orders_csv(orders_csv(*rows)), vault=services.vault)
         anna = await get_admin_by_email(session, email="anna@example.se")
         bo = await get_admin_by_email(session, email="bo@example.se")
         assert anna is not None and anna.id and bo is not None and bo.id

@@ -9,7 +9,8 @@ from sqlmodel import col, func, select
 
 from models.audit import AuditEvent
 from models.cards import Card, CardStatus, CardUser
-from tests.factories import PERSONNUMMER, csv_row, network_toml, orders_csv
+from models.outbox import Notification
+from tests.factories import CSV_HEADER, PERSONNUMMER, csv_row, network_toml, orders_csv
 from tests.kortkontor.cli_helpers import query, run_cli, write
 
 
@@ -202,4 +203,107 @@ def test_reimport_status_goes_through_the_state_machine(
         capsys, "cards", "import", str(write(tmp_path, "c.csv", f"{header}\n{base},handed_out\n"))
     )
     assert code == 2
-    assert ":2: status:" in err and "ogiltig övergång" in err
+    assert ":2: status: Ett kort med status «skickat» kan inte få status «utlämnat» av en " in err
+    assert "ogiltig övergång" in err
+
+
+DEMO_DATA = Path(__file__).resolve().parents[2] / "kortkontor" / "demo_data"
+STATUS_HEADER = f"{CSV_HEADER},status"
+
+
+def card_status(database_url: str, order_ref: str) -> CardStatus:
+    async def work(session):  # type: ignore[no-untyped-def]
+        return (await session.exec(select(Card.status).where(Card.order_ref == order_ref))).one()
+
+    return CardStatus(query(database_url, work))
+
+
+def test_the_readmes_own_steps_hold_an_older_status_is_a_note(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cards = DEMO_DATA / "cards.csv"
+    assert run_cli(capsys, "network", "load", str(DEMO_DATA / "network.toml"))[0] == 0
+    assert run_cli(capsys, "cards", "import", str(cards))[0] == 0
+    assert run_cli(capsys, "cards", "set-status", "SE-1004", "shipped")[0] == 0
+    code, out, err = run_cli(capsys, "cards", "import", str(cards))
+    assert code == 0, err
+    assert err == ""
+    assert (
+        f"{cards}:5: status: «beställt» är äldre än kortets status «skickat»: "
+        "kortet lämnas som det är"
+    ) in out
+    assert "10 oförändrade" in out
+    assert card_status(env, "SE-1004") == CardStatus.shipped
+
+
+def test_a_card_whose_life_here_is_over_is_not_moved_by_the_file(
+    network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run_cli(capsys, "cards", "import", str(write(tmp_path, "a.csv", orders_csv(csv_row()))))[0]
+        == 0
+    )
+    assert run_cli(capsys, "cards", "set-status", "SE-1", "revoked")[0] == 0
+    shipped = write(tmp_path, "b.csv", orders_csv(csv_row() + ",shipped", header=STATUS_HEADER))
+    code, out, _ = run_cli(capsys, "cards", "import", str(shipped))
+    assert code == 0
+    assert f"{shipped}:2: status: kortet är redan «spärrat», och det är slutgiltigt" in out
+    assert card_status(network, "SE-1") == CardStatus.revoked
+
+
+@pytest.mark.parametrize("picked_up", ["in_custody", "i förvaring"])
+def test_an_import_that_puts_a_card_in_custody_invites_its_user(
+    network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], picked_up: str
+) -> None:
+    shipped = write(tmp_path, "a.csv", orders_csv(csv_row() + ",shipped", header=STATUS_HEADER))
+    assert run_cli(capsys, "cards", "import", str(shipped))[0] == 0
+    kept = write(tmp_path, "b.csv", orders_csv(f"{csv_row()},{picked_up}", header=STATUS_HEADER))
+    code, out, err = run_cli(capsys, "cards", "import", str(kept))
+    assert code == 0, err
+    assert "1 uppdaterade" in out and "1 kortanvändare bjuds in att boka en tid." in out
+    assert card_status(network, "SE-1") == CardStatus.in_custody
+
+    async def invitations(session):  # type: ignore[no-untyped-def]
+        query = select(Notification.channel).where(Notification.template == "card_arrived")
+        return set((await session.exec(query)).all())
+
+    assert query(network, invitations) == {"sms", "email"}
+
+
+def test_an_unknown_office_is_reported_with_every_other_problem(
+    network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = orders_csv(
+        csv_row("SE-1", phone="1"),
+        csv_row("SE-2", office_code="NOPE", personnummer=PERSONNUMMER["ahmed"][0]),
+        csv_row("SE-3", office_code="GONE", personnummer="1", email="x"),
+        csv_row("SE-4", personnummer=PERSONNUMMER["lena"][0]),
+    )
+    path = write(tmp_path, "c.csv", content)
+    code, out, err = run_cli(capsys, "cards", "import", str(path))
+    assert code == 2 and out == ""
+    assert [line.split(": ", 2)[:2] for line in err.splitlines()[:-1]] == [
+        [f"{path}:2", "phone"],
+        [f"{path}:3", "office_code"],
+        [f"{path}:4", "email"],
+        [f"{path}:4", "office_code"],
+        [f"{path}:4", "personnummer"],
+    ]
+    assert "inget kontor har koden «NOPE»" in err and "«GONE»" in err
+    assert "Ingenting sparades (5 fel)." in err
+    assert count(network, Card) == 0 and count(network, CardUser) == 0
+
+
+def test_status_problems_name_the_statuses_in_swedish(
+    network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = orders_csv(
+        csv_row("SE-1") + ",in_custody",
+        csv_row("SE-2", personnummer=PERSONNUMMER["ahmed"][0]) + ",lost",
+        header=STATUS_HEADER,
+    )
+    code, _, err = run_cli(capsys, "cards", "import", str(write(tmp_path, "c.csv", content)))
+    assert code == 2
+    assert ":2: status: ett nytt kort kan bara börja som: beställt, skickat" in err
+    assert ":3: status: måste vara en av: beställt, skickat, avi mottagen, i förvaring" in err
+    assert "in_custody" not in err and "ordered" not in err

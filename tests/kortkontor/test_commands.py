@@ -7,11 +7,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardStatus
 from models.crypto import hash_token
 from models.invites import InvitePurpose, InviteToken, redeem_invite
+from models.meetings import Meeting, MeetingStatus
+from models.network import Office
+from models.outbox import Channel, Notification, NotificationStatus
+from models.types import utcnow
+from scheduler import booking
+from scheduler.availability import load_availability
 from tests.factories import csv_row, network_toml, orders_csv
 from tests.fakes.telegram import FakeBotApi
 from tests.kortkontor.cli_helpers import query, run_cli, write
@@ -34,11 +41,16 @@ def test_set_status_follows_the_state_machine(
     loaded: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run_cli(capsys, "cards", "set-status", "SE-1", "shipped")
-    assert code == 0 and "ordered → shipped" in out
+    assert code == 0 and "Kort SE-1: beställt → skickat." in out
     code, _, err = run_cli(capsys, "cards", "set-status", "SE-1", "handed_out")
-    assert code == 2 and "ogiltig övergång" in err
+    assert code == 2
+    assert err.strip() == (
+        "Ett kort med status «skickat» kan inte få status «utlämnat» av en operatör "
+        "(ogiltig övergång)."
+    )
     code, _, err = run_cli(capsys, "cards", "set-status", "SE-1", "lost")
-    assert code == 2 and "Okänd status" in err
+    assert code == 2 and "Okänd status «lost»" in err
+    assert "beställt, skickat, avi mottagen, i förvaring, bokat, utlämnat" in err
     code, _, err = run_cli(capsys, "cards", "set-status", "SE-404", "shipped")
     assert code == 2 and "SE-404" in err
 
@@ -46,6 +58,81 @@ def test_set_status_follows_the_state_machine(
         return (await session.exec(select(Card.status))).one()
 
     assert query(loaded, status) == CardStatus.shipped
+    assert run_cli(capsys, "audit", "verify")[0] == 0
+
+
+def test_set_status_takes_the_swedish_names_too(
+    loaded: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "cards", "set-status", "SE-1", "Skickat")
+    assert code == 0 and "beställt → skickat" in out
+    code, out, _ = run_cli(capsys, "cards", "set-status", "SE-1", "i förvaring")
+    assert code == 0 and "skickat → i förvaring" in out
+    # The card reached the office: its user is invited to book.
+    assert "Kortanvändaren bjuds in att boka en tid." in out
+    assert {r.channel for r in query(loaded, outbox_rows) if r.template == "card_arrived"} == {
+        "sms",
+        "email",
+    }
+
+
+async def outbox_rows(session: AsyncSession) -> list[Notification]:
+    return list((await session.exec(select(Notification).order_by(col(Notification.id)))).all())
+
+
+def book_first_free_time(database_url: str) -> int:
+    """SE-1's user books the first free time; the admin confirms it automatically."""
+
+    async def work(session: AsyncSession) -> int:
+        card = (await session.exec(select(Card).where(Card.order_ref == "SE-1"))).one()
+        office = await session.get(Office, card.office_id)
+        assert office is not None and card.id is not None
+        now = utcnow()
+        slot = (await load_availability(session, office, now=now)).free(now=now)[0]
+        result = await booking.request_booking(
+            session, card_id=card.id, card_user_id=card.card_user_id, slot=slot, now=now
+        )
+        assert isinstance(result, booking.Booked) and result.meeting.id is not None
+        return result.meeting.id
+
+    return query(database_url, work)
+
+
+@pytest.mark.parametrize(("status", "name"), [("revoked", "spärrat"), ("returned", "returnerat")])
+def test_set_status_on_a_booked_card_cancels_its_meeting_and_tells_both_sides(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: str, name: str
+) -> None:
+    network = write(tmp_path, "n.toml", network_toml(auto_confirm=True))
+    assert run_cli(capsys, "network", "load", str(network))[0] == 0
+    orders = write(tmp_path, "c.csv", orders_csv(csv_row()))
+    assert run_cli(capsys, "cards", "import", str(orders))[0] == 0
+    for step in ("shipped", "in_custody"):
+        assert run_cli(capsys, "cards", "set-status", "SE-1", step)[0] == 0
+    meeting_id = book_first_free_time(env)
+
+    code, out, err = run_cli(capsys, "cards", "set-status", "SE-1", status)
+    assert code == 0, err
+    assert f"Kort SE-1: bokat → {name}." in out
+    assert re.search(
+        r"^Utlämningstiden \w+dag \d+ \w+ kl\. \d\d:\d\d är avbokad\. "
+        r"Kortanvändaren och ID-administratören får besked\.$",
+        out,
+        re.MULTILINE,
+    )
+
+    async def meeting(session: AsyncSession) -> Meeting | None:
+        return await session.get(Meeting, meeting_id)
+
+    assert query(env, meeting).status == MeetingStatus.cancelled  # type: ignore[union-attr]
+    states = {(r.template, r.channel): r.status for r in query(env, outbox_rows)}
+    assert states[("booking_cancelled", Channel.sms)] == NotificationStatus.pending  # the card user
+    assert states[("admin_cancelled", Channel.email)] == NotificationStatus.pending  # the admin
+    # Whichever reminders the clock allowed (SMS keep quiet at night) are cancelled.
+    reminders = {v for (template, _), v in states.items() if template.startswith("reminder")}
+    assert reminders <= {NotificationStatus.cancelled}
+    assert (
+        states[("card_arrived", Channel.sms)] == NotificationStatus.cancelled
+    )  # no more invitations
     assert run_cli(capsys, "audit", "verify")[0] == 0
 
 
@@ -104,7 +191,7 @@ def test_missing_secret_key_stops_start_up(
 ) -> None:
     monkeypatch.delenv("KORTKONTOR_SECRET_KEY")
     code, _, err = run_cli(capsys, "audit", "verify")
-    assert code == 2 and "KORTKONTOR_SECRET_KEY" in err
+    assert code == 2 and "KORTKONTOR_SECRET_KEY saknas." in err and "is not set" not in err
 
 
 def test_demo_seeds_and_prints_the_network(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -132,4 +134,85 @@ def test_broken_toml_names_its_line(
 ) -> None:
     path = write(tmp_path, "n.toml", '[[office]]\ncode = "A"\nname = \n')
     code, _, err = run_cli(capsys, "network", "load", str(path))
-    assert code == 2 and f"{path}:3: toml:" in err
+    assert code == 2 and f"{path}:3: toml: är inte giltig TOML: något är fel i kolumn 8" in err
+    assert "Invalid value" not in err  # tomllib's own English stays out
+    path = write(tmp_path, "open.toml", '[[office]]\ncode = "A"\nwindows = [\n')
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2 and f"{path}:3: toml: är inte giltig TOML: filen tar slut för tidigt" in err
+
+
+def line_of(content: str, text: str) -> int:
+    """The 1-based line where `text` first stands."""
+    return next(n for n, line in enumerate(content.splitlines(), 1) if text in line)
+
+
+def test_a_misspelt_key_is_refused_and_changes_nothing(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_admins = network_toml(auto_confirm=True) + network_toml(
+        code="GBG1", email="bo@example.se", auto_confirm=True
+    )
+    assert run_cli(capsys, "network", "load", str(write(tmp_path, "a.toml", two_admins)))[0] == 0
+    misspelt = two_admins.replace("auto_confirm = true", "auto_confrim = false")
+    path = write(tmp_path, "b.toml", misspelt)
+    code, out, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2 and out == ""
+    first = line_of(misspelt, "auto_confrim")
+    second = line_of(misspelt.replace("auto_confrim", "x", 1), "auto_confrim")
+    assert f"{path}:{first}: auto_confrim: okänd nyckel" in err
+    assert f"{path}:{second}: auto_confrim: okänd nyckel" in err
+    assert "home_delivery, auto_confirm" in err  # the keys it could have meant
+
+    async def auto_confirm(session):  # type: ignore[no-untyped-def]
+        return (await session.exec(select(Admin.auto_confirm))).all()
+
+    assert query(env, auto_confirm) == [True, True]
+
+
+WINDOWS = (
+    '[ { weekday = "tue", start = "16:00", end = "19:00", venue = "cafe" },\n'
+    '  { weekday = "thu", start = "08:00", end = "10:00", venue = "cafe", plats = "x" } ]'
+)
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda t: "version = 1\n" + t, "version"),
+        (lambda t: t.replace("slot_minutes = 15", "slot_minuts = 15"), "slot_minuts"),
+        (lambda t: t.replace('kind = "cafe"', 'kind = "cafe"\nadress = "Gatan 1"'), "adress"),
+        # DESIGN.md's coming admin keys are not read yet, so they are refused rather than lost.
+        (
+            lambda t: t.replace("home_delivery", 'birth_date = "1985-03-12"\nhome_delivery'),
+            "birth_date",
+        ),
+        (lambda t: t + "\n[office.admin.onboarding]\ncontract_signed = 2026-10-01\n", "onboarding"),
+        (lambda t: t.replace('to = "2027-01-06"', 'to = "2027-01-06", why = "jul"'), "why"),
+    ],
+)
+def test_unknown_keys_are_refused_at_every_level(
+    env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[str], str],
+    key: str,
+) -> None:
+    content = edit(network_toml())
+    path = write(tmp_path, "n.toml", content)
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2
+    pattern = rf"^\[?\[?({key}|office\.admin\.{key})\]?|[\s{{,]{key} = "
+    line = next(n for n, text in enumerate(content.splitlines(), 1) if re.search(pattern, text))
+    assert f"{path}:{line}: {key}: okänd nyckel" in err, err
+    assert counts(env) == (0, 0, 0, 0, 0)
+
+
+def test_an_unknown_key_in_a_window_names_the_windows_own_line(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = network_toml(windows=WINDOWS)
+    path = write(tmp_path, "n.toml", content)
+    code, _, err = run_cli(capsys, "network", "load", str(path))
+    assert code == 2
+    assert f"{path}:{line_of(content, 'plats')}: plats: okänd nyckel" in err
+    assert "weekday, start, end, venue" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -11,12 +12,14 @@ from sqlmodel import select
 
 from kortkontor.wiring import Services
 from models.audit import AuditEvent
-from models.cards import Card, CardStatus, CardUser
+from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser
 from models.db import transaction
 from models.errors import IllegalTransition
+from models.i18n import translate
 from models.lifecycle import (
     CARD_TRANSITIONS,
     FINAL_CARD_STATES,
+    ROLE_NAMES,
     Role,
     check_transition,
     transition_card,
@@ -58,9 +61,11 @@ def test_anything_not_in_the_table_is_refused(
     with pytest.raises(IllegalTransition) as raised:
         check_transition(current, target, role)
     assert raised.value.code == "illegal_transition"
-    assert current.value in raised.value.translated(
-        "sv"
-    ) and "ogiltig övergång" in raised.value.translated("sv")
+    said = raised.value.translated("sv")
+    # Wholly Swedish: the states and the role in words, never the code's names.
+    assert f"«{translate(CARD_STATUS_NAMES[current], 'sv')}»" in said
+    assert translate(ROLE_NAMES[role], "sv") in said and "ogiltig övergång" in said
+    assert f"«{current.value}»" not in said and not re.search(rf"\b{role.value}\b", said)
 
 
 async def _card(services: Services, status: CardStatus) -> int:

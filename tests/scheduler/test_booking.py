@@ -525,3 +525,20 @@ async def test_the_database_keeps_one_standing_meeting_and_one_pending_move_per_
         with pytest.raises(IntegrityError, match=r"uq_meeting|UNIQUE"):
             async with transaction(services.sessions) as session:
                 session.add(extra)
+
+
+async def test_revoking_a_card_with_a_pending_move_cancels_both(services: Services) -> None:
+    from scheduler.cards import change_status
+
+    world = await build_world(services)
+    slots = await free(services, world)
+    old = await confirmed(services, world, 0, slots[0])
+    new = (await move(services, world, old, slots[4])).meeting
+    async with transaction(services.sessions) as session:
+        card = await session.get(Card, world.cards[0][0])
+        assert card is not None
+        await change_status(
+            session, card, CardStatus.revoked, role=booking.Role.operator, actor_id=None, now=NOW
+        )
+    assert await status_of(services, old, new) == [MeetingStatus.cancelled] * 2
+    assert {slots[0], slots[4]} <= set(await free(services, world))

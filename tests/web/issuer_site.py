@@ -23,8 +23,9 @@ from models.lifecycle import Role, transition_card
 from models.meetings import Meeting, MeetingStatus
 from models.network import Office, Venue, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
-from models.orders import read_orders_csv, upsert_orders
+from models.orders import read_orders_csv
 from models.types import utcnow
+from scheduler.cards import import_orders
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import PERSONNUMMER, csv_row, orders_csv
 from web.app import create_app
@@ -164,7 +165,7 @@ async def build_network(services: Services) -> Network:
     ]
     async with transaction(services.sessions) as session:
         await upsert_network(session, read_network_toml(NETWORK))
-        await upsert_orders(session, read_orders_csv(orders_csv(*rows)), vault=services.vault)
+        await import_orders(session, read_orders_csv(orders_csv(*rows)), vault=services.vault)
         offices = {o.code: o for o in (await session.exec(select(Office))).all()}
         offices["STO1"].notice_given_at = now - timedelta(days=7)
         offices["MLM1"].notice_given_at = now - timedelta(days=62)

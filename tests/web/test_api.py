@@ -11,6 +11,8 @@ from sqlmodel import func, select
 from kortkontor.wiring import Services
 from models.audit import AuditEvent
 from models.cards import Card, CardUser
+from models.meetings import Meeting, MeetingStatus
+from models.outbox import Notification
 from tests.factories import ALL_TEST_PERSONNUMMER, PERSONNUMMER
 from tests.web.issuer_site import API_TOKEN, Network, Site, build_network, serving
 
@@ -254,11 +256,60 @@ async def test_rules_of_the_csv_hold(site: Site) -> None:
     late = await site.api("POST", "/api/cards", json={**NEW_ORDER, "status": "handed_out"})
     assert late.status_code == 422
     assert late.json()["detail"][0]["loc"] == ["body", "status"]
-    backwards = await site.api(
-        "POST", "/api/cards", json={**NEW_ORDER, "order_ref": "SE-1001", "status": "ordered"}
-    )
-    assert backwards.status_code == 422
-    assert backwards.json()["detail"][0]["loc"] == ["body", "status"]
+
+
+MARIA = {
+    **NEW_ORDER,
+    "order_ref": "SE-1001",
+    "office_code": "UPS1",
+    "personnummer": PERSONNUMMER["maria"][0],
+    "phone": "0701110000",
+    "email": "maria@example.se",
+}
+
+
+async def test_an_older_status_is_a_note_and_the_card_stays(site: Site) -> None:
+    backwards = await site.api("POST", "/api/cards", json=[{**MARIA, "status": "shipped"}])
+    assert backwards.status_code == 200, backwards.text
+    result = backwards.json()
+    assert result["notes"] == [
+        {
+            "loc": ["body", 0, "status"],
+            "msg": "«skickat» är äldre än kortets status «bokat»: kortet lämnas som det är",
+        }
+    ]
+    assert result["cards"][0]["status"] == "booked" and result["unchanged"] == 1
+
+
+async def test_revoking_a_booked_card_cancels_its_meeting_and_tells_both_sides(
+    site: Site, services: Services, network: Network
+) -> None:
+    response = await site.api("POST", "/api/cards", json={**MARIA, "status": "revoked"})
+    assert response.status_code == 200, response.text
+    assert response.json()["cards"][0]["status"] == "revoked"
+    async with services.sessions() as session:
+        meeting = await session.get(Meeting, network.meetings["confirmed"])
+        told = (
+            await session.exec(
+                select(Notification.template, Notification.recipient).where(
+                    Notification.meeting_id == network.meetings["confirmed"]
+                )
+            )
+        ).all()
+    assert meeting is not None and meeting.status == MeetingStatus.cancelled
+    assert ("admin_cancelled", "anna@example.se") in told
+    assert ("booking_cancelled", "maria@example.se") in told  # the calendar's cancellation
+    assert any(template == "booking_cancelled" and to.startswith("+46") for template, to in told)
+
+
+async def test_an_unknown_office_is_reported_with_the_other_problems(site: Site) -> None:
+    nowhere = {**NEW_ORDER, "order_ref": "SE-9002", "office_code": "NOPE", "phone": "12"}
+    response = await site.api("POST", "/api/cards", json=[NEW_ORDER, nowhere])
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [
+        ["body", 1, "office_code"],
+        ["body", 1, "phone"],
+    ]
 
 
 async def test_a_malformed_body_is_422_without_echoing_it(site: Site) -> None:

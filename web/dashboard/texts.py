@@ -11,7 +11,7 @@ from typing import Final
 
 from models.cards import CardStatus
 from models.i18n import N_, translate
-from models.meetings import MeetingStatus
+from models.meetings import MEETING_STATUS_NAMES, MeetingStatus
 from models.network import VenueKind
 
 LOCALE = "sv"
@@ -161,17 +161,6 @@ CARD_STATUS_NAMES: Final[Mapping[CardStatus, str]] = {
     CardStatus.handed_out: N_("handed out"),
     CardStatus.returned: N_("returned to the issuer"),
     CardStatus.revoked: N_("revoked"),
-}
-
-# A meeting is also an «utlämningstid»: the words agree with «tid».
-MEETING_STATUS_NAMES: Final[Mapping[MeetingStatus, str]] = {
-    MeetingStatus.requested: N_("requested, awaiting confirmation"),
-    MeetingStatus.confirmed: N_("confirmed"),
-    MeetingStatus.handed_out: N_("card handed out"),
-    MeetingStatus.failed: N_("card not handed out"),
-    MeetingStatus.declined: N_("declined by the administrator"),
-    MeetingStatus.cancelled: N_("cancelled"),
-    MeetingStatus.expired: N_("expired without an answer"),
 }
 
 VENUE_KIND_NAMES: Final[Mapping[VenueKind, str]] = {

@@ -130,7 +130,7 @@ def test_adding_again_sets_a_new_password(
     [
         ("inte-en-adress", PASSWORD + "\n", "inte-en-adress: är ingen giltig e-postadress"),
         ("operator@example.se", "för kort\n", "Lösenordet måste vara minst 12 tecken långt."),
-        ("operator@example.se", "", "Inget lösenord på standard input. Inget skrevs."),
+        ("operator@example.se", "", "Inget lösenord på standardinmatningen (stdin). Inget skrevs."),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(

@@ -22,11 +22,12 @@ from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
 from models.network import Office, get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.operators import hash_password, set_operator
-from models.orders import read_orders_csv, upsert_orders
+from models.orders import read_orders_csv
 from models.payouts import Tariffs
 from scheduler import booking, outcomes
 from scheduler.availability import load_availability
 from scheduler.booking import Booked
+from scheduler.cards import import_orders
 from tests.web.dashboard.conftest import CHROMIUM, CLOCK, EMAIL, PASSWORD, log_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -133,7 +134,7 @@ async def seed_demo(services: Services) -> None:
     orders = (DEMO_DATA / "cards.csv").read_text(encoding="utf-8")
     async with transaction(services.sessions) as session:
         await upsert_network(session, read_network_toml(network))
-        await upsert_orders(
+        await import_orders(
             session, read_orders_csv(orders), vault=services.vault, now=CLOCK - 90 * DAY
         )
     for step in HISTORY:
