@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
 from models.db import transaction
-from models.outbox import Channel, Notification, NotificationStatus
+from models.outbox import Channel, Notification
 from models.types import utcnow
 from scheduler import notifications, outbox
 from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage, Sender
@@ -105,7 +105,7 @@ class Dispatcher:
         if found is not None:
             outbox.mark_sent(row, provider_message_id=found, now=now)
         else:
-            row.status = NotificationStatus.pending
+            outbox.release(row)
         session.add(row)
 
     async def run_due(self) -> int:
@@ -170,9 +170,7 @@ class Dispatcher:
                     await fall_back_to_email(session, row, now=now)
                 elif outcome.stale == QUIET:
                     # A retry or a late claim reached the quiet hours: wait for the morning.
-                    row.status = NotificationStatus.pending
-                    row.due_at = notifications.sms_due(now, earlier=False)
-                    row.attempts -= 1
+                    outbox.hold(row, until=notifications.sms_due(now, earlier=False))
                 elif outcome.stale is not None:
                     outbox.mark_cancelled(row, reason=outcome.stale)
                 elif outcome.error is None:

@@ -108,6 +108,19 @@ def mark_retry(row: Notification, *, reason: str, now: datetime) -> None:
     row.due_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
 
 
+def release(row: Notification) -> None:
+    """A claim found not to have left (its dispatcher crashed first): send it again."""
+    row.status = NotificationStatus.pending
+
+
+def hold(row: Notification, *, until: datetime) -> None:
+    """Not now after all (the SMS quiet hours): pending again until then, and the attempt it
+    was claimed for does not count."""
+    row.status = NotificationStatus.pending
+    row.due_at = until
+    row.attempts -= 1
+
+
 def mark_failed(row: Notification, *, reason: str) -> None:
     """Retrying cannot help."""
     row.status = NotificationStatus.failed

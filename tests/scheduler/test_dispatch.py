@@ -3,6 +3,7 @@ chat messages to a fake Bot API. Stale rows, retries, opt-out and fallbacks."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import email
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -22,7 +24,7 @@ from kortkontor.wiring import Services, build_services
 from models.cards import CardUser
 from models.db import transaction
 from models.outbox import Channel, NotificationStatus
-from scheduler import booking, outbox
+from scheduler import booking, dispatch, outbox
 from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
@@ -272,3 +274,18 @@ def test_the_outbox_list_command(env: str, capsys: pytest.CaptureFixture[str]) -
     assert MARIA_PHONE not in out and "maria@example.se" not in out
     code, _, err = run_cli(capsys, "outbox", "list", "--status", "lost")
     assert code == 2 and "lost" in err
+
+
+def test_dispatch_changes_rows_only_through_the_outbox() -> None:
+    """States, attempts and due times have one owner, scheduler/outbox.py: the dispatcher
+    assigns to no attribute but its own."""
+    tree = ast.parse(Path(dispatch.__file__).read_text(encoding="utf-8"))
+    writes = [
+        f"line {node.lineno}: {ast.unparse(target)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute)
+        and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+    ]
+    assert writes == []
