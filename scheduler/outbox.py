@@ -20,6 +20,10 @@ from models.outbox import Channel, Notification, NotificationStatus, SmsOptOut
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=30)
+# From a row's first due time to its last attempt when every attempt fails: the backoff after
+# each attempt but the last. A row still unsent longer past its due time is stuck, not retrying.
+RETRY_SCHEDULE = sum((FIRST_RETRY * 2 ** (n - 1) for n in range(1, MAX_ATTEMPTS)), timedelta())
+UNSETTLED = (NotificationStatus.pending, NotificationStatus.sending)
 # A row still `sending` this long after its claim was left by a crashed dispatcher.
 STALE_CLAIM = timedelta(minutes=2)
 
@@ -183,6 +187,23 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """How many rows are in each state."""
     query = select(Notification.status, func.count()).group_by(Notification.status)
     return {str(status): count for status, count in (await session.exec(query)).all()}
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> Notification | None:
+    """The unsent row (pending or being sent) that fell due first, if one is due."""
+    query = (
+        select(Notification)
+        .where(col(Notification.status).in_(UNSETTLED), Notification.due_at <= now)
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+def past_its_retries(row: Notification, *, now: datetime) -> bool:
+    """Whether an unsent row is due further back than its whole retry schedule: by now it
+    should have been sent, or given up on."""
+    return row.status in UNSETTLED and row.due_at < now - RETRY_SCHEDULE
 
 
 async def listing(

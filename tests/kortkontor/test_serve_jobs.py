@@ -1,6 +1,7 @@
 """`kortkontor serve` keeps every periodic job's promise, run as a real process on a set clock
 (tests/clock.py): the admins' agenda goes out at 07:00, nudges at five past the hour, and a row
-a crashed process left `sending` is recovered while serve runs, without a restart."""
+a crashed process left `sending` is recovered while serve runs, without a restart. Then
+`kortkontor status` finds every job on time."""
 
 from __future__ import annotations
 
@@ -211,6 +212,15 @@ async def test_serve_sends_the_agenda_at_seven_and_recovers_a_crashed_claim_whil
         [agenda] = await rows(services, "admin_agenda")
         assert seven <= agenda.due_at < seven + timedelta(seconds=5)
 
+        status = await asyncio.to_thread(
+            subprocess.run,
+            [*KORTKONTOR, "status"],
+            env=environment(database_url, clock),
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=TIMEOUT,
+        )
         serve.stop()
     finally:
         if serve.process.poll() is None:
@@ -224,6 +234,10 @@ async def test_serve_sends_the_agenda_at_seven_and_recovers_a_crashed_claim_whil
     assert 'Running job "admins:agenda (trigger: cron' in logged
     assert 'Running job "dispatch:recover (trigger: interval' in logged
     assert "<locals>" not in logged
+    assert status.returncode == 0, status.stdout + status.stderr
+    for job_id in ("dispatch:tick", "dispatch:recover", "admins:agenda"):
+        assert f"{job_id} " in status.stdout
+    assert "FÖRSENAT" not in status.stdout
 
 
 async def test_serve_nudges_at_five_past_the_hour(
