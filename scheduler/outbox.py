@@ -117,6 +117,28 @@ def release(row: Notification) -> None:
     row.status = NotificationStatus.pending
 
 
+async def settle_claim(
+    session: AsyncSession,
+    *,
+    row_id: int,
+    claimed_at: datetime,
+    provider_message_id: str | None,
+    now: datetime,
+) -> bool:
+    """Settle a claim a stopped dispatcher left: sent if the provider has the message, else
+    pending again. False when the row is no longer that claim (another dispatcher settled it
+    meanwhile, and perhaps claimed it anew)."""
+    row = await session.get(Notification, row_id, with_for_update=True)
+    if row is None or row.status != NotificationStatus.sending or row.claimed_at != claimed_at:
+        return False
+    if provider_message_id is None:
+        release(row)
+    else:
+        mark_sent(row, provider_message_id=provider_message_id, now=now)
+    session.add(row)
+    return True
+
+
 def hold(row: Notification, *, until: datetime) -> None:
     """Not now after all (the SMS quiet hours): pending again until then, and the attempt it
     was claimed for does not count."""
