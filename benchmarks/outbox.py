@@ -253,7 +253,7 @@ async def startup(services: Services, pending: int) -> dict[str, Any]:
     recovered = await dispatcher.recover(stale_after=timedelta(0))
     upcoming = await dispatcher.next_due()
     jobs = Jobs(dispatcher, services.sessions)
-    jobs.start()
+    await jobs.start()
     elapsed = time.perf_counter() - started
     await settle()
     first_jobs = time.perf_counter() - started - elapsed

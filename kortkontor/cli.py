@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +20,7 @@ from models.db import transaction
 from models.errors import DomainError, InputRejected, InvalidInput, NotFound, Problem
 from models.i18n import N_, translate
 from models.invites import InvitePurpose, issue_invite
+from models.job_runs import JobOutcome, all_runs
 from models.lifecycle import Role
 from models.migrate import upgrade_to_head
 from models.network import get_admin_by_email
@@ -28,6 +30,8 @@ from models.outbox import NotificationStatus
 from models.types import utcnow
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
+from scheduler.jobs import JobStatus, job_statuses
+from scheduler.slots import STOCKHOLM
 from scheduler.wording import format_slot_time
 
 EXIT_OK = 0
@@ -212,6 +216,95 @@ async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
         N_("In all: {counts}"),
         counts=", ".join(f"{name} {counts[name]}" for name in sorted(counts)) or "0",
     )
+    return EXIT_OK
+
+
+# The outbox's states as operators read them, in the order a row passes through them.
+STATE_LABELS = {
+    NotificationStatus.pending: N_("{count} waiting"),
+    NotificationStatus.sending: N_("{count} being sent"),
+    NotificationStatus.sent: N_("{count} sent"),
+    NotificationStatus.failed: N_("{count} failed"),
+    NotificationStatus.cancelled: N_("{count} cancelled"),
+}
+UNSENT_STATES = {
+    NotificationStatus.pending: N_("waiting"),
+    NotificationStatus.sending: N_("being sent"),
+}
+
+
+def _local(moment: datetime) -> str:
+    """A time as Stockholm reads it, to the second."""
+    return f"{moment.astimezone(STOCKHOLM):%Y-%m-%d %H:%M:%S}"
+
+
+def _job_line(status: JobStatus) -> str:
+    """One job: its id, its last run and outcome, its next run, and whether it is late."""
+    run = status.run
+    if run is None:
+        last = _("never run")
+    elif run.last_run_at is None:
+        last = _("not run yet (scheduled since {time})").format(time=_local(run.scheduled_since))
+    elif run.outcome == JobOutcome.ok:
+        last = _("last run {time}: ok").format(time=_local(run.last_run_at))
+    else:
+        last = _("last run {time}: failed ({reason})").format(
+            time=_local(run.last_run_at), reason=run.reason or "?"
+        )
+        if run.last_ok_at is not None:
+            last += "; " + _("last ok {time}").format(time=_local(run.last_ok_at))
+    upcoming = "" if status.next_run is None else _local(status.next_run)
+    next_run = _("next {time}").format(time=upcoming) if upcoming else ""
+    late = _("LATE") if status.late else ""
+    parts = [f"{status.job.job_id:<17}", last, next_run, late]
+    return "  " + "  ".join(part for part in parts if part)
+
+
+async def cmd_status(services: Services, args: argparse.Namespace) -> int:
+    """The periodic jobs' last and next runs, the outbox backlog and its oldest due row; exit 1
+    when a job is late or a row has waited past its retries."""
+    now = utcnow()
+    async with services.sessions() as session:
+        runs = await all_runs(session)
+        counts = await outbox.count_by_status(session)
+        oldest = await outbox.oldest_due(session, now=now)
+    statuses = job_statuses(runs, now=now, recover_every=services.settings.outbox_recover_every())
+    say(N_("Jobs (Stockholm time):"))
+    for status in statuses:
+        print(_job_line(status))
+        print(f"  {'':<17}  {_(status.job.title)}")
+    say(
+        N_("Outbox: {counts}"),
+        counts=", ".join(
+            _(label).format(count=counts.get(state, 0)) for state, label in STATE_LABELS.items()
+        ),
+    )
+    if oldest is None:
+        say(N_("No row is due."))
+    else:
+        say(
+            N_("Oldest due row: id {id}, due {time} ({state})"),
+            id=oldest.id,
+            time=_local(oldest.due_at),
+            state=_(UNSENT_STATES[oldest.status]),
+        )
+    late = [status.job.job_id for status in statuses if status.late]
+    if not runs:
+        complain(N_("No service has run the jobs yet: start `kortkontor serve`."))
+    elif late:
+        complain(N_("Late: {jobs}."), jobs=", ".join(late))
+    stuck = oldest is not None and outbox.past_its_retries(oldest, now=now)
+    if stuck:
+        complain(
+            N_(
+                "The oldest due row has waited longer than all its retries take "
+                "({minutes} minutes): the outbox is not keeping up."
+            ),
+            minutes=int(outbox.RETRY_SCHEDULE.total_seconds() // 60),
+        )
+    if late or stuck:
+        return EXIT_BROKEN
+    say(N_("Every job runs on time and the outbox keeps up."))
     return EXIT_OK
 
 
@@ -449,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)
 
     sub.add_parser("serve").set_defaults(run=cmd_serve)
+    sub.add_parser("status").set_defaults(run=cmd_status)
 
     demo = sub.add_parser("demo")
     demo.add_argument(

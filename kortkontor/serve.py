@@ -93,6 +93,13 @@ def _stale_after(settings: Settings, services: Services) -> timedelta:
     return timedelta(0) if is_sqlite(services.engine) else STALE_CLAIM
 
 
+def _recover_after(settings: Settings) -> timedelta:
+    """How old a `sending` claim must be before the periodic recovery takes it: never younger
+    than STALE_CLAIM, since this process's own batch in flight holds fresh claims."""
+    configured = timedelta(seconds=settings.outbox_stale_claim_seconds or 0)
+    return max(STALE_CLAIM, configured)
+
+
 @dataclass
 class Running:
     """What `serve` started, to stop in reverse order."""
@@ -169,8 +176,13 @@ async def start(services: Services) -> Running:
         ),
     )
     await dispatcher.recover(stale_after=_stale_after(settings, services))
-    running.jobs = Jobs(dispatcher, services.sessions)
-    running.jobs.start()
+    running.jobs = Jobs(
+        dispatcher,
+        services.sessions,
+        recover_every=settings.outbox_recover_every(),
+        recover_after=_recover_after(settings),
+    )
+    await running.jobs.start()
     dialogue.after_commit = running.jobs.poke
     running.parts.append("dispatcher")
     running.web = WebServer(app, host=settings.web_host, port=settings.web_port)

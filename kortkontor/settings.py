@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,8 +30,11 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_messages_per_second: float = 10
     # How old a `sending` outbox row must be before start-up treats its claimer as crashed
-    # (default: at once on SQLite, the only dispatcher; 2 minutes on PostgreSQL).
+    # (default: at once on SQLite, the only dispatcher; 2 minutes on PostgreSQL). The periodic
+    # recovery while serving never takes a claim younger than 2 minutes.
     outbox_stale_claim_seconds: int | None = None
+    # How often serve looks for `sending` rows a crashed process left (default: every minute).
+    outbox_recover_seconds: float | None = Field(default=None, gt=0)
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -45,6 +50,12 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     public_base_url: str | None = None
+
+    def outbox_recover_every(self) -> timedelta | None:
+        """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""
+        if self.outbox_recover_seconds is None:
+            return None
+        return timedelta(seconds=self.outbox_recover_seconds)
 
     def secret_key(self) -> str:
         """The key that encrypts personnummer; start-up stops without it."""

@@ -7,6 +7,7 @@ from models.audit import AuditEvent
 from models.cards import Card, CardStatus, CardUser
 from models.dialogue import DialogueState
 from models.invites import InviteToken
+from models.job_runs import JobRun
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from models.operators import Operator
@@ -23,6 +24,7 @@ __all__ = [
     "CardUser",
     "DialogueState",
     "InviteToken",
+    "JobRun",
     "Meeting",
     "MeetingStatus",
     "Notification",

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
 from models.db import transaction
-from models.outbox import Channel, Notification, NotificationStatus
+from models.outbox import Channel, Notification
 from models.types import utcnow
 from scheduler import notifications, outbox
 from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage, Sender
@@ -40,6 +40,18 @@ class Finder(Protocol):
     async def find(self, recipient: str, text: str, since: datetime) -> str | None:
         """The provider's id of a message with this text sent to this recipient since then."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A row found `sending` after its dispatcher stopped, as the provider can be asked."""
+
+    row_id: int
+    claimed_at: datetime
+    channel: Channel
+    recipient: str
+    provider_message_id: str | None
+    text: str | None  # what was sent, for a provider that finds messages by text
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,40 +85,63 @@ class Dispatcher:
         self._stopping = False
 
     async def recover(self, *, stale_after: timedelta = outbox.STALE_CLAIM) -> int:
-        """Settle rows a crashed dispatcher left `sending`; returns how many there were."""
+        """Settle rows a crashed dispatcher left `sending`; returns how many there were.
+
+        The providers are asked between two short transactions, not inside one: a search at
+        Twilio takes a while per row, and on SQLite a transaction locks out every writer."""
         now = self.clock()
         async with transaction(self.sessions) as session:
             rows = await outbox.stale_claims(session, now=now + outbox.STALE_CLAIM - stale_after)
-            for row in rows:
-                try:
-                    await self._settle(session, row, now=now)
-                except ChannelError as error:
-                    # The provider cannot be asked now: the row stays `sending` for next time.
-                    logger.info("notification %s not settled yet: %s", row.id, error.reason)
+            claims = [await self._claim_of(session, row, now=now) for row in rows]
+        answers = [await self._ask(claim) for claim in claims]
+        async with transaction(self.sessions) as session:
+            for claim, answer in zip(claims, answers, strict=True):
+                if not isinstance(answer, ChannelError):
+                    await outbox.settle_claim(
+                        session,
+                        row_id=claim.row_id,
+                        claimed_at=claim.claimed_at,
+                        provider_message_id=answer,
+                        now=now,
+                    )
         if rows:
             logger.info("recovered %d notifications left sending", len(rows))
         return len(rows)
 
-    async def _settle(self, session: AsyncSession, row: Notification, *, now: datetime) -> None:
-        """Ask the provider whether the row left; sent if so, else back to pending."""
-        sender = self.senders.get(Channel(row.channel))
-        found: str | None = None
-        if sender is not None and row.provider_message_id:
-            state = await sender.lookup(row.provider_message_id)
-            if state != DeliveryState.unknown:
-                found = row.provider_message_id
-        elif isinstance(sender, Finder) and row.claimed_at is not None:
+    async def _claim_of(self, session: AsyncSession, row: Notification, *, now: datetime) -> _Claim:
+        """What the provider can be asked about a stale claim: its id there, or the text sent."""
+        assert row.id is not None and row.claimed_at is not None
+        text: str | None = None
+        if not row.provider_message_id and isinstance(self.senders.get(row.channel), Finder):
             try:
-                message = await notifications.render(session, row, self.render_settings, now=now)
+                text = (
+                    await notifications.render(session, row, self.render_settings, now=now)
+                ).text
             except notifications.Stale:
-                message = None
-            if message is not None:
-                found = await sender.find(row.recipient, message.text, row.claimed_at)
-        if found is not None:
-            outbox.mark_sent(row, provider_message_id=found, now=now)
-        else:
-            row.status = NotificationStatus.pending
-        session.add(row)
+                text = None  # it will not be sent again either
+        return _Claim(
+            row.id,
+            row.claimed_at,
+            Channel(row.channel),
+            row.recipient,
+            row.provider_message_id,
+            text,
+        )
+
+    async def _ask(self, claim: _Claim) -> str | ChannelError | None:
+        """The provider's id if the message left, None if it did not (or cannot be found), or
+        the error if the provider cannot be asked now (the row stays `sending` for next time)."""
+        sender = self.senders.get(claim.channel)
+        try:
+            if sender is not None and claim.provider_message_id:
+                state = await sender.lookup(claim.provider_message_id)
+                return claim.provider_message_id if state != DeliveryState.unknown else None
+            if isinstance(sender, Finder) and claim.text is not None:
+                return await sender.find(claim.recipient, claim.text, claim.claimed_at)
+        except ChannelError as error:
+            logger.info("notification %s not settled yet: %s", claim.row_id, error.reason)
+            return error
+        return None
 
     async def run_due(self) -> int:
         """Send every row due now, batch after batch; returns how many were handled."""
@@ -170,9 +205,7 @@ class Dispatcher:
                     await fall_back_to_email(session, row, now=now)
                 elif outcome.stale == QUIET:
                     # A retry or a late claim reached the quiet hours: wait for the morning.
-                    row.status = NotificationStatus.pending
-                    row.due_at = notifications.sms_due(now, earlier=False)
-                    row.attempts -= 1
+                    outbox.hold(row, until=notifications.sms_due(now, earlier=False))
                 elif outcome.stale is not None:
                     outbox.mark_cancelled(row, reason=outcome.stale)
                 elif outcome.error is None:

@@ -1,14 +1,16 @@
 """APScheduler 3's AsyncIOScheduler inside `kortkontor serve`: it wakes the dispatcher every
-~10 s and exactly when the next row falls due, expires unanswered requests, plans nudges and
-the admins' 07:00 agenda. The database is the only source of truth: jobs are deterministic ids
-over plain functions, recomputed at start and never pickled.
+~10 s and exactly when the next row falls due, recovers rows a crashed process left `sending`,
+expires unanswered requests, plans nudges and the admins' 07:00 agenda. The database is the
+only source of truth: jobs are deterministic ids over plain functions, recomputed at start and
+never pickled. Each periodic run is recorded (models.job_runs) for `kortkontor status`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,8 +21,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import job_runs
 from models.db import transaction
-from scheduler import booking, notifications
+from models.i18n import N_
+from models.job_runs import JobRun
+from scheduler import booking, notifications, outbox
 from scheduler.dispatch import Dispatcher
 from scheduler.slots import STOCKHOLM
 
@@ -28,67 +33,164 @@ logger = logging.getLogger(__name__)
 
 TICK = timedelta(seconds=10)
 POKE_JOB = "dispatch:poke"
+NEXT_JOB = "dispatch:next"
 POKE_DELAY = timedelta(seconds=1)
 # Rows a crashed process left `sending` are looked for this often, not only at start.
 RECOVER_EVERY = timedelta(seconds=60)
+# A run this late still counts as on time: APScheduler runs it rather than skip it (a busy loop
+# at 07:00 must not cost the admins their agenda), and `kortkontor status` calls a job late
+# only when its run is overdue by more than this.
+GRACE = timedelta(minutes=2)
 
 
 Job = Callable[[], Awaitable[object]]
 
 
+@dataclass(frozen=True, slots=True)
+class Periodic:
+    """A periodic job, as the scheduler runs it and `kortkontor status` reports it."""
+
+    job_id: str
+    title: str  # what it does, for operators (a message id)
+    trigger: Callable[[], BaseTrigger]  # a fresh trigger: an interval one starts when built
+    at_start: bool = False  # also run once at once when the service starts
+
+    def next_after(self, previous: datetime, *, now: datetime) -> datetime:
+        """When the run that follows a run at `previous` is due (in the past if it is owed)."""
+        return self.trigger().get_next_fire_time(previous, now)
+
+
+def _every(interval: timedelta) -> Callable[[], BaseTrigger]:
+    return lambda: IntervalTrigger(seconds=interval.total_seconds(), timezone=STOCKHOLM)
+
+
+def _daily_or_hourly(**fields: int) -> Callable[[], BaseTrigger]:
+    # A trigger object keeps its own zone (the scheduler's does not apply to it): without one
+    # it would follow the machine's clock, and 07:00 would be 08:00 in Stockholm on a UTC host.
+    return lambda: CronTrigger(timezone=STOCKHOLM, **fields)
+
+
+def periodic_jobs(*, recover_every: timedelta | None = None) -> tuple[Periodic, ...]:
+    """Every periodic job: the one table both `Jobs.start` and `kortkontor status` read."""
+    return (
+        Periodic(
+            "dispatch:tick",
+            N_("sends the notifications that are due"),
+            _every(TICK),
+            at_start=True,
+        ),
+        Periodic(
+            "dispatch:recover",
+            N_("recovers notifications a stopped process left being sent"),
+            _every(recover_every or RECOVER_EVERY),
+        ),
+        Periodic(
+            "requests:expire",
+            N_("expires booking requests unanswered for 24 hours"),
+            _every(timedelta(minutes=5)),
+            at_start=True,
+        ),
+        Periodic(
+            "cards:nudges",
+            N_("reminds card users whose card waits at the office"),
+            _daily_or_hourly(minute=5),
+        ),
+        Periodic(
+            "admins:agenda",
+            N_("sends each administrator the day's meetings at 07:00"),
+            _daily_or_hourly(hour=7, minute=0),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """One periodic job as `kortkontor status` shows it."""
+
+    job: Periodic
+    run: JobRun | None  # None: no service has ever scheduled it
+    next_run: datetime | None
+    late: bool
+
+
+def job_statuses(
+    runs: Mapping[str, JobRun], *, now: datetime, recover_every: timedelta | None = None
+) -> list[JobStatus]:
+    """Each periodic job's last and next run, and whether it is late: a job is late when the
+    run owed after its last successful one (or, before any, after it was first scheduled) is
+    more than GRACE overdue. A job no service ever scheduled is late too: nothing runs it."""
+    statuses = []
+    for job in periodic_jobs(recover_every=recover_every):
+        run = runs.get(job.job_id)
+        if run is None:
+            statuses.append(JobStatus(job, None, None, late=True))
+            continue
+        owed = job.next_after(run.last_ok_at or run.scheduled_since, now=now)
+        latest = max(run.scheduled_since, run.last_run_at or run.scheduled_since)
+        next_run = job.next_after(latest, now=now)
+        statuses.append(JobStatus(job, run, next_run, late=now > owed + GRACE))
+    return statuses
+
+
 class Jobs:
     """APScheduler 3's AsyncIOScheduler around the dispatcher and the periodic jobs."""
 
-    def __init__(self, dispatcher: Dispatcher, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        recover_every: timedelta | None = None,
+        recover_after: timedelta = outbox.STALE_CLAIM,
+    ) -> None:
         self.dispatcher = dispatcher
         self.sessions = sessions
+        self.periodic = periodic_jobs(recover_every=recover_every)
+        self.recover_after = recover_after
         self.scheduler = AsyncIOScheduler(timezone=STOCKHOLM)
         self._closing = False
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self.tick = self._guarded("dispatch", self._dispatch)
+        # Pokes and the exact wake-ups share the dispatch but are not recorded: the periodic
+        # tick records it, once every TICK, however busy the chat is.
+        self.tick = self._guarded(POKE_JOB, self._dispatch, record=False)
+        self._work: dict[str, Job] = {
+            "dispatch:tick": self._dispatch,
+            "dispatch:recover": self._recover,
+            "requests:expire": self._in_transaction(self._expire),
+            "cards:nudges": self._in_transaction(self._nudges),
+            "admins:agenda": self._in_transaction(self._agenda),
+        }
 
-    def start(self) -> None:
-        """Schedule everything from the database's state, and start."""
+    async def start(self) -> None:
+        """Schedule every periodic job on its trigger (the ones run at start at once too),
+        note since when they are owed, and start."""
         now = self.dispatcher.clock()
-        periodic: tuple[tuple[str, Job, BaseTrigger, datetime | None], ...] = (
-            (
-                "dispatch:recover",
-                self._guarded("recovery", self.dispatcher.recover),
-                IntervalTrigger(seconds=RECOVER_EVERY.total_seconds()),
-                None,
-            ),
-            ("dispatch:tick", self.tick, IntervalTrigger(seconds=TICK.total_seconds()), now),
-            (
-                "requests:expire",
-                self._in_transaction(self._expire),
-                IntervalTrigger(minutes=5),
-                now,
-            ),
-            ("cards:nudges", self._in_transaction(self._nudges), CronTrigger(minute=5), None),
-            (
-                "admins:agenda",
-                self._in_transaction(self._agenda),
-                CronTrigger(hour=7, minute=0),
-                None,
-            ),
-        )
-        for job_id, job, trigger, first in periodic:
+        async with transaction(self.sessions) as session:
+            await job_runs.mark_scheduled(
+                session, job_ids=[job.job_id for job in self.periodic], now=now
+            )
+        for job in self.periodic:
+            # APScheduler 3 reads an explicit next_run_time=None as «add paused»: only a job
+            # wanted at once is given one; the others take their trigger's first time.
+            first = {"next_run_time": now} if job.at_start else {}
             self.scheduler.add_job(
-                job,
-                trigger,
-                id=job_id,
-                next_run_time=first,
+                self._guarded(job.job_id, self._work[job.job_id], record=True),
+                job.trigger(),
+                id=job.job_id,
+                name=job.job_id,
                 max_instances=1,
                 coalesce=True,
+                misfire_grace_time=int(GRACE.total_seconds()),
                 replace_existing=True,
+                **first,
             )
         self.scheduler.start()
 
-    def _guarded(self, name: str, work: Job) -> Job:
+    def _guarded(self, job_id: str, work: Job, *, record: bool) -> Job:
         """A job: skipped while shutting down, counted while it runs, failures logged (the next
-        run tries again)."""
+        run tries again), and its run recorded when `record`."""
 
         async def job() -> None:
             if self._closing:
@@ -96,15 +198,36 @@ class Jobs:
             self._running += 1
             self._idle.clear()
             try:
-                await work()
-            except Exception:
-                logger.exception("job %s failed; the next run tries again", name)
+                started = self.dispatcher.clock()
+                failure = await self._attempt(job_id, work)
+                if record:
+                    await self._record(job_id, started=started, failure=failure)
             finally:
                 self._running -= 1
                 if self._running == 0:
                     self._idle.set()
 
+        # Tracebacks and APScheduler's own lines name the job, not `_guarded.<locals>.job`.
+        job.__name__ = job.__qualname__ = job_id
         return job
+
+    @staticmethod
+    async def _attempt(job_id: str, work: Job) -> str | None:
+        """Run the work; None when it went well, else the error's class."""
+        try:
+            await work()
+        except Exception as error:
+            logger.exception("job %s failed; the next run tries again", job_id)
+            # The class only: a message may carry personal data, and the row is shown as is.
+            return type(error).__name__
+        return None
+
+    async def _record(self, job_id: str, *, started: datetime, failure: str | None) -> None:
+        try:
+            async with transaction(self.sessions) as session:
+                await job_runs.record_run(session, job_id=job_id, started=started, failure=failure)
+        except Exception:
+            logger.exception("the run of job %s could not be recorded", job_id)
 
     def poke(self) -> None:
         """Dispatch soon: something may just have been written to the outbox. Pokes within
@@ -114,11 +237,16 @@ class Jobs:
                 self.tick,
                 DateTrigger(run_date=self.dispatcher.clock() + POKE_DELAY),
                 id=POKE_JOB,
+                name=POKE_JOB,
             )
 
     def _at(self, moment: datetime) -> None:
         self.scheduler.add_job(
-            self.tick, DateTrigger(run_date=moment), id="dispatch:next", replace_existing=True
+            self.tick,
+            DateTrigger(run_date=moment),
+            id=NEXT_JOB,
+            name=NEXT_JOB,
+            replace_existing=True,
         )
 
     async def _dispatch(self) -> None:
@@ -128,13 +256,16 @@ class Jobs:
         if not self._closing and upcoming is not None and upcoming - self.dispatcher.clock() < TICK:
             self._at(max(upcoming, self.dispatcher.clock()))
 
+    async def _recover(self) -> None:
+        await self.dispatcher.recover(stale_after=self.recover_after)
+
     def _in_transaction(self, work: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Job:
         async def run() -> None:
             async with transaction(self.sessions) as session:
                 await work(session, self.dispatcher.clock())
             self.poke()
 
-        return self._guarded(work.__name__, run)
+        return run
 
     @staticmethod
     async def _expire(session: AsyncSession, now: datetime) -> None:

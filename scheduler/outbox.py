@@ -20,6 +20,10 @@ from models.outbox import Channel, Notification, NotificationStatus, SmsOptOut
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=30)
+# From a row's first due time to its last attempt when every attempt fails: the backoff after
+# each attempt but the last. A row still unsent longer past its due time is stuck, not retrying.
+RETRY_SCHEDULE = sum((FIRST_RETRY * 2 ** (n - 1) for n in range(1, MAX_ATTEMPTS)), timedelta())
+UNSETTLED = (NotificationStatus.pending, NotificationStatus.sending)
 # A row still `sending` this long after its claim was left by a crashed dispatcher.
 STALE_CLAIM = timedelta(minutes=2)
 
@@ -108,6 +112,41 @@ def mark_retry(row: Notification, *, reason: str, now: datetime) -> None:
     row.due_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
 
 
+def release(row: Notification) -> None:
+    """A claim found not to have left (its dispatcher crashed first): send it again."""
+    row.status = NotificationStatus.pending
+
+
+async def settle_claim(
+    session: AsyncSession,
+    *,
+    row_id: int,
+    claimed_at: datetime,
+    provider_message_id: str | None,
+    now: datetime,
+) -> bool:
+    """Settle a claim a stopped dispatcher left: sent if the provider has the message, else
+    pending again. False when the row is no longer that claim (another dispatcher settled it
+    meanwhile, and perhaps claimed it anew)."""
+    row = await session.get(Notification, row_id, with_for_update=True)
+    if row is None or row.status != NotificationStatus.sending or row.claimed_at != claimed_at:
+        return False
+    if provider_message_id is None:
+        release(row)
+    else:
+        mark_sent(row, provider_message_id=provider_message_id, now=now)
+    session.add(row)
+    return True
+
+
+def hold(row: Notification, *, until: datetime) -> None:
+    """Not now after all (the SMS quiet hours): pending again until then, and the attempt it
+    was claimed for does not count."""
+    row.status = NotificationStatus.pending
+    row.due_at = until
+    row.attempts -= 1
+
+
 def mark_failed(row: Notification, *, reason: str) -> None:
     """Retrying cannot help."""
     row.status = NotificationStatus.failed
@@ -170,6 +209,23 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """How many rows are in each state."""
     query = select(Notification.status, func.count()).group_by(Notification.status)
     return {str(status): count for status, count in (await session.exec(query)).all()}
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> Notification | None:
+    """The unsent row (pending or being sent) that fell due first, if one is due."""
+    query = (
+        select(Notification)
+        .where(col(Notification.status).in_(UNSETTLED), Notification.due_at <= now)
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+def past_its_retries(row: Notification, *, now: datetime) -> bool:
+    """Whether an unsent row is due further back than its whole retry schedule: by now it
+    should have been sent, or given up on."""
+    return row.status in UNSETTLED and row.due_at < now - RETRY_SCHEDULE
 
 
 async def listing(

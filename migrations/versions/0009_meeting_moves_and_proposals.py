@@ -6,7 +6,7 @@ meeting (uq_meeting_active_card, now excluding pending moves) and at most one pe
 its `time_proposed` notification into proposed_* columns; existing proposals are copied over.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -20,7 +20,7 @@ from alembic.operations import BatchOperations
 import models.types
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -100,9 +100,13 @@ class _Fault:
     times: int
 
 
-def _now() -> str:
-    """The current time in RFC 2822, as Twilio writes dates."""
-    return email.utils.format_datetime(datetime.now(UTC))
+def _real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _rfc2822(moment: datetime) -> str:
+    """A time in RFC 2822, as Twilio writes dates."""
+    return email.utils.format_datetime(moment.astimezone(UTC))
 
 
 def _basic_auth(header: str) -> tuple[str, str] | None:
@@ -166,10 +170,14 @@ class FakeTwilio(ThreadedServer):
         *,
         account_sid: str = "AC" + "0123456789abcdef" * 2,
         auth_token: str = "test-token",
+        clock: Callable[[], datetime] = _real_now,
     ) -> None:
         super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # Twilio's clock: a service under test on a set clock (tests/clock.py) compares the
+        # dates the fake writes with its own.
+        self.clock = clock
         self.requests = 0
         # Mutated by tests, read by the server thread; set membership is atomic in CPython.
         self.numbers_opted_out: set[str] = set()
@@ -294,7 +302,7 @@ class FakeTwilio(ThreadedServer):
             raise TwilioError(400, 21610, "Attempt to send to unsubscribed recipient")
         if to in self.undeliverable:
             raise TwilioError(400, 21614, f"'To' number {to} is not a valid mobile number")
-        stamp = _now()
+        stamp = _rfc2822(self.clock())
         sms = SentSms(
             sid="SM" + secrets.token_hex(16),
             to=to,
@@ -351,7 +359,7 @@ class FakeTwilio(ThreadedServer):
             sms = self._by_sid[sid]
             sms.status = status
             sms.error_code = error_code
-            sms.date_updated = _now()
+            sms.date_updated = _rfc2822(self.clock())
 
     # -- assertions ---------------------------------------------------------------------------
 

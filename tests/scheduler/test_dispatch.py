@@ -3,13 +3,16 @@ chat messages to a fake Bot API. Stale rows, retries, opt-out and fallbacks."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import email
+import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -21,8 +24,9 @@ from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import CardUser
 from models.db import transaction
-from models.outbox import Channel, NotificationStatus
-from scheduler import booking, outbox
+from models.outbox import Channel, Notification, NotificationStatus
+from scheduler import booking, dispatch, outbox
+from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
@@ -272,3 +276,61 @@ def test_the_outbox_list_command(env: str, capsys: pytest.CaptureFixture[str]) -
     assert MARIA_PHONE not in out and "maria@example.se" not in out
     code, _, err = run_cli(capsys, "outbox", "list", "--status", "lost")
     assert code == 2 and "lost" in err
+
+
+def test_dispatch_changes_rows_only_through_the_outbox() -> None:
+    """States, attempts and due times have one owner, scheduler/outbox.py: the dispatcher
+    assigns to no attribute but its own."""
+    tree = ast.parse(Path(dispatch.__file__).read_text(encoding="utf-8"))
+    writes = [
+        f"line {node.lineno}: {ast.unparse(target)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute)
+        and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+    ]
+    assert writes == []
+
+
+class SearchingProvider(ConsoleSender):
+    """An SMS provider that finds messages by text, and whose search takes its time: while it
+    searches, the rest of the service must be able to write."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__("sms", io.StringIO())
+        self.services = services
+        self.searched: list[str] = []
+
+    async def find(self, recipient: str, text: str, since: datetime) -> str | None:
+        async with asyncio.timeout(5), transaction(self.services.sessions) as session:
+            await outbox.set_opt_out(session, phone="+46700000009", opted_out=True, now=since)
+        self.searched.append(text)
+        return None
+
+
+async def test_recovery_asks_the_provider_outside_a_transaction(services: Services) -> None:
+    world = await build_world(services)
+    claimed = NOW - timedelta(minutes=10)
+    async with transaction(services.sessions) as session:
+        row = Notification(
+            channel=Channel.sms,
+            recipient=MARIA_PHONE,
+            template="nudge",
+            due_at=claimed,
+            idempotency_key="test:left-sending",
+            status=NotificationStatus.sending,
+            attempts=1,
+            claimed_at=claimed,
+            card_id=world.cards["maria"],
+        )
+        session.add(row)
+    provider = SearchingProvider(services)
+    dispatcher = Dispatcher(
+        services.sessions, {Channel.sms: provider}, RenderSettings(), clock=lambda: NOW
+    )
+    assert await dispatcher.recover() == 1
+    assert len(provider.searched) == 1 and "väntar" in provider.searched[0]
+    [left] = await rows(services, template="nudge")
+    assert (left.status, left.attempts) == (NotificationStatus.pending, 1)
+    assert await dispatcher.recover() == 0

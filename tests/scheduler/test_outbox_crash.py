@@ -4,6 +4,8 @@ exactly once, and every row records the SID of the message that number got.
 
 Real processes and real HTTP: the service runs as `python -m kortkontor.cli serve`, and the
 restarted one finds what the killed one had handed to Twilio by asking Twilio's list API.
+serve and the fake Twilio run on a set clock in the morning (tests/clock.py), so the SMS quiet
+hours never hold the messages, whatever the hour the tests run at.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import sys
 import time
 from collections import Counter
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlmodel import col, func, select
 
 from kortkontor.wiring import Services
@@ -30,6 +31,7 @@ from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
 from scheduler import notifications
 from scheduler.slots import STOCKHOLM
+from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import network_toml
 from tests.fakes.twilio import FakeTwilio, SentSms
@@ -44,30 +46,20 @@ SENDER_NUMBER = "+46701740699"
 STALE_CLAIM_SETTING = "outbox_stale_claim_seconds"
 
 
-def _quiet_hours_near() -> bool:
-    """Whether the SMS quiet hours hold now or within the few minutes these tests take."""
-    now = datetime.now(UTC)
-    return any(notifications.in_quiet_hours(now + timedelta(minutes=m)) for m in (0, 5))
-
-
-# `serve` runs on the real clock, and between 21:00 and 08:00 it rightly holds every SMS until
-# the morning (tests/scheduler/test_dispatch.py covers that on a set clock). These tests need
-# SMS to leave, so at night they cannot test anything and say so instead of failing.
-pytestmark = pytest.mark.skipif(
-    _quiet_hours_near(),
-    reason="SMS quiet hours (21:00-08:00 Stockholm) now: serve holds every SMS until 08:00",
-)
-
-
 def phone(n: int) -> str:
     """The n-th card user's number."""
     return f"+4670{n:07d}"
 
 
-def a_past_morning() -> datetime:
-    """Yesterday 10:00 in Stockholm: due at once, and outside the SMS quiet hours."""
-    yesterday = datetime.now(STOCKHOLM) - timedelta(days=1)
-    return yesterday.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
+def a_morning() -> SetClock:
+    """A clock for serve and the fake Twilio at 10:00 in Stockholm: outside the SMS quiet
+    hours, whenever the test runs."""
+    return SetClock(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+
+
+def an_hour_before(clock: SetClock) -> datetime:
+    """When the rows fell due: they are sent at once."""
+    return clock.now() - timedelta(hours=1)
 
 
 async def seed(services: Services) -> None:
@@ -138,7 +130,8 @@ def recovery_environment(database_url: str) -> dict[str, str]:
 def serve_environment(
     database_url: str, fake: FakeTwilio, recovery: dict[str, str]
 ) -> dict[str, str]:
-    """serve on the test database, SMS through the fake Twilio, e-mail to the console."""
+    """serve on the test database, SMS through the fake Twilio, e-mail to the console (the
+    set clock is added at each start)."""
     keep = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
     }
@@ -156,11 +149,18 @@ def serve_environment(
     }
 
 
-def start_serve(environment: dict[str, str], folder: Path, log: Path) -> subprocess.Popen[bytes]:
-    """`kortkontor serve` in the background; stderr to `log`, the e-mail console discarded."""
+def start_serve(
+    environment: dict[str, str], clock: SetClock, folder: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    """`kortkontor serve` in the background on the set clock; stderr to `log`, the e-mail
+    console discarded."""
     with log.open("ab") as stderr:
         return subprocess.Popen(
-            KORTKONTOR, env=environment, cwd=folder, stdout=subprocess.DEVNULL, stderr=stderr
+            KORTKONTOR,
+            env={**environment, **clock.environment()},
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
         )
 
 
@@ -216,14 +216,15 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
     services: Services, database_url: str, tmp_path: Path
 ) -> None:
     recovery = recovery_environment(database_url)
+    clock = a_morning()
     await seed(services)
-    await plan_card_arrived(services, a_past_morning())
+    await plan_card_arrived(services, an_hour_before(clock))
     assert (await count_by_status(services, Channel.sms))[NotificationStatus.pending] == CARDS
     log = tmp_path / "serve.log"
 
-    with FakeTwilio() as fake:
+    with FakeTwilio(clock=clock.now) as fake:
         environment = serve_environment(database_url, fake, recovery)
-        first = start_serve(environment, tmp_path, log)
+        first = start_serve(environment, clock, tmp_path, log)
         try:
             wait_messages(fake, first, log)
         finally:
@@ -238,7 +239,7 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
         assert handed_over and len(handed_over) < len(left), (len(handed_over), len(left))
         emails_left = (await count_by_status(services, Channel.email))[NotificationStatus.sending]
 
-        second = start_serve(environment, tmp_path, log)
+        second = start_serve(environment, clock, tmp_path, log)
         try:
             await wait_all_sms_sent(services, second, log)
             second.send_signal(signal.SIGTERM)
@@ -266,11 +267,12 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
 async def test_sigterm_mid_dispatch_leaves_nothing_sending(
     services: Services, database_url: str, tmp_path: Path
 ) -> None:
+    clock = a_morning()
     await seed(services)
-    await plan_card_arrived(services, a_past_morning())
+    await plan_card_arrived(services, an_hour_before(clock))
     log = tmp_path / "serve.log"
-    with FakeTwilio() as fake:
-        process = start_serve(serve_environment(database_url, fake, {}), tmp_path, log)
+    with FakeTwilio(clock=clock.now) as fake:
+        process = start_serve(serve_environment(database_url, fake, {}), clock, tmp_path, log)
         try:
             wait_messages(fake, process, log)
             process.send_signal(signal.SIGTERM)
