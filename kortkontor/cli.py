@@ -8,9 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
 
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
@@ -26,7 +24,7 @@ from models.migrate import upgrade_to_head
 from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
-from models.outbox import NotificationStatus
+from models.outbox import NOTIFICATION_STATUS_NAMES, NotificationStatus
 from models.types import utcnow
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
@@ -144,20 +142,19 @@ async def cmd_cards_import(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-S = TypeVar("S", bound=StrEnum)
-
-
-def _status(kind: type[S], raw: str) -> S | None:
-    """The status named `raw`, or None after saying which ones exist."""
-    try:
-        return kind(raw)
-    except ValueError:
-        complain(
-            N_("Unknown status «{status}». Use one of: {allowed}"),
-            status=raw,
-            allowed=", ".join(s.value for s in kind),
-        )
-        return None
+def _notification_status(raw: str) -> NotificationStatus | None:
+    """The outbox state named `raw` (contract or Swedish name), or None after saying which
+    ones exist."""
+    wanted = " ".join(raw.split()).casefold()
+    for status, name in NOTIFICATION_STATUS_NAMES.items():
+        if wanted in (status.value, _(name).casefold()):
+            return status
+    complain(
+        N_("Unknown status «{status}». Use one of: {allowed}"),
+        status=raw,
+        allowed=", ".join(_(name) for name in NOTIFICATION_STATUS_NAMES.values()),
+    )
+    return None
 
 
 async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> int:
@@ -199,7 +196,7 @@ async def cmd_cards_set_status(services: Services, args: argparse.Namespace) -> 
 
 async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
     """The newest notifications, optionally of one state: id, state, channel, template, due."""
-    status = _status(NotificationStatus, args.status) if args.status else None
+    status = _notification_status(args.status) if args.status else None
     if args.status and status is None:
         return EXIT_BAD_INPUT
     async with services.sessions() as session:
@@ -208,14 +205,12 @@ async def cmd_outbox_list(services: Services, args: argparse.Namespace) -> int:
     for row in rows:
         # Ids and states only: recipients are personal data.
         error = f"  {row.last_error}" if row.last_error else ""
+        state = _(NOTIFICATION_STATUS_NAMES[NotificationStatus(row.status)])
         print(
-            f"{row.id:>7}  {row.status:<9}  {row.channel:<8}  {row.template:<24}  "
-            f"{row.due_at:%Y-%m-%d %H:%M}Z  {row.attempts}{error}"
+            f"{row.id:>7}  {state:<10}  {row.channel:<8}  {row.template:<24}  "
+            f"{_local(row.due_at)}  {row.attempts}{error}"
         )
-    say(
-        N_("In all: {counts}"),
-        counts=", ".join(f"{name} {counts[name]}" for name in sorted(counts)) or "0",
-    )
+    say(N_("In all: {counts}"), counts=_backlog(counts))
     return EXIT_OK
 
 
@@ -227,10 +222,13 @@ STATE_LABELS = {
     NotificationStatus.failed: N_("{count} failed"),
     NotificationStatus.cancelled: N_("{count} cancelled"),
 }
-UNSENT_STATES = {
-    NotificationStatus.pending: N_("waiting"),
-    NotificationStatus.sending: N_("being sent"),
-}
+
+
+def _backlog(counts: dict[str, int]) -> str:
+    """How many rows are in each state, in the order a row passes through them."""
+    return ", ".join(
+        _(label).format(count=counts.get(state, 0)) for state, label in STATE_LABELS.items()
+    )
 
 
 def _local(moment: datetime) -> str:
@@ -273,12 +271,7 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
     for status in statuses:
         print(_job_line(status))
         print(f"  {'':<17}  {_(status.job.title)}")
-    say(
-        N_("Outbox: {counts}"),
-        counts=", ".join(
-            _(label).format(count=counts.get(state, 0)) for state, label in STATE_LABELS.items()
-        ),
-    )
+    say(N_("Outbox: {counts}"), counts=_backlog(counts))
     if oldest is None:
         say(N_("No row is due."))
     else:
@@ -286,7 +279,7 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
             N_("Oldest due row: id {id}, due {time} ({state})"),
             id=oldest.id,
             time=_local(oldest.due_at),
-            state=_(UNSENT_STATES[oldest.status]),
+            state=_(NOTIFICATION_STATUS_NAMES[NotificationStatus(oldest.status)]),
         )
     late = [status.job.job_id for status in statuses if status.late]
     if not runs:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
+from models.i18n import N_
 from models.types import UTCDateTime, utcnow
 
 
@@ -29,6 +30,16 @@ class NotificationStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     cancelled = "cancelled"
+
+
+# What operators read for each state (the CLI takes the contract names or these).
+NOTIFICATION_STATUS_NAMES: dict[NotificationStatus, str] = {
+    NotificationStatus.pending: N_("waiting"),
+    NotificationStatus.sending: N_("being sent"),
+    NotificationStatus.sent: N_("sent"),
+    NotificationStatus.failed: N_("failed"),
+    NotificationStatus.cancelled: N_("called off"),
+}
 
 
 class Notification(SQLModel, table=True):

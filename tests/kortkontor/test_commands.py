@@ -76,6 +76,22 @@ def test_set_status_takes_the_swedish_names_too(
     }
 
 
+def test_outbox_list_speaks_swedish(loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli(capsys, "cards", "set-status", "SE-1", "shipped")
+    assert run_cli(capsys, "cards", "set-status", "SE-1", "in_custody")[0] == 0  # invites
+    for name in ("pending", "väntar"):
+        code, out, _ = run_cli(capsys, "outbox", "list", "--status", name)
+        assert code == 0
+        lines = out.strip().splitlines()
+        assert len(lines) == 3 and all(" väntar " in line for line in lines[:2])
+        assert "pending" not in out
+        assert lines[-1] == (
+            "Totalt: 2 väntar, 0 skickas nu, 0 skickade, 0 misslyckade, 0 avbrutna"
+        )
+    code, _, err = run_cli(capsys, "outbox", "list", "--status", "lost")
+    assert code == 2 and "Okänd status «lost»" in err and "väntar, skickas nu, skickad" in err
+
+
 async def outbox_rows(session: AsyncSession) -> list[Notification]:
     return list((await session.exec(select(Notification).order_by(col(Notification.id)))).all())
 
