@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from kortkontor.cli_parser import SwedishParser
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
@@ -486,7 +487,7 @@ async def cmd_serve(services: Services, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand, with the function that runs it."""
-    parser = argparse.ArgumentParser(prog="kortkontor", description=_("SITHS card offices"))
+    parser = SwedishParser(prog="kortkontor", description=_("SITHS card offices"))
     sub = parser.add_subparsers(dest="group", required=True)
 
     db = sub.add_parser("db").add_subparsers(dest="action", required=True)
