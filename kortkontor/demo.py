@@ -15,9 +15,9 @@ from bot.dialogue import Dialogue
 from bot.flows import converse
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
-from models.cards import Card, CardStatus, CardUser, get_card_by_order_ref
+from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser, get_card_by_order_ref
 from models.db import transaction
-from models.i18n import N_, translate
+from models.i18n import translate
 from models.lifecycle import Role, transition_card
 from models.migrate import upgrade_to_head
 from models.network import Admin, AvailabilityWindow, Office, Venue, get_admin_by_email
@@ -33,16 +33,6 @@ DEMO_DATABASE = Path("kortkontor-demo.db")
 # The terminal chat is with this card's user: the card waits at the office, ready to book.
 CHAT_ORDER_REF = "SE-1002"
 LOCALE = "sv"
-STATUS_NAMES = {
-    CardStatus.ordered: N_("ordered"),
-    CardStatus.shipped: N_("on its way by registered mail"),
-    CardStatus.notified: N_("notice received"),
-    CardStatus.in_custody: N_("at the office"),
-    CardStatus.booked: N_("booked"),
-    CardStatus.handed_out: N_("handed out"),
-    CardStatus.returned: N_("returned to the issuer"),
-    CardStatus.revoked: N_("revoked"),
-}
 # The admin logs the avi for some cards and picks others up; one card was never collected.
 DEMO_PROGRESS: dict[str, tuple[CardStatus, ...]] = {
     "SE-1001": (CardStatus.notified,),
@@ -133,7 +123,7 @@ async def describe(services: Services) -> str:
             cards = (await session.exec(select(Card).where(Card.office_id == office.id))).all()
             counts = Counter(CardStatus(c.status) for c in cards)
             summary = ", ".join(
-                f"{counts[s]} {_(STATUS_NAMES[s])}" for s in CardStatus if counts[s]
+                f"{counts[s]} {_(CARD_STATUS_NAMES[s])}" for s in CardStatus if counts[s]
             )
             out.append(_("  Cards: {summary}").format(summary=summary))
     return "\n".join(out)

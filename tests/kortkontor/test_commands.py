@@ -220,7 +220,7 @@ def test_demo_seeds_and_prints_the_network(
     for office in ("Uppsala centrum", "Stockholm Södermalm", "Göteborg Vasastan"):
         assert office in out
     assert "tisdag 16:00–19:00, Café Linné" in out
-    assert "finns på kontoret" in out and "returnerat till utfärdaren" in out
+    assert "i förvaring" in out and "returnerat" in out
     assert (tmp_path / "kortkontor-demo.db").exists()
     # A second run starts from scratch rather than piling up.
     assert run_cli(capsys, "demo")[1] == out
