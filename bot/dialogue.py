@@ -39,8 +39,8 @@ MAX_TEXT = 500
 COMMAND_PREFIX = "cmd:"
 OFFER_PREFIX = "o:"
 # Step data that outlives a step: the shown offers, a stranger's chosen language, the linked
-# account, and the update ids handled last.
-KEPT = ("offers", "locale", "account", "seen")
+# account, the update ids handled last, and how many messages in a row were not understood.
+KEPT = ("offers", "locale", "account", "seen", "misses")
 # Telegram redelivers only recent updates; its ids may restart lower after a quiet week, so a
 # duplicate is an id among the last ones handled, not any id below the newest.
 SEEN_UPDATES = 32
@@ -164,6 +164,10 @@ class Conversation:
                 chat_key=chat_key,
             )
         )
+
+    def keep_offers(self) -> None:
+        """Keep the buttons shown last valid (a question answered in passing)."""
+        self._offers = {**self.state.data.get("offers", {}), **self._offers}
 
     def discard(self) -> None:
         """Forget the replies and offers made so far (an action was refused midway)."""
