@@ -667,7 +667,6 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
             answers.switch_to_english(conv),
             [conv.command("English", "lang:en"), conv.command("Svenska", "lang:sv")],
         )
-        conv.keep_offers()
 
 
 async def _context(conv: Conversation, card: Card | None) -> Context:

@@ -164,3 +164,27 @@ async def test_not_understood_twice_is_said_differently(anna: Chat) -> None:
     first = anna.text
     await anna.send("qwerty asdf")
     assert anna.text != first and "Idag" in anna.labels()
+
+
+async def test_an_admin_in_english_mode(
+    services: Services, world: World, clock: Clock, anna: Chat
+) -> None:
+    await anna.send("/language")
+    await anna.press("English")
+    await anna.send("what do i have today")
+    assert "No meetings in this period." in anna.text
+    await anna.send("what do i have tomorrow")
+    assert "No meetings tomorrow." in anna.text
+    await anna.send("which cards do i have")
+    assert "SE-1 Maria Test" in anna.text
+    await anna.send("picked up SE-2")
+    await anna.send("yes")
+    assert "Picked up: SE-2" in anna.text
+    await anna.send("off on friday")
+    assert "4 December" in anna.text
+    await anna.send("help")
+    assert "/idag" in anna.text
+    maria = await user(services, world, clock, "maria", MARIA_TG)
+    await maria.book("måndag 30 november kl. 16:00")
+    await anna.send("ok")
+    assert "The request from Maria Test (SE-1) for Monday 30 November at 16:00" in anna.text

@@ -195,3 +195,43 @@ async def test_english_in_a_swedish_chat(maria: Chat) -> None:
     assert "PIN letter" in maria.text and "write in English" not in maria.text
     await maria.send("tuesday afternoon")
     assert maria.labels()[0].startswith("Tuesday 1 December")
+
+
+async def test_every_question_in_english_mode(
+    services: Services, world: World, maria: Chat
+) -> None:
+    await maria.send("/language")
+    await maria.press("English")
+    await maria.send("hello")
+    assert "Hello, Maria!" in maria.text
+    await maria.send("what can you do?")
+    assert "/boka" in maria.text and "PIN letter" in maria.text
+    await maria.send("has my card arrived?")
+    assert "waits for you" in maria.text
+    await maria.send("what should i bring")
+    assert "PIN letter" in maria.text
+    await maria.send("where is the office")
+    assert "Svartbäcksgatan 22" in maria.text and "Map:" in maria.text
+    await maria.send("how long do you keep the card")
+    assert "30 days" in maria.text
+    await maria.send("i want to book a time")
+    assert "When would suit you?" in maria.text
+    await maria.send("tomorrow after 4pm")
+    assert maria.labels()[0].startswith("Tuesday 1 December at 16:00")
+    await maria.press("Tuesday 1 December at 16:00")
+    await maria.send("yes")
+    assert "Your request is sent" in maria.text
+    await maria.send("when is my appointment")
+    assert "Tuesday 1 December at 16:00" in maria.text
+    await maria.send("i can't come")
+    assert {"Change time", "Cancel booking"} <= set(maria.labels())
+    await maria.send("i want to cancel")
+    assert "Do you want to cancel this time?" in maria.text
+    await maria.send("no")
+    assert "not cancelled" in maria.text
+    await maria.send("thursday")
+    assert maria.labels()[0].startswith("Thursday")
+    await maria.send("thanks, bye")
+    assert "write in English" not in maria.text
+    await maria.send("svenska tack")
+    assert "Språket är ändrat" in maria.text
