@@ -648,7 +648,8 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
             await _run(conv, user, card, name)
         return
     word = _words(conv, text)
-    if word is not None:
+    # «Avboka» typed at «Vill du avboka den här tiden?» is that prompt's button: a yes.
+    if word is not None and not (word == "cancel" and conv.step == CardStep.cancel):
         clarify.reset(conv)
         await _run(conv, user, card, word)
         return

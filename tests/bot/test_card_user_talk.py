@@ -135,6 +135,16 @@ async def test_cancel_by_text_needs_a_yes(services: Services, world: World, book
     assert await active_meeting(services, world.cards["maria"]) is None
 
 
+async def test_avboka_typed_at_the_cancel_prompt_is_its_button(
+    services: Services, world: World, booked: Chat
+) -> None:
+    await booked.send("Avboka")
+    assert "Vill du avboka den här tiden?" in booked.text
+    await booked.send("Avboka")
+    assert "avbokad" in booked.text
+    assert await active_meeting(services, world.cards["maria"]) is None
+
+
 async def test_move_by_text(services: Services, world: World, booked: Chat) -> None:
     await booked.send("kan jag ändra tiden?")
     assert "När passar det dig?" in booked.text
