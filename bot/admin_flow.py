@@ -307,7 +307,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if conv.step == "pickup" and not (reading.intent is Intent.picked_up and reading.slots.refs):
         await admin_custody_flow.typed(conv, admin, text)
         return
-    english = reading.written_in == "en" and conv.locale != "en"
+    # Asked for a language outright: that answer is enough, with no offer to switch after it.
+    english = (
+        reading.written_in == "en" and conv.locale != "en" and reading.intent is not Intent.language
+    )
     if english:
         conv.locale = "en"  # this answer only; the offer below makes it stick
     await _understood(conv, admin, reading, text, request)
@@ -397,6 +400,10 @@ async def _act(conv: Conversation, admin: Admin, reading: Reading, request: Meet
         _menu(conv, conv._("You are welcome!"))
     elif intent is Intent.goodbye:
         _menu(conv, conv._("Goodbye! Write here whenever you need me."))
+    elif intent is Intent.language and reading.slots.language in ("sv", "en"):
+        admin.locale = conv.locale = str(reading.slots.language)
+        conv.session.add(admin)
+        _menu(conv, conv._("Language changed."))
     elif intent is Intent.language:
         conv.go(AdminStep.idle)
         conv.say(

@@ -659,7 +659,10 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
         await _summary(conv, card, offer)
         return
     reading = understand(text, await _context(conv, card), locale=conv.locale, now=conv.now)
-    english = reading.written_in == "en" and conv.locale != "en"
+    # Asked for a language outright: that answer is enough, with no offer to switch after it.
+    english = (
+        reading.written_in == "en" and conv.locale != "en" and reading.intent is not Intent.language
+    )
     if english:
         conv.locale = "en"  # this answer only; the offer below makes it stick
     await _understood(conv, user, card, reading, text)

@@ -188,3 +188,10 @@ async def test_an_admin_in_english_mode(
     await maria.book("måndag 30 november kl. 16:00")
     await anna.send("ok")
     assert "The request from Maria Test (SE-1) for Monday 30 November at 16:00" in anna.text
+
+
+async def test_an_admin_asks_for_english(anna: Chat) -> None:
+    await anna.send("english please")
+    assert "Language changed." in anna.text and "Today" in anna.labels()
+    await anna.send("svenska tack")
+    assert "Språket är ändrat." in anna.text

@@ -245,3 +245,10 @@ async def test_every_question_in_english_mode(
     assert "write in English" not in maria.text
     await maria.send("svenska tack")
     assert "Språket är ändrat" in maria.text
+
+
+async def test_asking_for_english_switches_without_a_second_offer(maria: Chat) -> None:
+    await maria.send("english please")
+    assert "Language changed." in maria.text and "write in English" not in maria.text
+    await maria.send("hello")
+    assert "Hello, Maria!" in maria.text
