@@ -410,6 +410,13 @@ async def _act(conv: Conversation, admin: Admin, reading: Reading, request: Meet
             conv._("Choose language:"),
             [conv.command("Svenska", "lang:sv"), conv.command("English", "lang:en")],
         )
+    elif intent in (Intent.yes, Intent.no) and conv.step not in _AT_REST:
+        # Mid-way through something with buttons (the outcome's checks): they answer it.
+        conv.keep_offers()
+        conv.say(
+            conv._("Answer with the buttons above, please."),
+            [conv.command(conv._("Menu"), "menu")],
+        )
     elif intent is Intent.yes:
         _menu(conv, conv._("No booking request waits for your answer."))
     elif intent is Intent.no:

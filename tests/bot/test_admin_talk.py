@@ -195,3 +195,24 @@ async def test_an_admin_asks_for_english(anna: Chat) -> None:
     assert "Language changed." in anna.text and "Today" in anna.labels()
     await anna.send("svenska tack")
     assert "Språket är ändrat." in anna.text
+
+
+async def test_a_typed_yes_mid_outcome_points_to_the_buttons(
+    services: Services, world: World, clock: Clock, anna: Chat
+) -> None:
+    maria = await user(services, world, clock, "maria", MARIA_TG)
+    await maria.book("måndag 30 november kl. 16:00")
+    await anna.send("ja")
+    assert "Bekräftad" in anna.text
+    await anna.send("/idag")
+    await anna.press("16:00 Maria Test")
+    await anna.press("Utlämnat")
+    assert {"SIS-märkt id-kort", "Svenskt nationellt id-kort"} <= set(anna.labels())
+    await anna.press("Svenskt pass")
+    check = anna.button("Ja")
+    await anna.send("ja")
+    assert "Svara med knapparna ovanför" in anna.text
+    await anna.press_data(check)  # the question's buttons still answer it
+    for _ in range(2):
+        await anna.press("Ja")
+    assert "Utlämnat: SE-1" in anna.text
