@@ -71,6 +71,10 @@ def _help(conv: Conversation, admin: Admin) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            conv._(
+                "Or just write, for example «what do I have tomorrow», «picked up K-1 and K-2», "
+                "«off on friday», or «yes» to the newest booking request."
+            ),
             *_calendar_line(conv, admin),
         )
     )

@@ -539,6 +539,10 @@ def help_text(conv: Conversation) -> str:
             conv._("/avboka – cancel or change your time"),
             conv._("/meny – the menu"),
             conv._("/language – Svenska or English"),
+            conv._(
+                "Or just write, for example «when is my time?», «tuesday afternoon» or «I want "
+                "to cancel»."
+            ),
             "",
             what_to_bring(conv.locale),
         )
