@@ -216,3 +216,10 @@ async def test_a_typed_yes_mid_outcome_points_to_the_buttons(
     for _ in range(2):
         await anna.press("Ja")
     assert "Utlämnat: SE-1" in anna.text
+
+
+async def test_an_admin_is_asked_did_you_mean(anna: Chat) -> None:
+    await anna.send("idag imorgon")
+    assert "Menade du …?" in anna.text and anna.labels() == ["Idag", "Imorgon", "Meny"]
+    await anna.press("Imorgon")
+    assert "Inga möten imorgon." in anna.text
