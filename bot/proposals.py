@@ -51,17 +51,17 @@ def _what(wish: TimeWish, reason: NoMatch, nearest: Slot, locale: str) -> str:
     """
     local = to_local(nearest.starts_at)
     failed = set(unmet_on_day(wish, local.date()) + unmet_at_clock(wish, local.time()))
-    if WishPart.TIME_RANGES in failed and not failed & set(_DAY_PARTS):
+    parts = tuple(part for part in reason.unmet if part in failed) or reason.unmet
+    on_a_wished_day = not failed & set(_DAY_PARTS)
+    if WishPart.TIME_RANGES in failed and (WishPart.TIME_RANGES in parts or on_a_wished_day):
+        # The time of day is what fails: on the wished days, if the wish names any.
         days = _days(wish, _DAY_PARTS, locale)
         if days is None:
             return translate("at that time of day", locale)
         return translate("{days} at that time of day", locale).format(days=days)
-    parts = tuple(part for part in reason.unmet if part in failed) or reason.unmet
     days = _days(wish, parts, locale)
     if days is not None:
         return days
-    if WishPart.TIME_RANGES in parts:
-        return translate("at that time of day", locale)
     return translate("that matches your wish", locale)
 
 

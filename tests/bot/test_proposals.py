@@ -69,3 +69,12 @@ def test_extra_times_beside_a_met_wish_are_explained() -> None:
     assert explain(proposal, wish) == (
         "Bara den första tiden passar din önskan; de andra är de närmaste lediga tiderna."
     )
+
+
+def test_a_time_of_day_not_free_on_the_wished_day_names_the_day() -> None:
+    # «den 3/12 kl 8» with only afternoon times: the day is named with the time of day.
+    afternoons = [slot(datetime(2026, 12, day, 15, 0, tzinfo=UTC)) for day in (1, 3)]
+    wish = parse_wish("den 3/12 kl 8", now=NOW)
+    assert explain(propose(wish, afternoons), wish) == (
+        "Ingen tid den 3 december vid den tiden på dagen – närmaste är tisdag 1 december kl. 16:00."
+    )
