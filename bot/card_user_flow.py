@@ -809,7 +809,8 @@ async def _where(conv: Conversation, user: CardUser, card: Card | None) -> str:
 
 async def _keep_time(conv: Conversation, user: CardUser, card: Card | None) -> str:
     office = await _office(conv, card) if card is not None else None
-    return answers.keep_time(conv, card, office)
+    unbooked = card if await _meeting(conv, card) is None else None  # no «book before» then
+    return answers.keep_time(conv, unbooked, office)
 
 
 async def _cant_come(conv: Conversation, card: Card | None) -> None:

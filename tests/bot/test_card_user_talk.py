@@ -252,3 +252,8 @@ async def test_asking_for_english_switches_without_a_second_offer(maria: Chat) -
     assert "Language changed." in maria.text and "write in English" not in maria.text
     await maria.send("hello")
     assert "Hello, Maria!" in maria.text
+
+
+async def test_how_long_the_card_is_kept_once_booked(booked: Chat) -> None:
+    await booked.send("hur länge sparas kortet?")
+    assert "30 dagar" in booked.text and "boka en tid före" not in booked.text
