@@ -357,3 +357,22 @@ async def test_errors_are_answered_in_the_chats_language(
         assert user.text == translate(SORRY, "en") != translate(SORRY, "sv")
     finally:
         await stop_polling(application)
+
+
+async def test_did_you_mean_over_telegram(
+    bot: Application, fake: FakeBotApi, services: Services, world: World
+) -> None:
+    maria = await linked(fake, services, world, "maria", MARIA)
+    await maria.send("mitt kort tid")
+    assert maria.text == "Menade du …?"
+    assert [label for label, _ in fake.buttons(maria.last)] == [  # type: ignore[arg-type]
+        "Var är mitt kort?",
+        "Boka en tid",
+        "Meny",
+    ]
+    await maria.press("Boka en tid")
+    assert "När passar det dig?" in maria.text
+    await maria.send("xyzzy")
+    first = maria.text
+    await maria.send("plugh")
+    assert maria.text != first and "fortfarande inte" in maria.text
