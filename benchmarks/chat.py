@@ -271,13 +271,18 @@ async def capacity(services: Services, users: range) -> JSONish:
     """Every user sends ROUND, each round once all replies of the previous one arrived."""
     rounds = [[(chat, text) for chat in chats(users)] for text in ROUND]
     async with bot(services, rate_limited=False) as (run, dialogue):
+        # The bot's own CPU (all its threads; the far side is another process): on a shared
+        # machine it varies far less than the wall-clock capacity does.
+        cpu = time.process_time()
         result = await asyncio.to_thread(run, "rounds", rounds)
+        cpu = time.process_time() - cpu
     updates = len(users) * len(ROUND)
     return {
         "users": len(users),
         "updates": updates,
         "seconds": round(result["seconds"], 2),
         "updates_per_s": round(updates / result["seconds"], 1),
+        "cpu_ms_per_update": round(cpu / updates * 1000, 2),
         **dialogue.figures(result["replies"]),
     }
 
@@ -352,6 +357,7 @@ async def main() -> None:
         json.dumps(
             {
                 "updates_per_s": cap["updates_per_s"],
+                "cpu_ms_per_update": cap["cpu_ms_per_update"],
                 "steady_rate": load["rate"],
                 "steady_served_per_s": load["served_per_s"],
                 "p99_ms": load["p99_ms"],

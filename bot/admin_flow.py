@@ -4,16 +4,19 @@ and routing to custody (/kort), availability (/tider) and the meeting outcome.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
-from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow
+from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
 from bot.dialogue import COMMAND_PREFIX, Conversation
+from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
+from models.cards import Card, CardUser
 from models.errors import DomainError
 from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
-from scheduler import booking
+from scheduler import booking, custody
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import STOCKHOLM, local_midnight, slot_from_data, slot_to_data
@@ -36,8 +39,15 @@ CUSTODY_ACTIONS = frozenset({"toggle", "pickup_done", "return"})
 OUTCOME_ACTIONS = frozenset({"meeting", "reveal", "handout", "document", "check", "fail", "reason"})
 
 
+class AdminStep(StrEnum):
+    """The admin chat's own steps (custody, outcome and /tider keep theirs)."""
+
+    idle = "idle"
+    confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
+
+
 def _menu(conv: Conversation, text: str | None = None) -> None:
-    conv.go("idle")
+    conv.go(AdminStep.idle)
     conv.say(
         text or conv._("What would you like to do?"),
         [
@@ -61,6 +71,10 @@ def _help(conv: Conversation, admin: Admin) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            conv._(
+                "Or just write, for example «what do I have tomorrow», «picked up K-1 and K-2», "
+                "«off on friday», or «yes» to the newest booking request."
+            ),
             *_calendar_line(conv, admin),
         )
     )
@@ -92,14 +106,17 @@ def _local_midnight(moment: datetime, days: int = 0) -> datetime:
     return local_midnight(moment.astimezone(STOCKHOLM).date() + timedelta(days=days))
 
 
-async def _agenda(conv: Conversation, admin: Admin, *, days: int) -> None:
-    """The admin's requested and confirmed meetings from today, `days` days ahead; today's
-    meetings get a button each, to record the outcome."""
-    start, end = _local_midnight(conv.now), _local_midnight(conv.now, days)
+async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0) -> None:
+    """The admin's requested and confirmed meetings from `first` days ahead (0: today), for
+    `days` days; today's meetings get a button each, to record the outcome."""
+    start, end = _local_midnight(conv.now, first), _local_midnight(conv.now, first + days)
     assert admin.id is not None
     rows = await agenda(conv.session, admin_id=admin.id, start=start, end=end)
     if not rows:
-        _menu(conv, conv._("No meetings in this period."))
+        _menu(
+            conv,
+            conv._("No meetings tomorrow.") if first else conv._("No meetings in this period."),
+        )
         return
     lines, buttons = [], []
     tomorrow = _local_midnight(conv.now, 1)
@@ -114,7 +131,7 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int) -> None:
         if meeting.status == MeetingStatus.confirmed and meeting.starts_at < tomorrow:
             clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
             buttons.append([conv.offer(f"{clock} {who}", "meeting", meeting=meeting.id)])
-    conv.go("idle")
+    conv.go(AdminStep.idle)
     conv.say("\n".join(lines), *buttons, [conv.command(conv._("Menu"), "menu")])
 
 
@@ -160,8 +177,11 @@ async def _run(conv: Conversation, admin: Admin, name: str) -> None:
         _menu(conv)
 
 
-async def _answer_request(conv: Conversation, admin: Admin, data: str) -> None:
-    """A button under a booking request: confirm, decline, or propose another time."""
+async def _answer_request(
+    conv: Conversation, admin: Admin, data: str, *, heading: str = ""
+) -> None:
+    """A button under a booking request: confirm, decline, or propose another time. A typed
+    answer comes with a `heading` that names the request it answers."""
     action, _, meeting_id = data[len(REQUEST_PREFIX) :].partition(":")
     if not meeting_id.isdigit() or action not in ("confirm", "decline", "propose"):
         _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
@@ -183,7 +203,7 @@ async def _answer_request(conv: Conversation, admin: Admin, data: str) -> None:
         text = conv._("Confirmed: {when}. The card user is told.").format(when=when)
         if old is not None:
             text += " " + conv._("Their earlier time {when} is released.").format(when=old_when)
-        _menu(conv, text)
+        _menu(conv, heading + text)
     elif action == "decline":
         await booking.decline(
             conv.session, meeting_id=int(meeting_id), admin_id=admin.id, now=conv.now
@@ -191,7 +211,7 @@ async def _answer_request(conv: Conversation, admin: Admin, data: str) -> None:
         text = conv._("Declined. The card user is asked to choose another time.")
         if old is not None:
             text = conv._("Declined. The card user keeps the time {when}.").format(when=old_when)
-        _menu(conv, text)
+        _menu(conv, heading + text)
     else:
         await _offer_own_times(conv, admin, meeting)
 
@@ -217,7 +237,7 @@ async def _offer_own_times(conv: Conversation, admin: Admin, meeting: Meeting) -
         ]
         for slot in own
     ]
-    conv.go("idle")
+    conv.go(AdminStep.idle)
     conv.say(
         conv._("Which time do you propose instead?"),
         *buttons,
@@ -256,6 +276,13 @@ async def _press(conv: Conversation, admin: Admin, data: str) -> None:
         await admin_outcome_flow.pressed(conv, admin, offer)
     elif offer["action"] == "propose":
         await _propose(conv, admin, offer)
+    elif offer["action"] == "cards_confirm":
+        await _cards_confirmed(conv, admin, offer)
+    elif offer["action"] == clarify.MEANT:
+        request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
+        context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
+        reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
+        await _act(conv, admin, reading, request)
     elif str(offer["action"]).startswith("tider:"):
         await admin_settings_flow.handle(conv, admin)
     else:
@@ -263,17 +290,247 @@ async def _press(conv: Conversation, admin: Admin, data: str) -> None:
 
 
 async def _text(conv: Conversation, admin: Admin, text: str) -> None:
+    """Typed text: a command, a menu word, a /tider answer, a card while choosing, or what the
+    understanding layer reads in it."""
     command = conv.incoming.command
     if command is not None:
+        clarify.reset(conv)
         await _run(conv, admin, COMMANDS.get(command[0], "menu"))
-    elif text.strip().casefold() in MENU_WORDS:
+        return
+    if text.strip().casefold() in MENU_WORDS:
+        clarify.reset(conv)
         _menu(conv)
-    elif conv.step.startswith("tider"):
+        return
+    # A typed yes answers the newest request only where no other question is open.
+    request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
+    context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
+    reading = understand(text, context, locale=conv.locale, now=conv.now)
+    if conv.step.startswith("tider") and not _leaves_settings(conv.step, reading):
         await admin_settings_flow.handle(conv, admin)
-    elif conv.step == "pickup":
+        return
+    if conv.step == "pickup" and not (reading.intent is Intent.picked_up and reading.slots.refs):
         await admin_custody_flow.typed(conv, admin, text)
+        return
+    # Asked for a language outright: that answer is enough, with no offer to switch after it.
+    english = (
+        reading.written_in == "en" and conv.locale != "en" and reading.intent is not Intent.language
+    )
+    if english:
+        conv.locale = "en"  # this answer only; the offer below makes it stick
+    await _understood(conv, admin, reading, text, request)
+    if english:
+        conv.say(
+            conv._("You wrote in English. Would you like me to write in English from now on?"),
+            [conv.command("English", "lang:en"), conv.command("Svenska", "lang:sv")],
+        )
+
+
+# Steps with no question of their own open.
+_AT_REST = frozenset({AdminStep.idle, ""})
+# What takes an admin out of /tider's own questions: the agenda, the cards and help.
+_LEAVING_SETTINGS = frozenset(
+    {Intent.today, Intent.tomorrow, Intent.upcoming, Intent.custody, Intent.help}
+)
+
+
+# /tider's steps that ask for words of their own (hours, a name, an address, days off).
+_SETTINGS_ASKS = frozenset(
+    {"tider:weekday", "tider:hours", "tider:venue:name", "tider:venue:address", "tider:absence"}
+)
+# Answers that /tider's own questions read themselves.
+_SETTINGS_ANSWERS = frozenset({Intent.confirm, Intent.decline, Intent.yes, Intent.no})
+
+
+def _leaves_settings(step: str, reading: Reading) -> bool:
+    """Whether a message in /tider asks for something else than /tider's question does."""
+    if reading.unsure or clarify.is_miss(reading):
+        return False
+    if step in _SETTINGS_ASKS:
+        return reading.intent in _LEAVING_SETTINGS
+    return reading.intent not in _SETTINGS_ANSWERS
+
+
+async def _newest_request(conv: Conversation, admin: Admin) -> Meeting | None:
+    """The newest booking request that waits for this admin's answer."""
+    query = (
+        select(Meeting)
+        .where(Meeting.admin_id == admin.id, Meeting.status == MeetingStatus.requested)
+        .order_by(col(Meeting.created_at).desc(), col(Meeting.id).desc())
+        .limit(1)
+    )
+    return (await conv.session.exec(query)).first()
+
+
+async def _understood(
+    conv: Conversation, admin: Admin, reading: Reading, text: str, request: Meeting | None
+) -> None:
+    """Act on a reading; when unsure, ask «Menade du …?»; when lost, say so and offer the menu
+    (never twice in the same words)."""
+    if clarify.is_miss(reading):
+        _menu(conv, clarify.not_understood_text(conv, clarify.missed(conv)))
+    elif reading.unsure:
+        if clarify.missed(conv) > 1:
+            _menu(conv, conv._(clarify.STILL_NOT_UNDERSTOOD))
+            return
+        clarify.did_you_mean(conv, reading, text, [conv.command(conv._("Menu"), "menu")])
     else:
-        _menu(conv, conv._("I did not quite understand. Choose below, or write /hjalp for help."))
+        clarify.reset(conv)
+        await _act(conv, admin, reading, request)
+
+
+async def _act(conv: Conversation, admin: Admin, reading: Reading, request: Meeting | None) -> None:
+    """What the admin asked for, where the chat stands."""
+    intent = reading.intent
+    if intent is Intent.today:
+        await _agenda(conv, admin, days=1)
+    elif intent is Intent.tomorrow:
+        await _agenda(conv, admin, days=1, first=1)
+    elif intent is Intent.upcoming:
+        await _agenda(conv, admin, days=UPCOMING_DAYS)
+    elif intent is Intent.custody:
+        await admin_custody_flow.cards(conv, admin)
+    elif intent in (Intent.picked_up, Intent.avi_arrived):
+        mode = "pickup" if intent is Intent.picked_up else "notice"
+        await _ask_cards(conv, admin, mode, reading.slots.refs)
+    elif intent is Intent.absence:
+        await _absence(conv, admin, reading)
+    elif intent in (Intent.confirm, Intent.decline):
+        await _answer_by_text(conv, admin, intent, request)
+    elif intent is Intent.help:
+        _menu(conv, _help(conv, admin))
+    elif intent is Intent.greet:
+        _menu(conv, conv._("Hello, {name}!").format(name=admin.first_name))
+    elif intent is Intent.thanks:
+        _menu(conv, conv._("You are welcome!"))
+    elif intent is Intent.goodbye:
+        _menu(conv, conv._("Goodbye! Write here whenever you need me."))
+    elif intent is Intent.language and reading.slots.language in ("sv", "en"):
+        admin.locale = conv.locale = str(reading.slots.language)
+        conv.session.add(admin)
+        _menu(conv, conv._("Language changed."))
+    elif intent is Intent.language:
+        conv.go(AdminStep.idle)
+        conv.say(
+            conv._("Choose language:"),
+            [conv.command("Svenska", "lang:sv"), conv.command("English", "lang:en")],
+        )
+    elif intent in (Intent.yes, Intent.no) and conv.step not in _AT_REST:
+        # Mid-way through something with buttons (the outcome's checks): they answer it.
+        conv.keep_offers()
+        conv.say(
+            conv._("Answer with the buttons above, please."),
+            [conv.command(conv._("Menu"), "menu")],
+        )
+    elif intent is Intent.yes:
+        _menu(conv, conv._("No booking request waits for your answer."))
+    elif intent is Intent.no:
+        _menu(conv, conv._("OK, nothing is changed."))
+    else:
+        misses = clarify.missed(conv)
+        _menu(conv, clarify.not_understood_text(conv, misses))
+
+
+async def _absence(conv: Conversation, admin: Admin, reading: Reading) -> None:
+    """«ledig fredag», «sjuk idag»: the days, to confirm in /tider's absence step."""
+    today = conv.now.astimezone(STOCKHOLM).date()
+    days = admin_settings_flow.days_of_wish(reading.slots.wish, today=today)
+    if days is None:
+        await admin_settings_flow.handle(conv, admin, command="tider:absence")
+    else:
+        await admin_settings_flow.confirm_absence(conv, admin, *days)
+
+
+async def _ask_cards(conv: Conversation, admin: Admin, mode: str, refs: tuple[str, ...]) -> None:
+    """The cards named (picked up, or their avi arrived), to confirm before it is recorded;
+    without names, the list to choose from."""
+    expected = await custody.expected_cards(conv.session, admin=admin)
+    if mode == "notice":
+        expected = [row for row in expected if row.card.status == "shipped"]
+    wanted = {ref.casefold() for ref in refs}
+    found = [row for row in expected if row.card.order_ref.casefold() in wanted]
+    missing = sorted(wanted - {row.card.order_ref.casefold() for row in found})
+    if not found:
+        if missing:
+            conv.say(
+                conv._("No expected card matches «{text}».").format(
+                    text=", ".join(ref.upper() for ref in missing)
+                )
+            )
+        await admin_custody_flow.choose(conv, admin, mode, [])
+        return
+    names = ", ".join(row.label for row in found)
+    if mode == "pickup":
+        question = conv._("Picked up at the postal agent: {cards}?").format(cards=names)
+    else:
+        question = conv._("The notice (avi) has arrived for: {cards}?").format(cards=names)
+    if missing:
+        question += "\n" + conv._("Not among your expected cards: {refs}.").format(
+            refs=", ".join(ref.upper() for ref in missing)
+        )
+    ids = [row.card.id for row in found]
+    conv.go(AdminStep.confirm_cards)
+    conv.say(
+        question,
+        [
+            conv.offer(conv._("Yes, record it"), "cards_confirm", mode=mode, cards=ids),
+            conv.command(conv._("No"), "menu"),
+        ],
+    )
+
+
+async def _cards_confirmed(conv: Conversation, admin: Admin, offer: dict[str, object]) -> None:
+    """Record the pickup (or the avi) of the cards the admin said yes to."""
+    raw = offer.get("cards")
+    ids = [int(i) for i in raw] if isinstance(raw, list) else []
+    mode = "pickup" if offer.get("mode") == "pickup" else "notice"
+    if mode == "pickup":
+        done = await custody.pick_up(conv.session, admin=admin, card_ids=ids, now=conv.now)
+        text = conv._("Picked up: {cards}. The card users are invited to book a time.")
+    else:
+        done = await custody.log_notice(conv.session, admin=admin, card_ids=ids, now=conv.now)
+        text = conv._("Notice logged: {cards}.")
+    await admin_custody_flow.cards(
+        conv, admin, text.format(cards=", ".join(c.order_ref for c in done))
+    )
+
+
+async def _answer_by_text(
+    conv: Conversation, admin: Admin, intent: Intent, request: Meeting | None
+) -> None:
+    """A typed yes or no: to the cards asked about, else to the newest booking request,
+    named in the reply so that there is no doubt which one it answered."""
+    if conv.step == AdminStep.confirm_cards:
+        offers = [o for o in conv.current_offers() if o.get("action") == "cards_confirm"]
+        if intent is Intent.confirm and offers:
+            await _cards_confirmed(conv, admin, offers[0])
+        else:
+            _menu(conv, conv._("OK, nothing is recorded."))
+        return
+    if request is None or request.id is None:
+        _menu(conv, conv._("No booking request waits for your answer."))
+        return
+    card = await conv.session.get(Card, request.card_id)
+    user = await conv.session.get(CardUser, card.card_user_id) if card is not None else None
+    who = f"{user.given_name} {user.family_name} ({card.order_ref})" if user and card else ""
+    heading = conv._("The request from {who} for {when}:").format(
+        who=who, when=format_slot_time(request.starts_at, conv.locale)
+    )
+    others = await _other_requests(conv, admin, request)
+    if others:
+        heading += " " + conv._("({count} more waiting; see /kommande.)").format(count=others)
+    action = "confirm" if intent is Intent.confirm else "decline"
+    await _answer_request(
+        conv, admin, f"{REQUEST_PREFIX}{action}:{request.id}", heading=heading + "\n"
+    )
+
+
+async def _other_requests(conv: Conversation, admin: Admin, request: Meeting) -> int:
+    query = select(func.count()).where(
+        Meeting.admin_id == admin.id,
+        Meeting.status == MeetingStatus.requested,
+        Meeting.id != request.id,
+    )
+    return int((await conv.session.exec(query)).one())
 
 
 async def handle(conv: Conversation, admin: Admin, *, command: str | None = None) -> None:
@@ -285,6 +542,7 @@ async def handle(conv: Conversation, admin: Admin, *, command: str | None = None
             if command is not None:
                 await _run(conv, admin, command)
             elif incoming.button is not None:
+                clarify.reset(conv)
                 await _press(conv, admin, incoming.button)
             elif incoming.text:
                 await _text(conv, admin, incoming.text)

@@ -95,11 +95,16 @@ async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> No
         await _fail(conv, admin, meeting_id, FailureReason(offer["reason"]))
 
 
+def _sentence_case(name: str) -> str:
+    """A capital first letter, the rest as written: «SIS-märkt id-kort», not «Sis-märkt»."""
+    return name[:1].upper() + name[1:]
+
+
 def _ask_document(conv: Conversation, meeting_id: int) -> None:
     rows = [
         [
             conv.offer(
-                conv._(ID_DOCUMENT_NAMES[doc]).capitalize(),
+                _sentence_case(conv._(ID_DOCUMENT_NAMES[doc])),
                 "document",
                 meeting=meeting_id,
                 document=doc.value,

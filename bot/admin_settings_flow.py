@@ -9,7 +9,7 @@ Text in a "tider" step, those commands and those offers come to `handle`.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import get_day_names
@@ -24,6 +24,7 @@ from models.validation import parse_clock
 from scheduler import office_settings
 from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
 from scheduler.slots import STOCKHOLM
+from scheduler.wishes import TimeWish
 from scheduler.wording import format_day, format_slot_time
 
 STEP = "tider"
@@ -495,8 +496,19 @@ def read_absence(text: str, *, now: datetime) -> tuple[date, date] | None:
     december» as open-ended, so the span runs from the earliest day named (or the «från» day)
     to the latest; a text with no last day is not an absence.
     """
-    wish = parse_wish(text, now=now)
-    if not wish.understood or not wish.date_ranges:
+    return days_of_wish(parse_wish(text, now=now), today=None)
+
+
+def days_of_wish(wish: TimeWish | None, *, today: date | None) -> tuple[date, date] | None:
+    """The days off a wish names; with `today`, a weekday alone («ledig fredag») is its next
+    date (today included)."""
+    if wish is None or not wish.understood:
+        return None
+    if not wish.date_ranges and wish.weekdays and today is not None:
+        ahead = min((day - today.weekday()) % 7 for day in wish.weekdays)
+        first = today + timedelta(days=ahead)
+        return first, first
+    if not wish.date_ranges:
         return None
     opened = [first for first, last in wish.date_ranges if last == date.max]
     closed = [(first, last) for first, last in wish.date_ranges if last != date.max]
@@ -516,7 +528,11 @@ async def _absence_given(conv: Conversation, admin: Admin, text: str) -> None:
             conv._("I could not read a first and a last day there."),
         )
         return
-    first, last = days
+    await confirm_absence(conv, admin, *days)
+
+
+async def confirm_absence(conv: Conversation, admin: Admin, first: date, last: date) -> None:
+    """«Borta …?» with Spara: an absence is saved only on an explicit yes."""
     conv.go("tider:absence:confirm")
     conv.say(
         conv._("Away {days}? Card users cannot book you on those days.").format(

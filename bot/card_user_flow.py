@@ -3,15 +3,20 @@ meeting where it is handed out."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from bot import card_user_answers as answers
+from bot import clarify
 from bot.dialogue import COMMAND_PREFIX, Button, Conversation
 from bot.proposals import explain, not_understood
+from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
 from bot.wish_parser import parse_wish
 from models.cards import Card, CardStatus, CardUser
 from models.errors import DomainError
@@ -23,6 +28,7 @@ from scheduler import booking, notifications
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
+from scheduler.wishes import TimeWish
 from scheduler.wording import (
     format_day,
     format_slot_time,
@@ -33,6 +39,18 @@ from scheduler.wording import (
 )
 
 PROPOSAL_PREFIX = "p:"
+
+
+class CardStep(StrEnum):
+    """Where a card user's chat stands (DialogueState.step)."""
+
+    idle = "idle"  # the menu, or an answer with the menu under it
+    wish = "wish"  # asked when the user can come
+    pick = "pick"  # free times offered
+    summary = "summary"  # «Stämmer det här?» before booking
+    cancel = "cancel"  # «Vill du avboka den här tiden?»
+
+
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
 STATUS_LABEL = N_("Where is my card?")
 BOOK_LABEL = N_("Book")
@@ -51,6 +69,8 @@ WORDS = {
     HELP_LABEL: "help",
     MENU_LABEL: "menu",
 }
+# Steps where the quick wish buttons are shown.
+_CHOOSING = (CardStep.wish, CardStep.pick)
 COMMANDS = {"status": "status", "boka": "book", "avboka": "cancel", "meny": "menu", "hjalp": "help"}
 # Quick wishes: the button's label and the words the parser reads for it.
 QUICK_WISHES = (
@@ -192,7 +212,7 @@ def _menu_buttons(conv: Conversation, card: Card | None, meeting: Meeting | None
 async def _menu(conv: Conversation, card: Card | None, text: str | None = None) -> None:
     """The choices that fit the card's state right now."""
     meeting = await _meeting(conv, card)
-    conv.go("idle")
+    conv.go(CardStep.idle)
     conv.say(
         text or conv._("What would you like to do?"),
         _menu_buttons(conv, card, meeting),
@@ -294,7 +314,7 @@ async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | No
     if move is None and await _meeting(conv, card) is not None:
         await _menu(conv, card, conv._("You already have a time. Change it or cancel it here."))
         return
-    conv.go("wish", move=move.id if move is not None else None)
+    conv.go(CardStep.wish, move=move.id if move is not None else None)
     conv.say(
         conv._(
             "When would suit you? Write in your own words, for example «tuesday afternoon» or "
@@ -319,17 +339,23 @@ async def _offer_slots(
         if name := venue_names.get(slot.venue_id):
             label = f"{label} · {name}"
         buttons.append([conv.offer(label, "pick", move=move, **slot_to_data(slot))])
-    conv.go("pick", move=move)
+    conv.go(CardStep.pick, move=move)
     conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), "menu")])
 
 
 async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
     """Read the wish, and offer 3–5 free times that fit it (or the nearest ones)."""
+    await _propose_wish(conv, card, parse_wish(text, now=conv.now))
+
+
+async def _propose_wish(
+    conv: Conversation, card: Card | None, wish: TimeWish, *, intro: str | None = None
+) -> None:
+    """Offer 3–5 free times that fit a wish read already (or the nearest ones)."""
     if card is None:
         await _menu(conv, card)
         return
     move = conv.get("move")
-    wish = parse_wish(text, now=conv.now)
     office = await _office(conv, card)
     availability = await load_availability(conv.session, office, now=conv.now)
     free = availability.free(now=conv.now)
@@ -344,9 +370,9 @@ async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
             ).format(office=office.name),
         )
         return
-    if not wish.understood:
+    if intro is None and not wish.understood:
         intro = not_understood(conv.locale)
-    else:
+    elif intro is None:
         intro = explain(proposal, wish, conv.locale) or conv._("These times are free:")
     await _offer_slots(conv, proposal.slots, intro, move=move)
 
@@ -375,7 +401,7 @@ async def _summary(conv: Conversation, card: Card | None, offer: dict[str, Any])
                     when=old, name=place.admin.first_name
                 )
             )
-    conv.go("summary", move=offer.get("move"))
+    conv.go(CardStep.summary, move=offer.get("move"))
     conv.say(
         "\n\n".join(lines),
         [conv.offer(conv._(CONFIRM_LABEL), "confirm", **offer)],
@@ -455,7 +481,7 @@ async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
         question += "\n\n" + conv._("Your request to move it to {when} is withdrawn too.").format(
             when=format_slot_time(move.starts_at, conv.locale)
         )
-    conv.go("cancel")
+    conv.go(CardStep.cancel)
     conv.say(
         question,
         [
@@ -513,6 +539,10 @@ def help_text(conv: Conversation) -> str:
             conv._("/avboka – cancel or change your time"),
             conv._("/meny – the menu"),
             conv._("/language – Svenska or English"),
+            conv._(
+                "Or just write, for example «when is my time?», «tuesday afternoon» or «I want "
+                "to cancel»."
+            ),
             "",
             what_to_bring(conv.locale),
         )
@@ -537,7 +567,7 @@ async def _run(conv: Conversation, user: CardUser, card: Card | None, name: str)
         move = conv.get("move")
         meeting = await _meeting(conv, card)
         await _ask_wish(conv, card, move=meeting if move is not None else None)
-    elif name.startswith("wish:") and name[5:] in QUICK_TEXT and conv.step in ("wish", "pick"):
+    elif name.startswith("wish:") and name[5:] in QUICK_TEXT and conv.step in _CHOOSING:
         await _propose(conv, card, QUICK_TEXT[name[5:]])
     else:
         await _stale(conv, card)
@@ -588,6 +618,10 @@ async def _press(conv: Conversation, user: CardUser, card: Card | None, data: st
         await _book(conv, user, card, offer)
     elif action == "cancel":
         await _cancel(conv, user, card, int(offer["meeting"]))
+    elif action == clarify.MEANT:
+        context = await _context(conv, card)
+        reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
+        await _act(conv, user, card, reading)
     else:
         await _stale(conv, card)
 
@@ -606,9 +640,11 @@ def _offer_at(conv: Conversation, text: str) -> dict[str, Any] | None:
 
 
 async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str) -> None:
-    """Typed text: a command, a menu word, a time from the offers, or a time wish."""
+    """Typed text: a command, a menu word, a time from the offers, or whatever the
+    understanding layer reads in it."""
     command = conv.incoming.command
     if command is not None:
+        clarify.reset(conv)
         name = COMMANDS.get(command[0])
         if name is None:
             await _menu(conv, card, conv._("I do not know that command."))
@@ -616,31 +652,273 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
             await _run(conv, user, card, name)
         return
     word = _words(conv, text)
-    if word is not None:
+    # «Avboka» typed at «Vill du avboka den här tiden?» is that prompt's button: a yes.
+    if word is not None and not (word == "cancel" and conv.step == CardStep.cancel):
+        clarify.reset(conv)
         await _run(conv, user, card, word)
         return
-    if conv.step == "pick" and (offer := _offer_at(conv, text)) is not None:
+    if conv.step == CardStep.pick and (offer := _offer_at(conv, text)) is not None:
+        clarify.reset(conv)
         offer.pop("action")
         await _summary(conv, card, offer)
-    elif conv.step == "summary" and text.strip().casefold() in _yes(conv):
-        confirm = [o for o in conv.current_offers() if o.get("action") == "confirm"]
-        if confirm and card is not None:
-            confirm[0].pop("action")
-            await _book(conv, user, card, confirm[0])
-        else:
-            await _stale(conv, card)
-    elif conv.step in ("wish", "pick", "summary"):
-        await _propose(conv, card, text)
-    else:
-        await _menu(
-            conv,
-            card,
-            conv._("I did not quite understand. Choose below, or write /hjalp for help."),
+        return
+    reading = understand(text, await _context(conv, card), locale=conv.locale, now=conv.now)
+    # Asked for a language outright: that answer is enough, with no offer to switch after it.
+    english = (
+        reading.written_in == "en" and conv.locale != "en" and reading.intent is not Intent.language
+    )
+    if english:
+        conv.locale = "en"  # this answer only; the offer below makes it stick
+    await _understood(conv, user, card, reading, text)
+    if english:
+        conv.say(
+            answers.switch_to_english(conv),
+            [conv.command("English", "lang:en"), conv.command("Svenska", "lang:sv")],
         )
 
 
-def _yes(conv: Conversation) -> set[str]:
-    return {conv._(CONFIRM_LABEL).casefold(), translate(CONFIRM_LABEL, "sv").casefold(), "ja"}
+async def _context(conv: Conversation, card: Card | None) -> Context:
+    """The conversation as the understanding layer needs it."""
+    meeting = await _meeting(conv, card)
+    return Context(Speaker.card_user, step_of(conv.step), has_meeting=meeting is not None)
+
+
+async def _understood(
+    conv: Conversation, user: CardUser, card: Card | None, reading: Reading, text: str
+) -> None:
+    """Act on a reading; when unsure, ask «Menade du …?»; when lost, say so (never twice the
+    same way) and offer the menu."""
+    if clarify.is_miss(reading):
+        await _missed(conv, card, text)
+    elif reading.unsure:
+        if clarify.missed(conv) > 1:
+            await _lost(conv, card)
+            return
+        clarify.did_you_mean(conv, reading, text, [conv.command(conv._(MENU_LABEL), "menu")])
+    else:
+        clarify.reset(conv)
+        await _act(conv, user, card, reading)
+
+
+async def _missed(conv: Conversation, card: Card | None, text: str) -> None:
+    """Nothing understood: a first miss where a time was asked for offers the next free
+    times, else the menu with a hint; a second miss in a row offers the menu in other words."""
+    misses = clarify.missed(conv)
+    if misses % 2 == 0:
+        await _lost(conv, card)
+    elif conv.step in (CardStep.wish, CardStep.pick, CardStep.summary):
+        await _propose(conv, card, text)
+    else:
+        await _menu(conv, card, clarify.not_understood_text(conv, misses))
+
+
+async def _lost(conv: Conversation, card: Card | None) -> None:
+    await _menu(conv, card, conv._(clarify.STILL_NOT_UNDERSTOOD))
+
+
+async def _aside(conv: Conversation, card: Card | None, text: str) -> None:
+    """An answer in passing: at the menu, with the menu; mid-booking, the booking's buttons
+    stay valid."""
+    if conv.step in (CardStep.idle, ""):
+        await _menu(conv, card, text)
+        return
+    conv.keep_offers()
+    conv.say(text, [conv.command(conv._(MENU_LABEL), "menu")])
+
+
+async def _act(conv: Conversation, user: CardUser, card: Card | None, reading: Reading) -> None:
+    """What the card user asked for, where the chat stands."""
+    intent, wish = reading.intent, reading.slots.wish
+    if intent in _ANSWERS:
+        await _aside(conv, card, await _ANSWERS[intent](conv, user, card))
+    elif intent is Intent.status:
+        await _status(conv, card)
+    elif intent is Intent.my_meeting:
+        await _my_meeting(conv, card)
+    elif intent is Intent.book and wish is not None:
+        await _wished(conv, card, wish, move=False)
+    elif intent is Intent.book:
+        move = conv.get("move") if conv.step != CardStep.idle else None
+        await _ask_wish(conv, card, move=await _meeting(conv, card) if move else None)
+    elif intent is Intent.move and wish is not None:
+        await _wished(conv, card, wish, move=True)
+    elif intent is Intent.move:
+        await _move(conv, card)
+    elif intent is Intent.cancel:
+        await _ask_cancel(conv, card)
+    elif intent is Intent.cant_come:
+        await _cant_come(conv, card)
+    elif intent is Intent.confirm:
+        await _confirmed(conv, user, card)
+    elif intent in (Intent.decline, Intent.no):
+        await _declined(conv, card)
+    elif intent is Intent.yes:
+        await _aside(conv, card, conv._("OK!"))
+    elif intent is Intent.language:
+        await _language(conv, user, card, reading.slots.language)
+    else:
+        await _missed(conv, card, "")
+
+
+async def _wished(conv: Conversation, card: Card | None, wish: TimeWish, *, move: bool) -> None:
+    """A time wish: the times that fit it, to book, or to move the booked time to."""
+    meeting = await _meeting(conv, card)
+    if meeting is None or not move:
+        if card is None or card.status != CardStatus.in_custody or meeting is not None:
+            await _ask_wish(conv, card, move=None)  # explains why there is nothing to book
+            return
+        conv.go(CardStep.wish, move=None)
+    else:
+        if meeting.starts_at - booking.CANCEL_CUTOFF < conv.now:
+            await _move(conv, card)  # explains that it is too late
+            return
+        conv.go(CardStep.wish, move=meeting.id)
+    await _propose_wish(conv, card, wish)
+
+
+async def _my_meeting(conv: Conversation, card: Card | None) -> None:
+    """When and where the booked time is, with a map link."""
+    meeting = await _meeting(conv, card)
+    if meeting is None:
+        await _status(conv, card)
+        return
+    text = await _meeting_text(conv, meeting, await _pending_move(conv, card))
+    venue = await conv.session.get(Venue, meeting.venue_id) if meeting.venue_id else None
+    if venue is not None:
+        text += "\n\n" + conv._("Map: {url}").format(url=answers.map_link(venue.address))
+    await _menu(conv, card, text)
+
+
+async def _where(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    """Where the booked time is, or the office's meeting places."""
+    meeting = await _meeting(conv, card)
+    if meeting is not None and meeting.venue_id is not None:
+        venue = await conv.session.get(Venue, meeting.venue_id)
+        if venue is not None:
+            return conv._("You meet here:") + "\n" + answers.venue_lines(conv, venue)
+    if meeting is not None:
+        place = await place_of_meeting(conv.session, meeting)
+        return place.lines(conv.locale)
+    if card is None:
+        return conv._("There is no card order in your name right now.")
+    office = await _office(conv, card)
+    query = select(Venue).where(Venue.office_id == office.id).order_by(col(Venue.id))
+    venues = list((await conv.session.exec(query)).all())
+    return answers.where_no_meeting(conv, office, venues)
+
+
+async def _keep_time(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    office = await _office(conv, card) if card is not None else None
+    unbooked = card if await _meeting(conv, card) is None else None  # no «book before» then
+    return answers.keep_time(conv, unbooked, office)
+
+
+async def _cant_come(conv: Conversation, card: Card | None) -> None:
+    """What to do when one cannot come: change or cancel the time (each asks again)."""
+    meeting = await _meeting(conv, card)
+    if meeting is None:
+        await _menu(conv, card, conv._("You have no booked time, so nothing needs to change."))
+        return
+    conv.go(CardStep.idle)
+    conv.say(
+        answers.cant_come(conv),
+        [
+            conv.command(conv._(MOVE_LABEL), "move"),
+            conv.command(conv._(CANCEL_LABEL), "cancel"),
+        ],
+        [conv.command(conv._(MENU_LABEL), "menu")],
+    )
+
+
+async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    """A yes to the open question: book the summary's time, or cancel the asked-about one."""
+    questions: dict[str, str] = {CardStep.summary: "confirm", CardStep.cancel: "cancel"}
+    wanted = questions.get(conv.step)
+    found = [o for o in conv.current_offers() if wanted and o.get("action") == wanted]
+    if not found or card is None:
+        await _aside(conv, card, conv._("OK!"))
+        return
+    offer = found[0]
+    offer.pop("action")
+    if wanted == "confirm":
+        await _book(conv, user, card, offer)
+    else:
+        await _cancel(conv, user, card, int(offer["meeting"]))
+
+
+async def _declined(conv: Conversation, card: Card | None) -> None:
+    """A no: nothing is done, and the reply says what stands."""
+    meeting = await _meeting(conv, card)
+    if conv.step == CardStep.cancel and meeting is not None:
+        text = conv._("OK, your time is not cancelled. It stands: {when}.").format(
+            when=format_slot_time(meeting.starts_at, conv.locale)
+        )
+    elif conv.step == CardStep.summary:
+        text = conv._("OK, that time is not booked.")
+        if meeting is not None:
+            text += " " + conv._("Your time {when} stands.").format(
+                when=format_slot_time(meeting.starts_at, conv.locale)
+            )
+    else:
+        text = answers.nothing_changed(conv)
+    await _menu(conv, card, text)
+
+
+async def _language(
+    conv: Conversation, user: CardUser, card: Card | None, code: str | None
+) -> None:
+    """Switch to the language asked for, or ask which."""
+    if code not in ("sv", "en"):
+        conv.go(CardStep.idle)
+        conv.say(
+            conv._("Choose language:"),
+            [conv.command("Svenska", "lang:sv"), conv.command("English", "lang:en")],
+        )
+        return
+    user.locale = code
+    conv.locale = code
+    conv.session.add(user)
+    await _menu(conv, card, conv._("Language changed."))
+
+
+_Answer = Callable[[Conversation, CardUser, Card | None], Awaitable[str]]
+
+
+async def _greeting(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return answers.greeting(conv, user)
+
+
+async def _thanks(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return answers.thanks(conv)
+
+
+async def _goodbye(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return answers.goodbye(conv)
+
+
+async def _help(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return help_text(conv)
+
+
+async def _bring(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return what_to_bring(conv.locale)
+
+
+async def _write_admin(conv: Conversation, user: CardUser, card: Card | None) -> str:
+    return answers.write_admin(conv)
+
+
+# Questions answered in words, wherever the chat stands.
+_ANSWERS: dict[Intent, _Answer] = {
+    Intent.greet: _greeting,
+    Intent.thanks: _thanks,
+    Intent.goodbye: _goodbye,
+    Intent.help: _help,
+    Intent.what_to_bring: _bring,
+    Intent.where: _where,
+    Intent.keep_time: _keep_time,
+    Intent.write_admin: _write_admin,
+}
 
 
 async def handle(conv: Conversation, user: CardUser, *, command: str | None = None) -> None:
@@ -652,6 +930,7 @@ async def handle(conv: Conversation, user: CardUser, *, command: str | None = No
         if command is not None:
             await _run(conv, user, card, command)
         elif incoming.button is not None:
+            clarify.reset(conv)
             await _press(conv, user, card, incoming.button)
         elif incoming.text:
             await _text(conv, user, card, incoming.text)

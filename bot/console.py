@@ -12,11 +12,11 @@ QUIT_WORDS = frozenset({"q", "quit", "sluta", "avsluta", "exit"})
 PROMPT = N_("Write a number or some text (q to quit)")
 
 
-def render(reply: Reply) -> tuple[str, list[Button]]:
-    """A reply as terminal text with its buttons numbered from 1, and those buttons."""
+def render(reply: Reply, first: int = 1) -> tuple[str, list[Button]]:
+    """A reply as terminal text with its buttons numbered from `first`, and those buttons."""
     buttons = [button for row in reply.buttons for button in row]
     lines = [reply.text]
-    lines += [f"  {number}) {button.label}" for number, button in enumerate(buttons, start=1)]
+    lines += [f"  {number}) {button.label}" for number, button in enumerate(buttons, start=first)]
     return "\n".join(lines), buttons
 
 
@@ -46,9 +46,12 @@ async def chat(
     buttons: list[Button] = []
     while line is not None and line.strip().casefold() not in QUIT_WORDS:
         incoming = to_incoming(line, buttons, card_user_id=card_user_id)
-        buttons = []
+        # The buttons of all of one turn's replies, numbered on from one reply to the next
+        # (times offered, then the offer to switch language).
+        shown: list[Button] = []
         for reply in await dialogue.handle(incoming):
-            text, shown = render(reply)
-            buttons = shown or buttons
+            text, more = render(reply, first=len(shown) + 1)
+            shown += more
             write(text + "\n")
+        buttons = shown or buttons
         line = await read_line(translate(PROMPT, locale) + "> ")

@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.crypto import PersonnummerVault
 from models.db import transaction
 from models.dialogue import DialogueState
-from models.i18n import DEFAULT_LOCALE, translate
+from models.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 from models.payouts import Tariffs
 from models.types import utcnow
 
@@ -39,8 +39,9 @@ MAX_TEXT = 500
 COMMAND_PREFIX = "cmd:"
 OFFER_PREFIX = "o:"
 # Step data that outlives a step: the shown offers, a stranger's chosen language, the linked
-# account, and the update ids handled last.
-KEPT = ("offers", "locale", "account", "seen")
+# account, the update ids handled last, how many messages in a row were not understood, and
+# the language of the last answer (for an error message when an update fails).
+KEPT = ("offers", "locale", "account", "seen", "misses", "answered_in")
 # Telegram redelivers only recent updates; its ids may restart lower after a quiet week, so a
 # duplicate is an id among the last ones handled, not any id below the newest.
 SEEN_UPDATES = 32
@@ -165,6 +166,10 @@ class Conversation:
             )
         )
 
+    def keep_offers(self) -> None:
+        """Keep the buttons shown last valid (a question answered in passing)."""
+        self._offers = {**self.state.data.get("offers", {}), **self._offers}
+
     def discard(self) -> None:
         """Forget the replies and offers made so far (an action was refused midway)."""
         self.replies.clear()
@@ -258,6 +263,16 @@ class Dialogue:
         self.after_commit = after_commit
         self.recent = RecentStates()
 
+    async def locale_of(self, channel: str, chat_key: str) -> str:
+        """The language the chat was last answered in (for an apology when an update fails)."""
+        async with self.sessions() as session:
+            query = select(DialogueState).where(
+                DialogueState.channel == channel, DialogueState.chat_key == chat_key
+            )
+            state = (await session.exec(query)).one_or_none()
+        answered_in = state.data.get("answered_in") if state is not None else None
+        return str(answered_in) if answered_in in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; a redelivered update_id changes nothing and answers nothing."""
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
@@ -298,6 +313,8 @@ class Dialogue:
             )
             await self.flow(conversation)
             conversation.finish()
+            if conversation.locale != state.data.get("answered_in", DEFAULT_LOCALE):
+                state.data = {**state.data, "answered_in": conversation.locale}
             if incoming.update_id is not None:
                 state.last_update_id = incoming.update_id
                 state.data = {**state.data, "seen": [*seen, incoming.update_id][-SEEN_UPDATES:]}

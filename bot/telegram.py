@@ -38,7 +38,7 @@ from telegram.ext import (
 )
 
 from bot.dialogue import Dialogue, Incoming, Reply
-from models.i18n import N_, translate
+from models.i18n import DEFAULT_LOCALE, N_, translate
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +241,18 @@ async def on_update(update: Update, context: KortkontorContext) -> None:
             logger.info("chat %s has blocked the bot", reply.chat_key or incoming.chat_key)
 
 
+async def _locale_of(context: KortkontorContext, chat_key: str) -> str:
+    """The chat's language; Swedish when even that cannot be read (the database is down)."""
+    dialogue = context.bot_data.dialogue
+    if dialogue is None:
+        return DEFAULT_LOCALE
+    try:
+        return await dialogue.locale_of(CHANNEL, chat_key)
+    except Exception:  # the apology must not fail too; the error itself is logged already
+        logger.warning("could not read the language of a chat", exc_info=True)
+        return DEFAULT_LOCALE
+
+
 async def on_error(update: object, context: KortkontorContext) -> None:
     """Log without personal data, and answer the user politely."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -251,8 +263,9 @@ async def on_error(update: object, context: KortkontorContext) -> None:
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
+        locale = await _locale_of(context, str(update.effective_chat.id))
         try:
-            await context.bot.send_message(update.effective_chat.id, translate(SORRY, "sv"))
+            await context.bot.send_message(update.effective_chat.id, translate(SORRY, locale))
         except TelegramError:
             logger.warning("could not tell chat about the failed update %s", update_id)
 

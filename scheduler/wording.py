@@ -17,7 +17,7 @@ from scheduler.slots import STOCKHOLM, Slot
 
 ID_DOCUMENT_NAMES = {
     IdDocument.passport: N_("Swedish passport"),
-    IdDocument.national_id_card: N_("national ID card"),
+    IdDocument.national_id_card: N_("Swedish national ID card"),
     IdDocument.tax_agency_id_card: N_("Skatteverket's ID card"),
     IdDocument.sis_id_card: N_("SIS-marked ID card"),
     IdDocument.driving_licence: N_("Swedish driving licence"),

@@ -63,7 +63,8 @@ class Step(StrEnum):
 
     The flows map their own steps here: card_user_flow's «idle» is MENU, «wish» WISH, «pick»
     PICK, «summary» SUMMARY and «cancel» CONFIRM_CANCEL; admin_custody_flow's «pickup» is
-    PICKUP and admin_settings_flow's «tider:absence:confirm» CONFIRM_ABSENCE.
+    PICKUP, admin_flow's «confirm_cards» CONFIRM_CARDS and admin_settings_flow's
+    «tider:absence:confirm» CONFIRM_ABSENCE.
     """
 
     menu = "menu"  # nothing asked: the menu, or any step without a question of its own
@@ -74,6 +75,7 @@ class Step(StrEnum):
     confirm_move = "confirm_move"  # «Vill du flytta till …?»
     confirm_absence = "confirm_absence"  # «Borta … ?»
     pickup = "pickup"  # an administrator chooses the cards fetched at the postal agent
+    confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» (or their avi) before it is recorded
 
 
 # The flows' own step names (DialogueState.step) as the layer's steps; others are MENU.
@@ -84,6 +86,7 @@ FLOW_STEPS = {
     "summary": Step.summary,
     "cancel": Step.confirm_cancel,
     "pickup": Step.pickup,
+    "confirm_cards": Step.confirm_cards,
     "tider:absence:confirm": Step.confirm_absence,
 }
 
@@ -94,7 +97,15 @@ def step_of(flow_step: str) -> Step:
 
 
 # Steps that end with a yes/no question: there «ja» confirms and «nej» declines.
-QUESTIONS = frozenset({Step.summary, Step.confirm_cancel, Step.confirm_move, Step.confirm_absence})
+QUESTIONS = frozenset(
+    {
+        Step.summary,
+        Step.confirm_cancel,
+        Step.confirm_move,
+        Step.confirm_absence,
+        Step.confirm_cards,
+    }
+)
 # Steps where the bot asked for a time: there a time wish is an answer, wherever it sits.
 ASKS_TIME = frozenset({Step.wish, Step.pick, Step.summary})
 

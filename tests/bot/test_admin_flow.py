@@ -149,7 +149,7 @@ async def test_not_handed_out_and_the_extra_meeting(
     first = await _book_and_confirm(services, maria, anna, world)
     await _open(anna, first)
     await anna.press("Utlämnat")
-    await anna.press("Nationellt id-kort")
+    await anna.press("Svenskt nationellt id-kort")
     await anna.press("Ja")
     await anna.press("Ja")
     await anna.press("Nej")  # no PIN letter

@@ -162,3 +162,27 @@ async def test_times_and_a_proposal_over_telegram(
     await maria.press("Boka tisdag 1 december kl. 16:00")
     await maria.press("Bekräfta")
     assert "Klart! Din tid är bokad." in maria.text
+
+
+async def test_free_text_from_an_admin_over_telegram(
+    running: tuple[Any, Dispatcher], fake: FakeBotApi, services: Services, world: World
+) -> None:
+    _, dispatcher = running
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    await anna.send("hämtat SE-2")
+    assert "Hämtat hos postombudet: SE-2 Ahmed Test?" in anna.text
+    await anna.send("ja")
+    assert "Hämtat: SE-2" in anna.text
+    ahmed = await linked(fake, services, world, "ahmed", AHMED)
+    await ahmed.send("imorgon efter 16")
+    await ahmed.press("tisdag 1 december kl. 16:00")
+    await ahmed.press("Bekräfta")
+    await dispatcher.run_due()
+    await anna._replies(1)
+    await anna.send("ok")
+    assert "Förfrågan från Ahmed Test (SE-2) om tisdag 1 december kl. 16:00" in anna.text
+    assert "Bekräftad" in anna.text
+    await anna.send("vad har jag imorgon")
+    assert "tisdag 1 december kl. 16:00" in anna.text and "bekräftad" in anna.text
+    await anna.send("ledig fredag")
+    assert "4 december" in anna.text

@@ -29,6 +29,21 @@ WORDS = [
     "/meny",
     "/start x",
     "snarast",
+    # Free text the understanding layer reads, sent in whatever state the chat is in.
+    "hej",
+    "tack",
+    "vad kan du göra?",
+    "jag vill avboka",
+    "jag kan inte komma",
+    "kan jag ändra tiden?",
+    "imorgon efter 15",
+    "tuesday afternoon",
+    "ok",
+    "nej",
+    "var ligger kontoret?",
+    "mitt kort tid",
+    "english please",
+    "hämtat SE-1 och SE-2",
 ]
 texts = st.one_of(
     st.text(max_size=300), st.sampled_from(WORDS), st.text(min_size=4000, max_size=6000)

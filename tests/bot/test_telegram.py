@@ -292,3 +292,87 @@ async def test_set_my_commands_failing_is_logged_and_the_bot_works(
 def test_now_is_a_monday_morning() -> None:
     # The flows above name dates relative to this; keep them honest if NOW moves.
     assert NOW.isoformat() == "2026-11-30T08:00:00+00:00"
+
+
+async def test_free_text_over_telegram(
+    bot: Application, fake: FakeBotApi, services: Services, world: World
+) -> None:
+    maria = await linked(fake, services, world, "maria", MARIA)
+    await maria.send("hej")
+    assert "Hej, Maria!" in maria.text
+    await maria.send("när kan jag hämta mitt kort?")
+    assert "väntar på dig" in maria.text
+    await maria.send("vad ska jag ta med mig?")
+    assert "PIN-brev" in maria.text
+    await maria.send("var ligger kontoret?")
+    assert "google.com/maps" in maria.text
+    await maria.send("tisdag eftermiddag")
+    await maria.press("tisdag 1 december kl. 16:00")
+    await maria.send("ok")
+    assert "Din förfrågan är skickad" in maria.text
+    await maria.send("när är min tid?")
+    assert "tisdag 1 december kl. 16:00" in maria.text
+    await maria.send("jag vill avboka")
+    assert "Vill du avboka den här tiden?" in maria.text
+    await maria.send("nej")
+    assert "inte avbokad" in maria.text
+    meeting = await active_meeting(services, world.cards["maria"])
+    assert meeting is not None and meeting.status == MeetingStatus.requested
+    await maria.send("kan jag ändra tiden?")
+    assert "När passar det dig?" in maria.text
+    await maria.send("tisdga")
+    assert "tisdag" in maria.text or "tisdag" in str(fake.buttons(maria.last))  # type: ignore[arg-type]
+
+
+async def test_english_over_telegram(
+    bot: Application, fake: FakeBotApi, services: Services, world: World
+) -> None:
+    maria = await linked(fake, services, world, "maria", MARIA)
+    await maria.send("tuesday afternoon", replies=2)
+    offers = [label for label, _ in fake.buttons(fake.messages(MARIA)[-2])]
+    assert offers[0] == "Tuesday 1 December at 16:00 · Café Linné"
+    assert "write in English" in maria.text
+    await maria.press("English", replies=2)
+    assert "Language changed." in (fake.messages(MARIA)[-2].text or "")
+    await maria.send("where is my card?")
+    assert "waits for you" in maria.text
+
+
+async def test_errors_are_answered_in_the_chats_language(
+    fake: FakeBotApi, services: Services
+) -> None:
+    async def english_then_broken(conv: Conversation) -> None:
+        if conv.state.data.get("answered_in") == "en":
+            raise RuntimeError("broken")
+        conv.locale = "en"
+        conv.say("Hello")
+
+    application = await running(
+        fake, Dialogue(services.sessions, services.vault, english_then_broken)
+    )
+    try:
+        user = TgUser(fake, AHMED)
+        await user.send("hello")
+        await user.send("hello again")
+        assert user.text == translate(SORRY, "en") != translate(SORRY, "sv")
+    finally:
+        await stop_polling(application)
+
+
+async def test_did_you_mean_over_telegram(
+    bot: Application, fake: FakeBotApi, services: Services, world: World
+) -> None:
+    maria = await linked(fake, services, world, "maria", MARIA)
+    await maria.send("mitt kort tid")
+    assert maria.text == "Menade du …?"
+    assert [label for label, _ in fake.buttons(maria.last)] == [  # type: ignore[arg-type]
+        "Var är mitt kort?",
+        "Boka en tid",
+        "Meny",
+    ]
+    await maria.press("Boka en tid")
+    assert "När passar det dig?" in maria.text
+    await maria.send("xyzzy")
+    first = maria.text
+    await maria.send("plugh")
+    assert maria.text != first and "fortfarande inte" in maria.text
