@@ -19,7 +19,7 @@ from models.outbox import Channel
 from scheduler.channels.console import ConsoleSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import GRACE, Jobs, job_statuses, periodic_jobs
-from scheduler.notifications import RenderSettings
+from scheduler.rendering import RenderSettings
 from scheduler.slots import STOCKHOLM
 
 PERIODIC = {job.job_id for job in periodic_jobs()}
