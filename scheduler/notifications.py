@@ -19,8 +19,9 @@ from models.lifecycle import Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin
 from models.outbox import Channel
+from models.zone import STOCKHOLM, local_midnight
 from scheduler import outbox
-from scheduler.slots import STOCKHOLM, Slot, local_midnight
+from scheduler.slots import Slot
 
 REMINDERS = ("reminder_24h", "reminder_2h")
 NUDGE_DAYS = (3, 7, 14)

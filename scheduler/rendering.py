@@ -16,10 +16,11 @@ from models.i18n import N_, translate
 from models.meetings import FailureReason, Meeting, MeetingStatus, agenda
 from models.network import Admin, Office
 from models.outbox import Channel, Notification
+from models.zone import STOCKHOLM, local_midnight
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
 from scheduler.notifications import Template, meeting_people, proposal_of
-from scheduler.slots import STOCKHOLM, Slot, local_midnight
+from scheduler.slots import Slot
 from scheduler.wording import (
     format_slot_time,
     place_of_meeting,

@@ -14,11 +14,11 @@ from models.cards import CardUser
 from models.db import transaction
 from models.meetings import Meeting
 from models.outbox import Channel, Notification, NotificationStatus
+from models.zone import STOCKHOLM
 from scheduler import booking, notifications, rendering
 from scheduler.availability import load_availability
 from scheduler.notifications import Template, reminder_due, sms_due
 from scheduler.rendering import RenderSettings, Stale
-from scheduler.slots import STOCKHOLM
 from tests.bot.world import NOW, World, build_world
 
 

@@ -29,8 +29,8 @@ from models.db import transaction
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
+from models.zone import STOCKHOLM
 from scheduler import notifications
-from scheduler.slots import STOCKHOLM
 from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import network_toml
