@@ -53,7 +53,8 @@ from scheduler.channels.console import ConsoleSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import Jobs
-from scheduler.notifications import RenderSettings, Template
+from scheduler.notifications import Template
+from scheduler.rendering import RenderSettings
 from tests.factories import network_toml, windows_toml
 from tests.fakes.twilio import FakeTwilio
 

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 # Allow running as a plain script from the repository root or elsewhere.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.zone import STOCKHOLM
 from scheduler.slots import (
     AbsenceSpan,
     Busy,
@@ -29,7 +29,6 @@ from scheduler.slots import (
     free_slots,
 )
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 RULES = OfficeRules()  # DESIGN.md defaults: 15 min slots, 2 h notice, 28-day horizon
 # A Monday morning in September: no holidays in the horizon, so nothing is skipped for free.
 NOW = datetime(2026, 9, 7, 6, 0, tzinfo=UTC)

@@ -16,10 +16,11 @@ from models.errors import DomainError
 from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
+from models.zone import STOCKHOLM, local_midnight
 from scheduler import booking, custody
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
-from scheduler.slots import STOCKHOLM, local_midnight, slot_from_data, slot_to_data
+from scheduler.slots import slot_from_data, slot_to_data
 from scheduler.wishes import TimeWish
 from scheduler.wording import format_slot_time
 

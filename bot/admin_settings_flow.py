@@ -21,9 +21,9 @@ from models.i18n import N_, translate
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Venue, VenueKind
 from models.validation import parse_clock
+from models.zone import STOCKHOLM
 from scheduler import office_settings
 from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
-from scheduler.slots import STOCKHOLM
 from scheduler.wishes import TimeWish
 from scheduler.wording import format_day, format_slot_time
 

@@ -8,9 +8,9 @@ from urllib.parse import quote_plus
 from bot.dialogue import Conversation
 from models.cards import Card, CardStatus, CardUser
 from models.network import Office, Venue
+from models.zone import STOCKHOLM
 from scheduler import booking
 from scheduler.custody import UNCOLLECTED_AFTER
-from scheduler.slots import STOCKHOLM
 from scheduler.wording import format_day
 
 MAPS_URL = "https://www.google.com/maps/search/?api=1&query="

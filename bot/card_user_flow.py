@@ -24,10 +24,11 @@ from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import Meeting, MeetingStatus, standing
 from models.network import Office, Venue
+from models.zone import STOCKHOLM
 from scheduler import booking, notifications
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
-from scheduler.slots import STOCKHOLM, Slot, slot_from_data, slot_to_data
+from scheduler.slots import Slot, slot_from_data, slot_to_data
 from scheduler.wishes import TimeWish
 from scheduler.wording import (
     format_day,

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal, TypeVar
 
-from scheduler.wishes import END_OF_DAY, LOCAL_TZ, NOT_UNDERSTOOD, START_OF_DAY, TimeWish
+from models.zone import STOCKHOLM
+from scheduler.wishes import END_OF_DAY, NOT_UNDERSTOOD, START_OF_DAY, TimeWish
 
 AT_TIME_TOLERANCE = timedelta(minutes=30)
 
@@ -882,7 +883,7 @@ def parse_wish(text: str, *, now: datetime) -> TimeWish:
     """Read a Swedish time wish relative to an aware now; understood=False if nothing fits."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    today = now.astimezone(LOCAL_TZ).date()
+    today = now.astimezone(STOCKHOLM).date()
     normalized = _normalize(text)
     found = _polarity(_find(normalized, today), normalized)
     if not any(f.pieces for f in found):

@@ -27,10 +27,10 @@ from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.outbox import NOTIFICATION_STATUS_NAMES, NotificationStatus
 from models.types import utcnow
+from models.zone import STOCKHOLM
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
 from scheduler.jobs import JobStatus, job_statuses
-from scheduler.slots import STOCKHOLM
 from scheduler.wording import format_slot_time
 
 EXIT_OK = 0

@@ -37,8 +37,8 @@ from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import Jobs
-from scheduler.notifications import RenderSettings
 from scheduler.outbox import STALE_CLAIM
+from scheduler.rendering import RenderSettings
 from web.app import create_app
 from web.calendar_feed import feed_url
 from web.server import WebServer

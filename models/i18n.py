@@ -1,4 +1,4 @@
-"""Gettext catalogs from `locales/`, loaded once per locale.
+"""Gettext catalogs from `locales/`, loaded once per locale, and a month's name in a language.
 
 The .po files are compiled in memory with Babel, so a fresh checkout needs no build step.
 """
@@ -6,10 +6,12 @@ The .po files are compiled in memory with Babel, so a fresh checkout needs no bu
 from __future__ import annotations
 
 import gettext
+from datetime import date
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -46,3 +48,9 @@ def translate(message: str, locale: str = DEFAULT_LOCALE) -> str:
 def translate_plural(singular: str, plural: str, n: int, locale: str = DEFAULT_LOCALE) -> str:
     """Translate a message whose form depends on a count."""
     return translations(locale).ngettext(singular, plural, n)
+
+
+def format_month(month: str, locale: str = DEFAULT_LOCALE) -> str:
+    """«december 2026» for "2026-12"."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLLL y", locale=locale)

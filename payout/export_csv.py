@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from models.zone import STOCKHOLM
 from payout.money import sek
 from payout.store import MonthExport
-from scheduler.slots import STOCKHOLM
 
 HEADER = ("admin_id", "admin_email", "date", "order_ref", "kind", "amount_sek")
 

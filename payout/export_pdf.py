@@ -17,13 +17,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from models.i18n import N_, translate
+from models.i18n import N_, format_month, translate
 from models.payouts import PayoutKind
+from models.zone import STOCKHOLM
 from payout.money import BABEL_LOCALES, kronor
 from payout.statements import Statement, month_bounds
 from payout.store import MonthExport, Payee
-from scheduler.slots import STOCKHOLM
-from scheduler.wording import format_month
 
 logger = logging.getLogger(__name__)
 

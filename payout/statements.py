@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from models.errors import InvalidInput
 from models.i18n import N_
 from models.payouts import PayoutKind
-from scheduler.slots import STOCKHOLM
+from models.zone import STOCKHOLM
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 

@@ -1,5 +1,6 @@
-"""The dispatcher: claims due outbox rows, renders them against the database, sends them on
-their channel, and records what happened (`scheduler.jobs` wakes it).
+"""The dispatcher: claims due outbox rows, renders them against the database
+(`scheduler.rendering`), sends them on their channel, and records what happened
+(`scheduler.jobs` wakes it).
 
 Exactly once across crashes: a row is `sending` before it leaves, and the provider's id is
 stored when it has left. A row found `sending` at start is looked up with the provider (by id,
@@ -22,7 +23,7 @@ from models.cards import Card, CardUser
 from models.db import transaction
 from models.outbox import Channel, Notification
 from models.types import utcnow
-from scheduler import notifications, outbox
+from scheduler import notifications, outbox, rendering
 from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage, Sender
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Dispatcher:
         self,
         sessions: async_sessionmaker[AsyncSession],
         senders: Mapping[Channel, Sender],
-        render_settings: notifications.RenderSettings,
+        render_settings: rendering.RenderSettings,
         *,
         clock: Callable[[], datetime] = utcnow,
         batch: int = BATCH,
@@ -114,10 +115,8 @@ class Dispatcher:
         text: str | None = None
         if not row.provider_message_id and isinstance(self.senders.get(row.channel), Finder):
             try:
-                text = (
-                    await notifications.render(session, row, self.render_settings, now=now)
-                ).text
-            except notifications.Stale:
+                text = (await rendering.render(session, row, self.render_settings, now=now)).text
+            except rendering.Stale:
                 text = None  # it will not be sent again either
         return _Claim(
             row.id,
@@ -175,8 +174,8 @@ class Dispatcher:
         if row.channel == Channel.sms and notifications.in_quiet_hours(now):
             return row, QUIET
         try:
-            return row, await notifications.render(session, row, self.render_settings, now=now)
-        except notifications.Stale as stale:
+            return row, await rendering.render(session, row, self.render_settings, now=now)
+        except rendering.Stale as stale:
             return row, f"stale: {stale}"
 
     async def _send(self, row: Notification, message: OutgoingMessage | str) -> _Outcome:

@@ -25,9 +25,9 @@ from models import job_runs
 from models.db import transaction
 from models.i18n import N_
 from models.job_runs import JobRun
+from models.zone import STOCKHOLM
 from scheduler import booking, notifications, outbox
 from scheduler.dispatch import Dispatcher
-from scheduler.slots import STOCKHOLM
 
 logger = logging.getLogger(__name__)
 

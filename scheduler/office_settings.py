@@ -28,7 +28,7 @@ from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue, VenueKind
 from models.network_file import MIN_WORKDAYS, WORKDAYS
 from models.validation import require_text
-from scheduler.slots import STOCKHOLM, local_midnight
+from models.zone import STOCKHOLM, local_midnight
 
 NOTICE_MONTHS = 1
 # An absence is days off; a longer break is a notice of termination.

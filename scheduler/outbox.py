@@ -1,6 +1,6 @@
 """The durable outbox: rows written in the transaction of the event that causes them, then
 claimed, sent and marked by the dispatcher. Data access only; what to send is decided in
-`notifications`, and how in `dispatch`.
+`notifications`, what it says in `rendering`, and how it goes in `dispatch`.
 
 States: pending → sending → sent | failed | cancelled.
 """

@@ -22,10 +22,10 @@ from models.meetings import (
     MeetingStatus,
 )
 from models.payouts import PayoutKind, PayoutLine, Tariffs
+from models.zone import STOCKHOLM
 from scheduler import notifications
 from scheduler.booking import drop_pending_move, meeting_for_actor
 from scheduler.cards import change_status
-from scheduler.slots import STOCKHOLM
 
 
 class TooEarly(DomainError):

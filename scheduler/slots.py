@@ -37,9 +37,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 import holidays
+
+from models.zone import STOCKHOLM
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +90,6 @@ class Slot:
     venue_id: int | None
     starts_at: datetime
     ends_at: datetime
-
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a Stockholm day, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
 
 
 def slot_to_data(slot: Slot) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import Enum
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+from models.zone import STOCKHOLM
 
 # A time range [start, end): start included, end excluded. END_OF_DAY as end means "until
 # midnight" (no slot starts at 23:59:59.999999, so the excluded instant never matters).
@@ -66,7 +65,7 @@ NOT_UNDERSTOOD = TimeWish(understood=False)
 
 def to_local(moment: datetime) -> datetime:
     """An aware datetime in Europe/Stockholm; a naive one is taken to be local already."""
-    return moment.astimezone(LOCAL_TZ) if moment.tzinfo is not None else moment
+    return moment.astimezone(STOCKHOLM) if moment.tzinfo is not None else moment
 
 
 def _in_dates(day: date, ranges: tuple[DateRange, ...]) -> bool:

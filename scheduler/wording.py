@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.i18n import N_, translate
 from models.meetings import FailureReason, IdDocument, Meeting
 from models.network import Admin, Venue
-from scheduler.slots import STOCKHOLM, Slot
+from models.zone import STOCKHOLM
+from scheduler.slots import Slot
 
 ID_DOCUMENT_NAMES = {
     IdDocument.passport: N_("Swedish passport"),
@@ -55,12 +56,6 @@ def format_slot_time(moment: datetime, locale: str = "sv") -> str:
 def format_day(day: date, locale: str = "sv", *, year: bool = False) -> str:
     """«3 december», or «3 december 2026» with the year."""
     return format_date(day, "d MMMM y" if year else "d MMMM", locale=locale)
-
-
-def format_month(month: str, locale: str = "sv") -> str:
-    """«december 2026» for "2026-12"."""
-    year, number = (int(part) for part in month.split("-"))
-    return format_date(date(year, number, 1), "LLLL y", locale=locale)
 
 
 def join_or(items: list[str], locale: str) -> str:

@@ -27,9 +27,9 @@ from models.network import Office, Venue, VenueKind, get_office_by_code
 from models.orders import UNKNOWN_OFFICE as UNKNOWN_OFFICE_CODE
 from models.orders import OrderBatch, collect_orders
 from models.types import utcnow
+from models.zone import STOCKHOLM
 from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
-from scheduler.slots import STOCKHOLM
 from web.deps import SessionDep, SettingsDep, VaultDep
 
 logger = logging.getLogger(__name__)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
+from models.zone import STOCKHOLM
+
 PRODID = "-//Kortkontor//SITHS//SV"
-TZID = "Europe/Stockholm"
+TZID = STOCKHOLM.key
 METHODS = ("REQUEST", "CANCEL")
-_STOCKHOLM = ZoneInfo(TZID)
 
 
 def meeting_calendar(
@@ -128,8 +128,8 @@ def _event(
     event.add("uid", uid)
     event.add("sequence", sequence)
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", starts_at.astimezone(_STOCKHOLM))
-    event.add("dtend", ends_at.astimezone(_STOCKHOLM))
+    event.add("dtstart", starts_at.astimezone(STOCKHOLM))
+    event.add("dtend", ends_at.astimezone(STOCKHOLM))
     event.add("summary", summary)
     event.add("description", description)
     event.add("location", location)

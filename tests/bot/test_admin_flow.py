@@ -16,7 +16,7 @@ from models.invites import InvitePurpose, issue_invite
 from models.meetings import Meeting, MeetingStatus
 from models.outbox import Notification
 from models.payouts import PayoutKind, PayoutLine
-from scheduler.slots import STOCKHOLM
+from models.zone import STOCKHOLM
 from tests.bot.world import NOW, Chat, Clock, World, active_meeting, build_world, card_link
 from tests.bot.world import new_dialogue as dialogue_on
 

@@ -21,7 +21,7 @@ from models.outbox import Channel
 from models.payouts import PayoutLine
 from scheduler.channels.console import ConsoleSender
 from scheduler.dispatch import Dispatcher
-from scheduler.notifications import RenderSettings
+from scheduler.rendering import RenderSettings
 from tests.bot.test_telegram import TgUser, linked
 from tests.bot.world import Clock, World, build_world, new_dialogue
 from tests.fakes.telegram import FakeBotApi

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.wish_parser import parse_wish
-from scheduler.wishes import END_OF_DAY, LOCAL_TZ, NOT_UNDERSTOOD, TimeWish
+from models.zone import STOCKHOLM
+from scheduler.wishes import END_OF_DAY, NOT_UNDERSTOOD, TimeWish
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=LOCAL_TZ)  # a Saturday
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=STOCKHOLM)  # a Saturday
 WORKDAYS = frozenset(range(5))
 
 
@@ -253,20 +254,20 @@ def test_long_text_gets_an_answer(text: str) -> None:
     ("now", "text", "expected"),
     [
         # Monday: «nästa tisdag» is next week's, not tomorrow
-        (datetime(2026, 11, 30, 9, tzinfo=LOCAL_TZ), "nästa tisdag", days("2026-12-08")),
+        (datetime(2026, 11, 30, 9, tzinfo=STOCKHOLM), "nästa tisdag", days("2026-12-08")),
         # «idag» is the Stockholm day, whatever zone now is given in
         (datetime(2026, 11, 28, 23, 30, tzinfo=UTC), "idag", days("2026-11-29")),
         # the morning clocks spring forward: dates are whole local days regardless
         (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "imorgon", days("2026-03-30")),
         # near New Year
-        (datetime(2026, 12, 30, 12, tzinfo=LOCAL_TZ), "3 januari", days("2027-01-03")),
-        (datetime(2026, 12, 30, 12, tzinfo=LOCAL_TZ), "vecka 1", days("2027-01-04..2027-01-10")),
+        (datetime(2026, 12, 30, 12, tzinfo=STOCKHOLM), "3 januari", days("2027-01-03")),
+        (datetime(2026, 12, 30, 12, tzinfo=STOCKHOLM), "vecka 1", days("2027-01-04..2027-01-10")),
         (
-            datetime(2026, 12, 30, 12, tzinfo=LOCAL_TZ),
+            datetime(2026, 12, 30, 12, tzinfo=STOCKHOLM),
             "nästa vecka",
             days("2027-01-04..2027-01-10"),
         ),
-        (datetime(2026, 12, 30, 12, tzinfo=LOCAL_TZ), "den 2:a", days("2027-01-02")),
+        (datetime(2026, 12, 30, 12, tzinfo=STOCKHOLM), "den 2:a", days("2027-01-02")),
     ],
 )
 def test_relative_to_now(now: datetime, text: str, expected: tuple[tuple[date, date], ...]) -> None:

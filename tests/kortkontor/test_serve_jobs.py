@@ -25,7 +25,7 @@ from models.meetings import Meeting, MeetingStatus
 from models.network import Venue, get_admin_by_email, get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
-from scheduler.slots import STOCKHOLM
+from models.zone import STOCKHOLM
 from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import network_toml

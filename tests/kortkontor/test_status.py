@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.job_runs import mark_scheduled, record_run
 from models.outbox import Channel, Notification, NotificationStatus
 from models.types import utcnow
+from models.zone import STOCKHOLM
 from scheduler.jobs import periodic_jobs
 from scheduler.outbox import RETRY_SCHEDULE
-from scheduler.slots import STOCKHOLM
 from tests.kortkontor.cli_helpers import query, run_cli
 
 JOB_IDS = [job.job_id for job in periodic_jobs()]

@@ -17,10 +17,10 @@ from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus
 from models.network import Admin
 from models.outbox import Channel, Notification, NotificationStatus
-from scheduler import booking, custody, notifications
+from scheduler import booking, custody, notifications, rendering
 from scheduler.availability import load_availability
 from scheduler.cards import change_status
-from scheduler.notifications import RenderSettings
+from scheduler.rendering import RenderSettings
 from tests.bot.world import NOW, World, build_world
 from tests.scheduler.test_notifications import rows as outbox_rows
 
@@ -61,7 +61,7 @@ async def change(
 async def rendered(services: Services, row: Notification) -> tuple[str, list[str]]:
     """The text a row sends, and its button labels."""
     async with services.sessions() as session:
-        message = await notifications.render(session, row, RenderSettings(), now=LATER)
+        message = await rendering.render(session, row, RenderSettings(), now=LATER)
     return message.text, [label for line in message.buttons for label, _ in line]
 
 

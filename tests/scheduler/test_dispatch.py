@@ -30,7 +30,7 @@ from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
-from scheduler.notifications import RenderSettings
+from scheduler.rendering import RenderSettings
 from tests.bot.world import NOW, World, build_world
 from tests.conftest import TEST_SECRET_KEY
 from tests.fakes.smtp import Collector, run_server

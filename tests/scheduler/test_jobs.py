@@ -16,11 +16,11 @@ from kortkontor.wiring import Services
 from models.db import transaction
 from models.job_runs import JobOutcome, JobRun, all_runs, record_run
 from models.outbox import Channel
+from models.zone import STOCKHOLM
 from scheduler.channels.console import ConsoleSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import GRACE, Jobs, job_statuses, periodic_jobs
-from scheduler.notifications import RenderSettings
-from scheduler.slots import STOCKHOLM
+from scheduler.rendering import RenderSettings
 
 PERIODIC = {job.job_id for job in periodic_jobs()}
 

@@ -14,10 +14,11 @@ from models.cards import CardUser
 from models.db import transaction
 from models.meetings import Meeting
 from models.outbox import Channel, Notification, NotificationStatus
-from scheduler import booking, notifications
+from models.zone import STOCKHOLM
+from scheduler import booking, notifications, rendering
 from scheduler.availability import load_availability
-from scheduler.notifications import RenderSettings, Stale, Template, reminder_due, sms_due
-from scheduler.slots import STOCKHOLM
+from scheduler.notifications import Template, reminder_due, sms_due
+from scheduler.rendering import RenderSettings, Stale
 from tests.bot.world import NOW, World, build_world
 
 
@@ -129,7 +130,7 @@ async def test_rendering_refuses_a_reminder_for_a_moved_meeting(services: Servic
         session.add(moved)
     async with services.sessions() as session:
         with pytest.raises(Stale, match="moved"):
-            await notifications.render(session, reminder, RenderSettings(), now=NOW)
+            await rendering.render(session, reminder, RenderSettings(), now=NOW)
 
 
 async def test_cancelling_cancels_reminders_and_sends_the_calendar_cancel(
@@ -223,7 +224,7 @@ async def moved_to(services: Services, world: World, meeting: Meeting, when: str
 
 async def rendered(services: Services, row: Notification, *, at: datetime = NOW) -> Any:
     async with services.sessions() as session:
-        return await notifications.render(session, row, RenderSettings(), now=at)
+        return await rendering.render(session, row, RenderSettings(), now=at)
 
 
 @pytest.mark.parametrize(

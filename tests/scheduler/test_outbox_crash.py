@@ -17,25 +17,30 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kortkontor.wiring import Services
 from models.cards import Card, CardStatus, CardUser
-from models.db import transaction
+from models.db import async_url, make_sessionmaker, transaction
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
+from models.zone import STOCKHOLM
 from scheduler import notifications
-from scheduler.slots import STOCKHOLM
 from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import network_toml
 from tests.fakes.twilio import FakeTwilio, SentSms
 
+Reader = async_sessionmaker[AsyncSession]
 KORTKONTOR = [sys.executable, "-m", "kortkontor.cli", "serve"]
 CARDS = 1_000
 # Kill in the middle of a batch's sends: a batch claims 200 rows, 100 SMS and 100 e-mails.
@@ -101,16 +106,26 @@ async def plan_card_arrived(services: Services, now: datetime) -> None:
             await notifications.card_arrived(session, card, now=now)
 
 
-async def sms_rows(services: Services) -> list[Notification]:
+@pytest.fixture
+async def reader(database_url: str) -> AsyncIterator[Reader]:
+    """Sessions that only look. On SQLite a plain connection reads the WAL at once, while the
+    service's engine begins every transaction IMMEDIATE and so would queue behind serve's writes
+    (on a loaded machine, past the busy timeout)."""
+    engine = create_async_engine(async_url(database_url))
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def sms_rows(reader: Reader) -> list[Notification]:
     """Every SMS row, as it stands."""
-    async with services.sessions() as session:
+    async with reader() as session:
         query = select(Notification).where(Notification.channel == Channel.sms)
         return list((await session.exec(query)).all())
 
 
-async def count_by_status(services: Services, channel: Channel) -> Counter[str]:
+async def count_by_status(reader: Reader, channel: Channel) -> Counter[str]:
     """How many rows of this channel are in each state."""
-    async with services.sessions() as session:
+    async with reader() as session:
         query = (
             select(Notification.status, func.count())
             .where(Notification.channel == channel)
@@ -188,13 +203,11 @@ def wait_messages(fake: FakeTwilio, process: subprocess.Popen[bytes], log: Path)
             raise AssertionError(f"{got} SMS; serve exit code {process.poll()}:\n{read(log)}")
 
 
-async def wait_all_sms_sent(
-    services: Services, process: subprocess.Popen[bytes], log: Path
-) -> None:
+async def wait_all_sms_sent(reader: Reader, process: subprocess.Popen[bytes], log: Path) -> None:
     """Poll the database until every SMS row is `sent`; fail early if serve dies."""
     deadline = time.monotonic() + SENDING_TIMEOUT
     while True:
-        counts = await count_by_status(services, Channel.sms)
+        counts = await count_by_status(reader, Channel.sms)
         if counts[NotificationStatus.sent] == CARDS:
             return
         if process.poll() is not None:
@@ -213,13 +226,13 @@ def by_number(messages: list[SentSms]) -> dict[str, list[SentSms]]:
 
 
 async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
-    services: Services, database_url: str, tmp_path: Path
+    services: Services, reader: Reader, database_url: str, tmp_path: Path
 ) -> None:
     recovery = recovery_environment(database_url)
     clock = a_morning()
     await seed(services)
     await plan_card_arrived(services, an_hour_before(clock))
-    assert (await count_by_status(services, Channel.sms))[NotificationStatus.pending] == CARDS
+    assert (await count_by_status(reader, Channel.sms))[NotificationStatus.pending] == CARDS
     log = tmp_path / "serve.log"
 
     with FakeTwilio(clock=clock.now) as fake:
@@ -234,14 +247,14 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
         assert KILL_AFTER <= len(sent_before_kill) < CARDS
 
         # The kill landed mid-dispatch: rows left `sending`, some already with Twilio.
-        left = [r for r in await sms_rows(services) if r.status == NotificationStatus.sending]
+        left = [r for r in await sms_rows(reader) if r.status == NotificationStatus.sending]
         handed_over = [r for r in left if r.recipient in sent_before_kill]
         assert handed_over and len(handed_over) < len(left), (len(handed_over), len(left))
-        emails_left = (await count_by_status(services, Channel.email))[NotificationStatus.sending]
+        emails_left = (await count_by_status(reader, Channel.email))[NotificationStatus.sending]
 
         second = start_serve(environment, clock, tmp_path, log)
         try:
-            await wait_all_sms_sent(services, second, log)
+            await wait_all_sms_sent(reader, second, log)
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=20) == 0
         finally:
@@ -251,7 +264,7 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
     repeated = {number: len(sms) for number, sms in received.items() if len(sms) > 1}
     assert repeated == {}, f"numbers that got more than one SMS: {repeated}"
     assert set(received) == {phone(n) for n in range(CARDS)}, "numbers without an SMS"
-    rows = await sms_rows(services)
+    rows = await sms_rows(reader)
     assert len(rows) == CARDS
     for row in rows:
         [message] = received[row.recipient]
@@ -261,11 +274,11 @@ async def test_a_killed_dispatcher_neither_loses_nor_repeats_sms(
     logged = read(log)
     assert f"recovered {len(left) + emails_left} notifications left sending" in logged
     assert "+4670" not in logged, "a phone number reached the log"
-    assert (await count_by_status(services, Channel.email))[NotificationStatus.failed] == 0
+    assert (await count_by_status(reader, Channel.email))[NotificationStatus.failed] == 0
 
 
 async def test_sigterm_mid_dispatch_leaves_nothing_sending(
-    services: Services, database_url: str, tmp_path: Path
+    services: Services, reader: Reader, database_url: str, tmp_path: Path
 ) -> None:
     clock = a_morning()
     await seed(services)
@@ -280,8 +293,8 @@ async def test_sigterm_mid_dispatch_leaves_nothing_sending(
         finally:
             stop(process)
         sent = by_number(fake.messages)
-    counts = await count_by_status(services, Channel.sms)
+    counts = await count_by_status(reader, Channel.sms)
     assert counts[NotificationStatus.sending] == 0, dict(counts)
-    assert (await count_by_status(services, Channel.email))[NotificationStatus.sending] == 0
+    assert (await count_by_status(reader, Channel.email))[NotificationStatus.sending] == 0
     # Every SMS that reached Twilio is recorded as sent: the batch ran to its end.
     assert counts[NotificationStatus.sent] == len(sent)

@@ -10,17 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.zone import STOCKHOLM
 from scheduler.ranking import NoMatch, Proposal, propose
 from scheduler.slots import Slot
-from scheduler.wishes import (
-    END_OF_DAY,
-    LOCAL_TZ,
-    TimeWish,
-    WishPart,
-    constrained_parts,
-    matches,
-    relax,
-)
+from scheduler.wishes import END_OF_DAY, TimeWish, WishPart, constrained_parts, matches, relax
 
 MONDAY = date(2026, 11, 30)
 TUESDAY_ONLY = TimeWish(weekdays=frozenset({1}))
@@ -29,7 +22,7 @@ AFTERNOON = ((time(12), time(17)),)
 
 def slot(day: date, hour: int, minute: int = 0, *, venue: int | None = 1, admin: int = 1) -> Slot:
     """A 15-minute slot at a local time, stored in UTC as the scheduler does."""
-    start = datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ).astimezone(UTC)
+    start = datetime.combine(day, time(hour, minute), tzinfo=STOCKHOLM).astimezone(UTC)
     return Slot(admin, venue, start, start + timedelta(minutes=15))
 
 
@@ -39,7 +32,7 @@ def afternoon_run(day: date, venue: int | None = 1, count: int = 8) -> list[Slot
 
 
 def days_of(proposal: Proposal) -> list[date]:
-    return [s.starts_at.astimezone(LOCAL_TZ).date() for s in proposal.slots]
+    return [s.starts_at.astimezone(STOCKHOLM).date() for s in proposal.slots]
 
 
 def test_no_slots() -> None:
@@ -205,7 +198,7 @@ def _reference_propose(wish: TimeWish, slots: list[Slot], limit: int, minimum: i
     Indexed = tuple[int, Slot]
 
     def day(c: Indexed) -> Hashable:
-        return c[1].starts_at.astimezone(LOCAL_TZ).date()
+        return c[1].starts_at.astimezone(STOCKHOLM).date()
 
     def venue(c: Indexed) -> Hashable:
         return c[1].venue_id

@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scheduler.slots as slots_module
+from models.zone import STOCKHOLM
 from scheduler.slots import (
     _SETTERS,
     AbsenceSpan,
@@ -28,7 +28,6 @@ from scheduler.slots import (
     slot_is_free,
 )
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PROPERTY = settings(max_examples=150, deadline=None)
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.zone import STOCKHOLM
 from scheduler.wishes import (
     END_OF_DAY,
-    LOCAL_TZ,
     NOT_UNDERSTOOD,
     TimeWish,
     WishPart,
@@ -26,7 +26,7 @@ AFTERNOON = ((time(12), time(17)),)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TZ)
+    return datetime.combine(day, time(hour, minute), tzinfo=STOCKHOLM)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_unmet_parts_split_by_day_and_clock() -> None:
 
 def _reference_matches(wish: TimeWish, moment: datetime) -> bool:
     """The semantics in the module docstring, spelled out without any shortcut."""
-    local = moment.astimezone(LOCAL_TZ) if moment.tzinfo is not None else moment
+    local = moment.astimezone(STOCKHOLM) if moment.tzinfo is not None else moment
     day, clock = local.date(), local.time()
 
     def in_dates(ranges: tuple[tuple[date, date], ...]) -> bool:

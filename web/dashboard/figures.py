@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 
 from models.cards import CardStatus
 from models.payouts import PayoutKind
+from models.zone import STOCKHOLM
 from payout.statements import Statement
-from scheduler.slots import STOCKHOLM
 
 WEEKS_SHOWN = 12
 UPCOMING_DAYS = 7

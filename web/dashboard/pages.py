@@ -13,10 +13,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from models.i18n import format_month
 from models.operators import Operator
+from models.zone import STOCKHOLM
 from payout.money import kronor
-from scheduler.slots import STOCKHOLM
-from scheduler.wording import WEEKDAY_NAMES, format_day, format_month, format_slot_time
+from scheduler.wording import WEEKDAY_NAMES, format_day, format_slot_time
 from web.dashboard.csrf import FORM_FIELD, csrf_token
 from web.dashboard.texts import (
     LOCALE,

@@ -18,11 +18,11 @@ from models.audit import AuditEvent
 from models.cards import Card, get_card_by_order_ref
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Absence, Admin, Office, Venue, get_office_by_code
+from models.zone import local_midnight
 from payout.statements import month_bounds
 from payout.store import MonthExport, Payee, month_statements
 from scheduler.custody import KEPT, uncollected_cards
 from scheduler.office_settings import WindowView, availability_of, notice_ends_on
-from scheduler.slots import local_midnight
 from web.dashboard import figures
 from web.dashboard.figures import AgeBucket, StatementSummary, StatusCount, WeekCount
 from web.dashboard.timeline import TimelineEntry, timeline

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from bot.understanding import Context, Intent, Reading, Speaker, Step, is_action
 from bot.wish_parser import parse_wish
-from scheduler.wishes import LOCAL_TZ
+from models.zone import STOCKHOLM
 
 FOLDER = Path(__file__).resolve().parent
 PARTS = ("tuned", "heldout")
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=LOCAL_TZ)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=STOCKHOLM)
 _ROLES = {"user": Speaker.card_user, "admin": Speaker.admin}
 
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Calendar, Event
 
+from models.zone import STOCKHOLM
 from scheduler.channels.base import (
     CalendarAttachment,
     ChannelError,
@@ -150,9 +150,7 @@ async def test_invitation_arrives_with_headers_bodies_and_calendar(
     assert str(event["UID"]) == UID
     assert str(event["LOCATION"]) == VENUE
     assert str(event["SUMMARY"]) == "Hämta SITHS-kort"
-    assert event.decoded("DTSTART") == datetime(
-        2026, 12, 3, 14, 0, tzinfo=ZoneInfo("Europe/Stockholm")
-    )
+    assert event.decoded("DTSTART") == datetime(2026, 12, 3, 14, 0, tzinfo=STOCKHOLM)
 
 
 async def test_message_id_is_stable_per_idempotency_key(
@@ -200,7 +198,7 @@ def test_event_is_written_in_stockholm_time(
 
 def test_vtimezone_agrees_with_tzdata() -> None:
     ours = stockholm_timezone().to_tz(lookup_tzid=False)
-    tzdata = ZoneInfo("Europe/Stockholm")
+    tzdata = STOCKHOLM
     moment = datetime(2026, 1, 1)
     while moment < datetime(2036, 1, 1):
         # Six-hourly samples avoid the ambiguous 02:00-03:00 hours themselves.

@@ -1,0 +1,446 @@
+"""What a due outbox row says when it is sent: the text, the chat's buttons and the e-mail's
+calendar invitation, in the recipient's language. Rendering reads the database again at send
+time, so a moved or cancelled meeting gets no stale message (`Stale`); which rows exist is decided
+by `scheduler.notifications`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.cards import Card, CardStatus, CardUser
+from models.i18n import N_, translate
+from models.meetings import FailureReason, Meeting, MeetingStatus, agenda
+from models.network import Admin, Office
+from models.outbox import Channel, Notification
+from models.zone import STOCKHOLM, local_midnight
+from scheduler.channels.base import CalendarAttachment, OutgoingMessage
+from scheduler.channels.ics import meeting_calendar
+from scheduler.notifications import Template, meeting_people, proposal_of
+from scheduler.slots import Slot
+from scheduler.wording import (
+    format_slot_time,
+    place_of_meeting,
+    place_of_slot,
+    released_sentence,
+    what_to_bring,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    """What rendering needs from outside: the bot's name for links, the public web address."""
+
+    bot_username: str | None = None
+    public_base_url: str | None = None
+    organizer_email: str = "kortkontor@localhost"
+
+
+SUBJECTS = {
+    Template.card_arrived: N_("Your SITHS card has arrived"),
+    Template.booking_confirmed: N_("Your time to pick up your SITHS card"),
+    Template.booking_cancelled: N_("Cancelled: your time to pick up your SITHS card"),
+    Template.reminder_24h: N_("Reminder: your SITHS card tomorrow"),
+    Template.reminder_2h: N_("Reminder: your SITHS card today"),
+    Template.nudge: N_("Your SITHS card is waiting for you"),
+    Template.handed_out: N_("Your SITHS card has been handed out"),
+    Template.not_handed_out: N_("Your SITHS card could not be handed out"),
+    Template.booking_declined: N_("Choose another time for your SITHS card"),
+    Template.booking_expired: N_("Choose another time for your SITHS card"),
+    Template.time_proposed: N_("Another time for your SITHS card"),
+    Template.admin_request: N_("New booking request"),
+    Template.admin_request_reminder: N_("A booking request is waiting for you"),
+    Template.admin_cancelled: N_("A meeting was cancelled"),
+    Template.admin_agenda: N_("Your meetings today"),
+}
+FAILURE_TEXTS = {
+    FailureReason.no_valid_id: N_("no valid ID document was shown"),
+    FailureReason.wrong_person: N_("the card belongs to someone else"),
+    FailureReason.no_pin_letter: N_("the PIN letter was missing"),
+    FailureReason.no_show: N_("nobody came to the meeting"),
+    FailureReason.other: N_("something else was wrong"),
+}
+
+
+class Stale(Exception):
+    """The notification no longer applies (the meeting moved, the card was picked up …)."""
+
+
+async def render(
+    session: AsyncSession, row: Notification, settings: RenderSettings, *, now: datetime
+) -> OutgoingMessage:
+    """The message for a due row, checked against the database; Stale if it no longer applies."""
+    template = Template(row.template)
+    meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+    card = await session.get(Card, row.card_id) if row.card_id else None
+    _check_fresh(template, row, meeting, card)
+    if template.startswith("admin_"):
+        return await _render_for_admin(session, row, template, meeting, settings, now=now)
+    assert card is not None
+    user = await session.get(CardUser, card.card_user_id)
+    assert user is not None
+    locale = user.locale
+    stands = await _still_standing(session, meeting, now=now)
+    body = await _user_body(session, row, template, card, meeting, stands, user, settings)
+    calendar = None
+    if (
+        template in (Template.booking_confirmed, Template.booking_cancelled)
+        and meeting
+        and (row.channel == Channel.email)
+    ):
+        calendar = await _calendar(session, meeting, user, template, settings, now=now)
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # After a declined or expired move the confirmed time stands: the user may move it again.
+    again, command = (N_("Change time"), "cmd:move") if stands else (N_("Book"), "cmd:book")
+    if template == Template.time_proposed and meeting is not None:
+        proposed = _proposal(meeting)
+        label = translate(N_("Book {when}"), locale).format(
+            when=format_slot_time(proposed.starts_at, locale)
+        )
+        buttons = (
+            ((label, f"p:{meeting.id}"),),
+            ((translate(N_("Other times"), locale), command),),
+        )
+    elif template in (Template.booking_declined, Template.booking_expired):
+        buttons = (((translate(again, locale), command),),)
+    elif template in (
+        Template.card_arrived,
+        Template.nudge,
+        Template.not_handed_out,
+        Template.booking_cancelled,
+    ) and not _card_gone(row):
+        buttons = (((translate(N_("Book"), locale), "cmd:book"),),)
+    return OutgoingMessage(
+        recipient=row.recipient,
+        text=body,
+        subject=translate(SUBJECTS[template], locale),
+        calendar=calendar,
+        buttons=buttons if row.channel == Channel.telegram else (),
+        status_callback_url=_status_callback(settings, row),
+    )
+
+
+def _status_callback(settings: RenderSettings, row: Notification) -> str | None:
+    if row.channel != Channel.sms or not settings.public_base_url:
+        return None
+    return settings.public_base_url.rstrip("/") + "/twilio/status"
+
+
+MEETING_MUST_BE = {
+    Template.reminder_24h: MeetingStatus.confirmed,
+    Template.reminder_2h: MeetingStatus.confirmed,
+    Template.booking_confirmed: MeetingStatus.confirmed,
+    Template.admin_request: MeetingStatus.requested,
+    Template.admin_request_reminder: MeetingStatus.requested,
+}
+CARD_MUST_BE_WAITING = (Template.card_arrived, Template.nudge)
+
+
+def _check_fresh(
+    template: Template, row: Notification, meeting: Meeting | None, card: Card | None
+) -> None:
+    """Raise Stale when the world has moved on since the row was written."""
+    wanted = MEETING_MUST_BE.get(template)
+    if wanted is not None and (meeting is None or meeting.status != wanted):
+        raise Stale(f"meeting is {meeting.status if meeting else 'gone'}")
+    starts_at = row.payload.get("starts_at")
+    if meeting is not None and starts_at and meeting.starts_at.isoformat() != starts_at:
+        raise Stale("meeting moved")
+    waiting = card is not None and card.status == CardStatus.in_custody
+    if template in CARD_MUST_BE_WAITING and not waiting:
+        raise Stale("card is not waiting at the office")
+
+
+def _link(settings: RenderSettings, row: Notification) -> str | None:
+    token = row.payload.get("token")
+    if not token or not settings.bot_username:
+        return None
+    return f"https://t.me/{settings.bot_username}?start={token}"
+
+
+async def _user_body(
+    session: AsyncSession,
+    row: Notification,
+    template: Template,
+    card: Card,
+    meeting: Meeting | None,
+    stands: Meeting | None,
+    user: CardUser,
+    settings: RenderSettings,
+) -> str:
+    """The words a card user reads; every one says what to bring. `stands` is the confirmed
+    time a declined or expired move leaves in place."""
+    locale = user.locale
+    office = await session.get(Office, card.office_id)
+    assert office is not None
+    parts = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
+    if meeting is not None and template != Template.handed_out:
+        when = format_slot_time(meeting.starts_at, locale)
+        sentence = MEETING_SENTENCES[template]
+        if stands is not None:
+            sentence = MOVE_SENTENCES.get(template, sentence)
+        parts.append(translate(sentence, locale).format(when=when))
+        if template == Template.time_proposed:
+            parts.append((await place_of_slot(session, _proposal(meeting))).lines(locale))
+        elif template in SHOWS_THE_PLACE:
+            parts.append((await place_of_meeting(session, meeting)).lines(locale))
+        if template == Template.not_handed_out:
+            reason = FAILURE_TEXTS.get(FailureReason(row.payload.get("reason") or "other"))
+            parts.append(
+                translate(N_("The card could not be handed out because {reason}."), locale).format(
+                    reason=translate(reason or FAILURE_TEXTS[FailureReason.other], locale)
+                )
+            )
+        if stands is not None and template in MOVE_SENTENCES:
+            parts.append(
+                translate(N_("Your time {when} still stands."), locale).format(
+                    when=format_slot_time(stands.starts_at, locale)
+                )
+            )
+        released = await _released_by(session, meeting)
+        if template == Template.booking_confirmed and released is not None:
+            parts.append(released_sentence(released, locale))
+    else:
+        parts.append(_card_sentence(template, office, locale))
+    gone = _card_gone(row)
+    if gone is not None:
+        parts.append(translate(CARD_GONE[gone][0], locale))
+    elif template != Template.handed_out:
+        parts.append(what_to_bring(locale))
+    link = _link(settings, row)
+    if link and row.channel != Channel.telegram:
+        parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
+    return "\n\n".join(parts)
+
+
+async def _still_standing(
+    session: AsyncSession, meeting: Meeting | None, *, now: datetime
+) -> Meeting | None:
+    """The confirmed time a move (declined, expired or waiting) leaves in place, while it is
+    still ahead."""
+    if meeting is None or meeting.replaces_meeting_id is None:
+        return None
+    if meeting.status not in (
+        MeetingStatus.requested,
+        MeetingStatus.declined,
+        MeetingStatus.expired,
+    ):
+        return None
+    old = await session.get(Meeting, meeting.replaces_meeting_id)
+    if old is None or old.status != MeetingStatus.confirmed or old.starts_at <= now:
+        return None
+    return old
+
+
+async def _released_by(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The earlier time a confirmed move released."""
+    if meeting.status != MeetingStatus.confirmed or meeting.replaces_meeting_id is None:
+        return None
+    old = await session.get(Meeting, meeting.replaces_meeting_id)
+    return old if old is not None and old.status == MeetingStatus.cancelled else None
+
+
+def _proposal(meeting: Meeting) -> Slot:
+    proposal = proposal_of(meeting)
+    if proposal is None:
+        raise Stale("no proposed time")
+    return proposal
+
+
+SHOWS_THE_PLACE = (Template.booking_confirmed, Template.reminder_24h, Template.reminder_2h)
+
+
+def _card_sentence(template: Template, office: Office, locale: str) -> str:
+    if template == Template.handed_out:
+        return translate(N_("Your SITHS card has been handed out. Thank you!"), locale)
+    if template == Template.nudge:
+        return translate(
+            N_("Your SITHS card is still waiting for you at {office}. Book a time to pick it up."),
+            locale,
+        ).format(office=office.name)
+    return translate(
+        N_("Your SITHS card has arrived at {office} ({city}). Book a time to pick it up."), locale
+    ).format(office=office.name, city=office.city)
+
+
+MEETING_SENTENCES = {
+    Template.booking_confirmed: N_("Your time is confirmed: {when}."),
+    Template.reminder_24h: N_("A reminder: you pick up your SITHS card tomorrow, {when}."),
+    Template.reminder_2h: N_("A reminder: you pick up your SITHS card today, {when}."),
+    Template.booking_declined: N_(
+        "The ID administrator cannot meet you {when}. Please choose another time."
+    ),
+    Template.booking_expired: N_(
+        "Your request for {when} was not confirmed in time. Please choose another time."
+    ),
+    Template.booking_cancelled: N_("Your time {when} is cancelled."),
+    Template.time_proposed: N_("The ID administrator cannot meet you {when}, but proposes:"),
+    Template.not_handed_out: N_("Your SITHS card could not be handed out at the meeting {when}."),
+}
+
+
+# A move of a confirmed time that was declined or expired (the confirmed time stands).
+MOVE_SENTENCES = {
+    Template.booking_declined: N_("The ID administrator cannot meet you {when}."),
+    Template.booking_expired: N_("Your request to move to {when} was not confirmed in time."),
+    Template.time_proposed: MEETING_SENTENCES[Template.time_proposed],
+}
+
+
+async def _calendar(
+    session: AsyncSession,
+    meeting: Meeting,
+    user: CardUser,
+    template: Template,
+    settings: RenderSettings,
+    *,
+    now: datetime,
+) -> CalendarAttachment:
+    """The .ics: REQUEST for a confirmation, CANCEL with the same UID for a cancellation."""
+    place = await place_of_meeting(session, meeting)
+    method = "CANCEL" if template == Template.booking_cancelled else "REQUEST"
+    location = place.venue.address if place.venue else (meeting.home_address or "")
+    summary = translate(N_("Pick up your SITHS card"), user.locale)
+    content = meeting_calendar(
+        uid=f"meeting-{meeting.id}@kortkontor",
+        method=method,
+        sequence=1 if method == "CANCEL" else 0,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=summary,
+        description=what_to_bring(user.locale),
+        location=location,
+        organizer_email=settings.organizer_email,
+        attendee_email=user.email,
+        stamp=now,
+    )
+    return CalendarAttachment(content=content, method=method)
+
+
+async def _render_for_admin(
+    session: AsyncSession,
+    row: Notification,
+    template: Template,
+    meeting: Meeting | None,
+    settings: RenderSettings,
+    *,
+    now: datetime,
+) -> OutgoingMessage:
+    admin = await _admin_of(session, row, meeting)
+    locale = admin.locale
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    if template == Template.admin_agenda:
+        text = await _agenda_text(session, admin, row, locale)
+    else:
+        assert meeting is not None
+        card, user, _ = await meeting_people(session, meeting)
+        when = format_slot_time(meeting.starts_at, locale)
+        who = f"{user.given_name} {user.family_name} ({card.order_ref})"
+        sentence = _admin_sentence(template, row)
+        old = await _still_standing(session, meeting, now=now)
+        if old is not None:
+            sentence = ADMIN_MOVE_SENTENCES.get(template, sentence)
+        elif template == Template.admin_cancelled and row.payload.get("moved"):
+            sentence = ADMIN_MOVED
+        text = translate(sentence, locale).format(
+            who=who, when=when, old=format_slot_time(old.starts_at, locale) if old else ""
+        )
+        if template in (Template.admin_request, Template.admin_request_reminder):
+            buttons = (
+                ((translate(N_("Confirm"), locale), f"m:confirm:{meeting.id}"),),
+                ((translate(N_("Propose another time"), locale), f"m:propose:{meeting.id}"),),
+                ((translate(N_("Decline"), locale), f"m:decline:{meeting.id}"),),
+            )
+    return OutgoingMessage(
+        recipient=row.recipient,
+        text=text,
+        subject=translate(SUBJECTS[template], locale),
+        buttons=buttons if row.channel == Channel.telegram else (),
+    )
+
+
+ADMIN_SENTENCES = {
+    Template.admin_request: N_("{who} asks to pick up their card {when}."),
+    Template.admin_request_reminder: N_(
+        "{who} is still waiting for an answer about {when}. Unanswered requests expire after "
+        "24 hours."
+    ),
+    Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
+}
+# A request to move a confirmed meeting ({old}), which stands until the admin confirms.
+ADMIN_MOVE_SENTENCES = {
+    Template.admin_request: N_("{who} asks to move their meeting {old} to {when}."),
+    Template.admin_request_reminder: N_(
+        "{who} is still waiting for an answer about moving {old} to {when}. Unanswered "
+        "requests expire after 24 hours, and then {old} stands."
+    ),
+}
+ADMIN_MOVED = N_("{who} has moved the meeting {when} to another time.")
+
+
+# A meeting cancelled because its card's status changed: what the card user and the admin read.
+CARD_GONE = {
+    CardStatus.returned: (
+        N_(
+            "Your SITHS card has gone back to the issuer. Contact the one who ordered it for a "
+            "new card."
+        ),
+        N_("The meeting with {who} {when} is cancelled: the card is to go back to the issuer."),
+    ),
+    CardStatus.revoked: (
+        N_("Your SITHS card has been revoked. Contact the one who ordered it for a new card."),
+        N_(
+            "The meeting with {who} {when} is cancelled: the card is revoked (lost or stolen) and "
+            "must not be handed out."
+        ),
+    ),
+}
+CANCELLED_BY_ISSUER = N_(
+    "The meeting with {who} {when} is cancelled by the issuer; the card stays in your keeping."
+)
+
+
+def _card_gone(row: Notification) -> CardStatus | None:
+    """The status that took the card away from the office, when that cancelled the meeting."""
+    raw = row.payload.get("card_status")
+    return CardStatus(raw) if raw in CARD_GONE else None
+
+
+def _admin_sentence(template: Template, row: Notification) -> str:
+    if template == Template.admin_cancelled and "card_status" in row.payload:
+        gone = _card_gone(row)
+        return CARD_GONE[gone][1] if gone is not None else CANCELLED_BY_ISSUER
+    return ADMIN_SENTENCES[template]
+
+
+async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting | None) -> Admin:
+    admin_id = meeting.admin_id if meeting is not None else int(row.payload["admin_id"])
+    admin = await session.get(Admin, admin_id)
+    assert admin is not None
+    return admin
+
+
+async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:
+    day = datetime.fromisoformat(row.payload["day"]).date()
+    assert admin.id is not None
+    rows = await agenda(
+        session,
+        admin_id=admin.id,
+        start=local_midnight(day),
+        end=local_midnight(day + timedelta(days=1)),
+        statuses=(MeetingStatus.confirmed,),
+    )
+    lines = [
+        translate(N_("Good morning {name}! Your meetings today:"), locale).format(
+            name=admin.first_name
+        )
+    ]
+    for meeting, card, user in rows:
+        place = await place_of_meeting(session, meeting)
+        venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
+        clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
+        lines.append(f"{clock} – {venue} – {user.given_name} {user.family_name} ({card.order_ref})")
+    return "\n".join(lines)
