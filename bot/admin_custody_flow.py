@@ -9,6 +9,7 @@ from bot.dialogue import Conversation
 from models.i18n import N_
 from models.network import Admin
 from scheduler import custody
+from scheduler.actions import Name
 
 PICKED_UP_LABEL = N_("Picked up")
 NOTICE_LABEL = N_("Notice received")
@@ -52,10 +53,10 @@ async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> 
         "\n".join(lines),
         *returns,
         [
-            conv.command(conv._("Pick up cards (REK)"), "pickup"),
-            conv.command(conv._("Notice (avi) received"), "notice"),
+            conv.command(conv._("Pick up cards (REK)"), Name.pickup),
+            conv.command(conv._("Notice (avi) received"), Name.notice),
         ],
-        [conv.command(conv._(MENU_LABEL), "menu")],
+        [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 
@@ -84,7 +85,7 @@ async def choose(conv: Conversation, admin: Admin, mode: str, selected: list[int
         ).format(done=done_label),
         *rows,
         [conv.offer(f"{done_label} ({len(selected)})", "pickup_done")],
-        [conv.command(conv._(MENU_LABEL), "menu")],
+        [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlmodel import col, func, select
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
-from bot.dialogue import COMMAND_PREFIX, Conversation
+from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
 from models.cards import Card, CardUser
 from models.errors import DomainError
@@ -18,6 +18,15 @@ from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
 from models.zone import STOCKHOLM, local_midnight
 from scheduler import booking, custody
+from scheduler.actions import (
+    Action,
+    AddWindowOn,
+    AnswerRequest,
+    Command,
+    Name,
+    SetLanguage,
+    Verb,
+)
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import slot_from_data, slot_to_data
@@ -25,17 +34,16 @@ from scheduler.wishes import TimeWish
 from scheduler.wording import format_slot_time
 
 COMMANDS = {
-    "idag": "today",
-    "kommande": "upcoming",
-    "kort": "cards",
-    "tider": "tider",
-    "meny": "menu",
-    "hjalp": "help",
+    "idag": Name.today,
+    "kommande": Name.upcoming,
+    "kort": Name.cards,
+    "tider": Name.tider,
+    "meny": Name.menu,
+    "hjalp": Name.help,
 }
 MENU_WORDS = frozenset({"meny", "menu"})
 UPCOMING_DAYS = 14
 PROPOSALS = 5
-REQUEST_PREFIX = "m:"
 CUSTODY_ACTIONS = frozenset({"toggle", "pickup_done", "return"})
 OUTCOME_ACTIONS = frozenset({"meeting", "reveal", "handout", "document", "check", "fail", "reason"})
 
@@ -52,14 +60,14 @@ def _menu(conv: Conversation, text: str | None = None) -> None:
     conv.say(
         text or conv._("What would you like to do?"),
         [
-            conv.command(conv._("Today"), "today"),
-            conv.command(conv._("Upcoming"), "upcoming"),
+            conv.command(conv._("Today"), Name.today),
+            conv.command(conv._("Upcoming"), Name.upcoming),
         ],
         [
-            conv.command(conv._("Cards"), "cards"),
-            conv.command(conv._("Times and places"), "tider"),
+            conv.command(conv._("Cards"), Name.cards),
+            conv.command(conv._("Times and places"), Name.tider),
         ],
-        [conv.command(conv._("Help"), "help")],
+        [conv.command(conv._("Help"), Name.help)],
     )
 
 
@@ -133,7 +141,7 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0
             clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
             buttons.append([conv.offer(f"{clock} {who}", "meeting", meeting=meeting.id)])
     conv.go(AdminStep.idle)
-    conv.say("\n".join(lines), *buttons, [conv.command(conv._("Menu"), "menu")])
+    conv.say("\n".join(lines), *buttons, [conv.command(conv._("Menu"), Name.menu)])
 
 
 async def _moves(conv: Conversation, meetings: list[Meeting]) -> dict[int | None, Meeting]:
@@ -161,35 +169,33 @@ async def _state(conv: Conversation, meeting: Meeting, move: Meeting | None) -> 
     )
 
 
-async def _run(conv: Conversation, admin: Admin, name: str) -> None:
-    if name == "today":
+async def _run(conv: Conversation, admin: Admin, action: Command | AddWindowOn) -> None:
+    name = action.name if isinstance(action, Command) else None
+    if name is Name.today:
         await _agenda(conv, admin, days=1)
-    elif name == "upcoming":
+    elif name is Name.upcoming:
         await _agenda(conv, admin, days=UPCOMING_DAYS)
-    elif name == "cards":
+    elif name is Name.cards:
         await admin_custody_flow.cards(conv, admin)
-    elif name in ("pickup", "notice"):
-        await admin_custody_flow.choose(conv, admin, name, [])
-    elif name == "tider" or name.startswith("tider:"):
-        await admin_settings_flow.handle(conv, admin, command=name)
-    elif name == "help":
+    elif name in (Name.pickup, Name.notice):
+        await admin_custody_flow.choose(conv, admin, str(name), [])
+    elif name in admin_settings_flow.COMMANDS or isinstance(action, AddWindowOn):
+        await admin_settings_flow.handle(conv, admin, command=action)
+    elif name is Name.help:
         _menu(conv, _help(conv, admin))
     else:
         _menu(conv)
 
 
 async def _answer_request(
-    conv: Conversation, admin: Admin, data: str, *, heading: str = ""
+    conv: Conversation, admin: Admin, answer: AnswerRequest, *, heading: str = ""
 ) -> None:
     """A button under a booking request: confirm, decline, or propose another time. A typed
     answer comes with a `heading` that names the request it answers."""
-    action, _, meeting_id = data[len(REQUEST_PREFIX) :].partition(":")
-    if not meeting_id.isdigit() or action not in ("confirm", "decline", "propose"):
-        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
-        return
+    meeting_id = answer.meeting_id
     assert admin.id is not None
     meeting = await booking.meeting_for_actor(
-        conv.session, meeting_id=int(meeting_id), role=Role.admin, actor_id=admin.id
+        conv.session, meeting_id=meeting_id, role=Role.admin, actor_id=admin.id
     )
     if meeting.status != MeetingStatus.requested:
         _menu(conv, conv._("That request has already been answered."))
@@ -197,18 +203,14 @@ async def _answer_request(
     when = format_slot_time(meeting.starts_at, conv.locale)
     old = await booking.moved_from(conv.session, meeting)
     old_when = format_slot_time(old.starts_at, conv.locale) if old is not None else ""
-    if action == "confirm":
-        await booking.confirm(
-            conv.session, meeting_id=int(meeting_id), admin_id=admin.id, now=conv.now
-        )
+    if answer.verb is Verb.confirm:
+        await booking.confirm(conv.session, meeting_id=meeting_id, admin_id=admin.id, now=conv.now)
         text = conv._("Confirmed: {when}. The card user is told.").format(when=when)
         if old is not None:
             text += " " + conv._("Their earlier time {when} is released.").format(when=old_when)
         _menu(conv, heading + text)
-    elif action == "decline":
-        await booking.decline(
-            conv.session, meeting_id=int(meeting_id), admin_id=admin.id, now=conv.now
-        )
+    elif answer.verb is Verb.decline:
+        await booking.decline(conv.session, meeting_id=meeting_id, admin_id=admin.id, now=conv.now)
         text = conv._("Declined. The card user is asked to choose another time.")
         if old is not None:
             text = conv._("Declined. The card user keeps the time {when}.").format(when=old_when)
@@ -242,7 +244,7 @@ async def _offer_own_times(conv: Conversation, admin: Admin, meeting: Meeting) -
     conv.say(
         conv._("Which time do you propose instead?"),
         *buttons,
-        [conv.command(conv._("Menu"), "menu")],
+        [conv.command(conv._("Menu"), Name.menu)],
     )
 
 
@@ -264,12 +266,12 @@ async def _propose(conv: Conversation, admin: Admin, offer: dict[str, object]) -
     )
 
 
-async def _press(conv: Conversation, admin: Admin, data: str) -> None:
-    if data.startswith(REQUEST_PREFIX):
-        await _answer_request(conv, admin, data)
-    elif data.startswith(COMMAND_PREFIX):
-        await _run(conv, admin, data[len(COMMAND_PREFIX) :])
-    elif (offer := conv.offered(data)) is None:
+async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
+    if isinstance(action, AnswerRequest):
+        await _answer_request(conv, admin, action)
+    elif isinstance(action, (Command, AddWindowOn)):
+        await _run(conv, admin, action)
+    elif (offer := conv.offered(action)) is None:
         _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
     elif offer["action"] in CUSTODY_ACTIONS:
         await admin_custody_flow.pressed(conv, admin, offer)
@@ -296,7 +298,7 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     command = conv.incoming.command
     if command is not None:
         clarify.reset(conv)
-        await _run(conv, admin, COMMANDS.get(command[0], "menu"))
+        await _run(conv, admin, Command(COMMANDS.get(command[0], Name.menu)))
         return
     if text.strip().casefold() in MENU_WORDS:
         clarify.reset(conv)
@@ -322,7 +324,7 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if english:
         conv.say(
             conv._("You wrote in English. Would you like me to write in English from now on?"),
-            [conv.command("English", "lang:en"), conv.command("Svenska", "lang:sv")],
+            [conv.button("English", SetLanguage("en")), conv.button("Svenska", SetLanguage("sv"))],
         )
 
 
@@ -373,7 +375,7 @@ async def _understood(
         if clarify.missed(conv) > 1:
             _menu(conv, conv._(clarify.STILL_NOT_UNDERSTOOD))
             return
-        clarify.did_you_mean(conv, reading, text, [conv.command(conv._("Menu"), "menu")])
+        clarify.did_you_mean(conv, reading, text, [conv.command(conv._("Menu"), Name.menu)])
     else:
         clarify.reset(conv)
         await _act(conv, admin, reading, request)
@@ -413,14 +415,14 @@ async def _act(conv: Conversation, admin: Admin, reading: Reading, request: Meet
         conv.go(AdminStep.idle)
         conv.say(
             conv._("Choose language:"),
-            [conv.command("Svenska", "lang:sv"), conv.command("English", "lang:en")],
+            [conv.button("Svenska", SetLanguage("sv")), conv.button("English", SetLanguage("en"))],
         )
     elif intent in (Intent.yes, Intent.no) and conv.step not in _AT_REST:
         # Mid-way through something with buttons (the outcome's checks): they answer it.
         conv.keep_offers()
         conv.say(
             conv._("Answer with the buttons above, please."),
-            [conv.command(conv._("Menu"), "menu")],
+            [conv.command(conv._("Menu"), Name.menu)],
         )
     elif intent is Intent.yes:
         _menu(conv, conv._("No booking request waits for your answer."))
@@ -436,7 +438,7 @@ async def _absence(conv: Conversation, admin: Admin, reading: Reading) -> None:
     today = conv.now.astimezone(STOCKHOLM).date()
     days = admin_settings_flow.days_of_wish(reading.slots.wish, today=today)
     if days is None:
-        await admin_settings_flow.handle(conv, admin, command="tider:absence")
+        await admin_settings_flow.handle(conv, admin, command=Command(Name.tider_absence))
     else:
         await admin_settings_flow.confirm_absence(conv, admin, *days)
 
@@ -474,7 +476,7 @@ async def _ask_cards(conv: Conversation, admin: Admin, mode: str, refs: tuple[st
         question,
         [
             conv.offer(conv._("Yes, record it"), "cards_confirm", mode=mode, cards=ids),
-            conv.command(conv._("No"), "menu"),
+            conv.command(conv._("No"), Name.menu),
         ],
     )
 
@@ -519,10 +521,8 @@ async def _answer_by_text(
     others = await _other_requests(conv, admin, request)
     if others:
         heading += " " + conv._("({count} more waiting; see /kommande.)").format(count=others)
-    action = "confirm" if intent is Intent.confirm else "decline"
-    await _answer_request(
-        conv, admin, f"{REQUEST_PREFIX}{action}:{request.id}", heading=heading + "\n"
-    )
+    verb = Verb.confirm if intent is Intent.confirm else Verb.decline
+    await _answer_request(conv, admin, AnswerRequest(verb, request.id), heading=heading + "\n")
 
 
 async def _other_requests(conv: Conversation, admin: Admin, request: Meeting) -> int:
@@ -534,7 +534,7 @@ async def _other_requests(conv: Conversation, admin: Admin, request: Meeting) ->
     return int((await conv.session.exec(query)).one())
 
 
-async def handle(conv: Conversation, admin: Admin, *, command: str | None = None) -> None:
+async def handle(conv: Conversation, admin: Admin, *, command: Command | None = None) -> None:
     """One update from a linked admin; refusals become a reply and the menu."""
     incoming = conv.incoming
     try:
@@ -544,7 +544,7 @@ async def handle(conv: Conversation, admin: Admin, *, command: str | None = None
                 await _run(conv, admin, command)
             elif incoming.button is not None:
                 clarify.reset(conv)
-                await _press(conv, admin, incoming.button)
+                await _press(conv, admin, incoming.action)
             elif incoming.text:
                 await _text(conv, admin, incoming.text)
             else:

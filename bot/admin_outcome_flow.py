@@ -14,6 +14,7 @@ from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
 from models.network import Admin
 from models.validation import birth_date
 from scheduler import outcomes
+from scheduler.actions import Name
 from scheduler.booking import meeting_for_actor
 from scheduler.wording import FAILURE_LABELS, ID_DOCUMENT_NAMES, format_day, format_slot_time
 
@@ -65,7 +66,7 @@ async def show(
             ]
         )
     conv.go("meeting", meeting=meeting.id)
-    conv.say("\n".join(lines), *rows, [conv.command(conv._("Menu"), "menu")])
+    conv.say("\n".join(lines), *rows, [conv.command(conv._("Menu"), Name.menu)])
 
 
 async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
@@ -159,7 +160,7 @@ async def _check(conv: Conversation, admin: Admin, meeting_id: int, offer: dict[
         assert card is not None
         done = conv._("Handed out: {card}. Thank you! The handout is recorded for your payout.")
         conv.go("idle")
-        conv.say(done.format(card=card.order_ref), [conv.command(conv._("Menu"), "menu")])
+        conv.say(done.format(card=card.order_ref), [conv.command(conv._("Menu"), Name.menu)])
 
 
 def _ask_reason(conv: Conversation, meeting_id: int) -> None:
@@ -200,5 +201,5 @@ async def _fail(
             "Not handed out: {card} ({reason}). The card stays in your keeping, and the card "
             "user is asked to book a new time."
         ).format(card=card.order_ref, reason=conv._(FAILURE_LABELS[reason])),
-        [conv.command(conv._("Menu"), "menu")],
+        [conv.command(conv._("Menu"), Name.menu)],
     )

@@ -2,8 +2,8 @@
 office's notice of termination, from the phone.
 
 Routing contract with the admin flow: every step stored here starts with "tider", every command
-button is `cmd:tider` or `cmd:tider:…`, and every offered button's action starts with "tider:".
-Text in a "tider" step, those commands and those offers come to `handle`.
+button is one of `COMMANDS` or an `AddWindowOn`, and every offered button's action starts with
+"tider:". Text in a "tider" step, those commands and those offers come to `handle`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from bot.dialogue import COMMAND_PREFIX, Button, Conversation
+from bot.dialogue import Button, Conversation
 from bot.wish_parser import parse_wish
 from models.errors import DomainError
 from models.i18n import N_, translate
@@ -23,6 +23,7 @@ from models.network import Absence, Admin, AvailabilityWindow, Venue, VenueKind
 from models.validation import parse_clock
 from models.zone import STOCKHOLM
 from scheduler import office_settings
+from scheduler.actions import Action, AddWindowOn, Command, Name
 from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
 from scheduler.wishes import TimeWish
 from scheduler.wording import format_day, format_slot_time
@@ -44,15 +45,27 @@ CONFIRM_NOTICE_LABEL = N_("Yes, give notice")
 KEEP_OFFICE_LABEL = N_("No, go back")
 # Typed words that run the same command as the button with that label.
 WORDS = {
-    ADD_LABEL: "tider:add",
-    REMOVE_LABEL: "tider:remove",
-    VENUES_LABEL: "tider:venues",
-    ABSENCE_LABEL: "tider:absence",
-    NOTICE_LABEL: "tider:notice",
-    NEW_VENUE_LABEL: "tider:venue:new",
-    BACK_LABEL: "tider",
-    WRITE_AGAIN_LABEL: "tider:absence",
+    ADD_LABEL: Name.tider_add,
+    REMOVE_LABEL: Name.tider_remove,
+    VENUES_LABEL: Name.tider_venues,
+    ABSENCE_LABEL: Name.tider_absence,
+    NOTICE_LABEL: Name.tider_notice,
+    NEW_VENUE_LABEL: Name.tider_venue_new,
+    BACK_LABEL: Name.tider,
+    WRITE_AGAIN_LABEL: Name.tider_absence,
 }
+# The commands /tider runs (besides `AddWindowOn`).
+COMMANDS = frozenset(
+    {
+        Name.tider,
+        Name.tider_add,
+        Name.tider_remove,
+        Name.tider_venues,
+        Name.tider_venue_new,
+        Name.tider_absence,
+        Name.tider_notice,
+    }
+)
 WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 KIND_LABELS = {
     VenueKind.cafe: N_("Café"),
@@ -151,12 +164,12 @@ async def _summary(conv: Conversation, admin: Admin, text: str | None = None) ->
     overview = _overview(conv, view)
     rows: list[list[Button]] = [
         [
-            conv.command(conv._(ADD_LABEL), "tider:add"),
-            conv.command(conv._(REMOVE_LABEL), "tider:remove"),
+            conv.command(conv._(ADD_LABEL), Name.tider_add),
+            conv.command(conv._(REMOVE_LABEL), Name.tider_remove),
         ],
         [
-            conv.command(conv._(VENUES_LABEL), "tider:venues"),
-            conv.command(conv._(ABSENCE_LABEL), "tider:absence"),
+            conv.command(conv._(VENUES_LABEL), Name.tider_venues),
+            conv.command(conv._(ABSENCE_LABEL), Name.tider_absence),
         ],
         [
             conv.offer(
@@ -171,14 +184,14 @@ async def _summary(conv: Conversation, admin: Admin, text: str | None = None) ->
             ),
         ],
     ]
-    last_row = [conv.command(conv._(MENU_LABEL), "menu")]
+    last_row = [conv.command(conv._(MENU_LABEL), Name.menu)]
     if view.notice_ends_on is None:
-        last_row.insert(0, conv.command(conv._(NOTICE_LABEL), "tider:notice"))
+        last_row.insert(0, conv.command(conv._(NOTICE_LABEL), Name.tider_notice))
     conv.say("\n\n".join(filter(None, (text, overview))), *rows, last_row)
 
 
 def _back(conv: Conversation) -> list[Button]:
-    return [conv.command(conv._(BACK_LABEL), "tider")]
+    return [conv.command(conv._(BACK_LABEL), Name.tider)]
 
 
 async def _stale(conv: Conversation, admin: Admin) -> None:
@@ -218,8 +231,8 @@ def _ask_weekday(conv: Conversation) -> None:
     conv.go("tider:weekday")
     conv.say(
         conv._("Which weekday?"),
-        [conv.command(conv._(WEEKDAY_LABELS[d]), f"tider:add:{d}") for d in range(5)],
-        [conv.command(conv._(WEEKDAY_LABELS[d]), f"tider:add:{d}") for d in (5, 6)] + _back(conv),
+        [conv.button(conv._(WEEKDAY_LABELS[d]), AddWindowOn(d)) for d in range(5)],
+        [conv.button(conv._(WEEKDAY_LABELS[d]), AddWindowOn(d)) for d in (5, 6)] + _back(conv),
     )
 
 
@@ -267,7 +280,7 @@ async def _ask_venue(
         conv.go(STEP)
         conv.say(
             conv._("Your office has no venue yet. Add one first, then the time."),
-            [conv.command(conv._(NEW_VENUE_LABEL), "tider:venue:new"), *_back(conv)],
+            [conv.command(conv._(NEW_VENUE_LABEL), Name.tider_venue_new), *_back(conv)],
         )
         return
     conv.go("tider:venue", weekday=weekday, start=f"{start:%H:%M}", end=f"{end:%H:%M}")
@@ -381,7 +394,7 @@ async def _venues(conv: Conversation, admin: Admin) -> None:
             ]
             for v in view.venues
         ],
-        [conv.command(conv._(NEW_VENUE_LABEL), "tider:venue:new"), *_back(conv)],
+        [conv.command(conv._(NEW_VENUE_LABEL), Name.tider_venue_new), *_back(conv)],
     )
 
 
@@ -545,7 +558,7 @@ async def confirm_absence(conv: Conversation, admin: Admin, first: date, last: d
                 first=first.isoformat(),
                 last=last.isoformat(),
             ),
-            conv.command(conv._(WRITE_AGAIN_LABEL), "tider:absence"),
+            conv.command(conv._(WRITE_AGAIN_LABEL), Name.tider_absence),
         ],
         _back(conv),
     )
@@ -618,7 +631,7 @@ async def _ask_notice(conv: Conversation, admin: Admin) -> None:
             "on {date}. This cannot be undone in the chat."
         ).format(office=view.office.name, date=_day(conv, would_end)),
         [conv.offer(conv._(CONFIRM_NOTICE_LABEL), "tider:notice")],
-        [conv.command(conv._(KEEP_OFFICE_LABEL), "tider")],
+        [conv.command(conv._(KEEP_OFFICE_LABEL), Name.tider)],
     )
 
 
@@ -638,55 +651,54 @@ async def _give_notice(conv: Conversation, admin: Admin) -> None:
 # ---------------------------------------------------------------- routing
 
 
-async def _run(conv: Conversation, admin: Admin, name: str) -> None:
-    """Run a /tider command (a button's name without `cmd:`)."""
-    if name.startswith(COMMAND_PREFIX):
-        name = name[len(COMMAND_PREFIX) :]
-    if name == "tider":
+async def _run(conv: Conversation, admin: Admin, action: Command | AddWindowOn) -> None:
+    """Run a /tider command."""
+    name = action.name if isinstance(action, Command) else None
+    if isinstance(action, AddWindowOn):
+        _ask_hours(conv, action.weekday)
+    elif name is Name.tider:
         await _summary(conv, admin)
-    elif name == "tider:add":
+    elif name is Name.tider_add:
         _ask_weekday(conv)
-    elif name.startswith("tider:add:") and name[10:] in {str(d) for d in range(7)}:
-        _ask_hours(conv, int(name[10:]))
-    elif name == "tider:remove":
+    elif name is Name.tider_remove:
         await _ask_remove(conv, admin)
-    elif name == "tider:venues":
+    elif name is Name.tider_venues:
         await _venues(conv, admin)
-    elif name == "tider:venue:new":
+    elif name is Name.tider_venue_new:
         _ask_venue_name(conv)
-    elif name == "tider:absence":
+    elif name is Name.tider_absence:
         await _ask_absence(conv, admin)
-    elif name == "tider:notice":
+    elif name is Name.tider_notice:
         await _ask_notice(conv, admin)
     else:
         await _stale(conv, admin)
 
 
-async def _press(conv: Conversation, admin: Admin, data: str) -> None:
+async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
     """A button: a /tider command, or one of this chat's current offers (else it is stale)."""
-    if data.startswith(COMMAND_PREFIX):
-        await _run(conv, admin, data[len(COMMAND_PREFIX) :])
+    if isinstance(action, (Command, AddWindowOn)):
+        await _run(conv, admin, action)
         return
-    offer = conv.offered(data)
+    offer = conv.offered(action)
     if offer is None:
         await _stale(conv, admin)
         return
-    action = str(offer.pop("action", ""))
-    if action == "tider:window:add":
+    kind = str(offer.pop("action", ""))
+    if kind == "tider:window:add":
         await _add_window(conv, admin, offer)
-    elif action == "tider:window:remove":
+    elif kind == "tider:window:remove":
         await _remove_window(conv, admin, int(offer["window_id"]))
-    elif action == "tider:venue:add":
+    elif kind == "tider:venue:add":
         await _add_venue(conv, admin, offer)
-    elif action == "tider:venue:remove":
+    elif kind == "tider:venue:remove":
         await _remove_venue(conv, admin, int(offer["venue_id"]))
-    elif action == "tider:absence:add":
+    elif kind == "tider:absence:add":
         await _add_absence(conv, admin, offer)
-    elif action == "tider:absence:remove":
+    elif kind == "tider:absence:remove":
         await _remove_absence(conv, admin, int(offer["absence_id"]))
-    elif action in ("tider:home_delivery", "tider:auto_confirm"):
-        await _set(conv, admin, action, bool(offer["enabled"]))
-    elif action == "tider:notice":
+    elif kind in ("tider:home_delivery", "tider:auto_confirm"):
+        await _set(conv, admin, kind, bool(offer["enabled"]))
+    elif kind == "tider:notice":
         await _give_notice(conv, admin)
     else:
         await _stale(conv, admin)
@@ -696,14 +708,14 @@ def _fold(text: str) -> str:
     return " ".join(text.strip().rstrip("?!.").split()).casefold()
 
 
-def _word(conv: Conversation, text: str) -> str | None:
+def _word(conv: Conversation, text: str) -> Command | None:
     """The command a typed button label means, in Swedish or the chat's language."""
     folded = _fold(text)
     if folded in ("tider", "/tider"):
-        return "tider"
+        return Command(Name.tider)
     for label, name in WORDS.items():
         if any(_fold(translate(label, locale)) == folded for locale in {"sv", conv.locale}):
-            return name
+            return Command(name)
     return None
 
 
@@ -784,7 +796,9 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
         )
 
 
-async def handle(conv: Conversation, admin: Admin, *, command: str | None = None) -> None:
+async def handle(
+    conv: Conversation, admin: Admin, *, command: Command | AddWindowOn | None = None
+) -> None:
     """One /tider update from a linked admin (or a command on their behalf); a domain refusal
     becomes an explanation and the overview."""
     incoming = conv.incoming
@@ -792,7 +806,7 @@ async def handle(conv: Conversation, admin: Admin, *, command: str | None = None
         if command is not None:
             await _run(conv, admin, command)
         elif incoming.button is not None:
-            await _press(conv, admin, incoming.button)
+            await _press(conv, admin, incoming.action)
         elif incoming.text and incoming.text.strip():
             await _text(conv, admin, incoming.text)
         else:

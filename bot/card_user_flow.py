@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from bot import card_user_answers as answers
 from bot import clarify
-from bot.dialogue import COMMAND_PREFIX, Button, Conversation
+from bot.dialogue import Button, Conversation
 from bot.proposals import explain, not_understood
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
 from bot.wish_parser import parse_wish
@@ -26,6 +26,15 @@ from models.meetings import Meeting, MeetingStatus, standing
 from models.network import Office, Venue
 from models.zone import STOCKHOLM
 from scheduler import booking, notifications
+from scheduler.actions import (
+    Action,
+    BookProposal,
+    Command,
+    Name,
+    QuickWish,
+    SetLanguage,
+    WishKey,
+)
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import Slot, slot_from_data, slot_to_data
@@ -38,8 +47,6 @@ from scheduler.wording import (
     released_sentence,
     what_to_bring,
 )
-
-PROPOSAL_PREFIX = "p:"
 
 
 class CardStep(StrEnum):
@@ -63,28 +70,34 @@ CONFIRM_LABEL = N_("Confirm")
 OTHER_TIMES_LABEL = N_("Other times")
 KEEP_LABEL = N_("Keep the time")
 WORDS = {
-    STATUS_LABEL: "status",
-    BOOK_LABEL: "book",
-    MOVE_LABEL: "move",
-    CANCEL_LABEL: "cancel",
-    HELP_LABEL: "help",
-    MENU_LABEL: "menu",
+    STATUS_LABEL: Name.status,
+    BOOK_LABEL: Name.book,
+    MOVE_LABEL: Name.move,
+    CANCEL_LABEL: Name.cancel,
+    HELP_LABEL: Name.help,
+    MENU_LABEL: Name.menu,
 }
 # Steps where the quick wish buttons are shown.
 _CHOOSING = (CardStep.wish, CardStep.pick)
-COMMANDS = {"status": "status", "boka": "book", "avboka": "cancel", "meny": "menu", "hjalp": "help"}
+COMMANDS = {
+    "status": Name.status,
+    "boka": Name.book,
+    "avboka": Name.cancel,
+    "meny": Name.menu,
+    "hjalp": Name.help,
+}
 # Quick wishes: the button's label and the words the parser reads for it.
 QUICK_WISHES = (
-    ("asap", N_("As soon as possible"), "snarast"),
-    ("morning", N_("Morning"), "förmiddag"),
-    ("afternoon", N_("Afternoon"), "eftermiddag"),
+    (WishKey.asap, N_("As soon as possible"), "snarast"),
+    (WishKey.morning, N_("Morning"), "förmiddag"),
+    (WishKey.afternoon, N_("Afternoon"), "eftermiddag"),
 )
 QUICK_DAYS = (
-    ("mon", N_("Mon"), "måndag"),
-    ("tue", N_("Tue"), "tisdag"),
-    ("wed", N_("Wed"), "onsdag"),
-    ("thu", N_("Thu"), "torsdag"),
-    ("fri", N_("Fri"), "fredag"),
+    (WishKey.mon, N_("Mon"), "måndag"),
+    (WishKey.tue, N_("Tue"), "tisdag"),
+    (WishKey.wed, N_("Wed"), "onsdag"),
+    (WishKey.thu, N_("Thu"), "torsdag"),
+    (WishKey.fri, N_("Fri"), "fredag"),
 )
 QUICK_TEXT = {key: words for key, _, words in (*QUICK_WISHES, *QUICK_DAYS)}
 SHIPPING_WEEKS = (2, 4)
@@ -117,7 +130,7 @@ STATUS_TEXTS = {
 REQUESTED_TEXT = N_("Your SITHS card is at {office} and waits for you.")
 
 
-def _words(conv: Conversation, text: str) -> str | None:
+def _words(conv: Conversation, text: str) -> Name | None:
     """The command a typed menu word means, in Swedish or the chat's language."""
     folded = text.strip().rstrip("?!.").casefold()
     for label, name in WORDS.items():
@@ -199,14 +212,14 @@ async def _current_card(conv: Conversation, user: CardUser) -> Card | None:
 
 
 def _menu_buttons(conv: Conversation, card: Card | None, meeting: Meeting | None) -> list[Button]:
-    buttons = [conv.command(conv._(STATUS_LABEL), "status")]
+    buttons = [conv.command(conv._(STATUS_LABEL), Name.status)]
     if meeting is not None:
         buttons += [
-            conv.command(conv._(MOVE_LABEL), "move"),
-            conv.command(conv._(CANCEL_LABEL), "cancel"),
+            conv.command(conv._(MOVE_LABEL), Name.move),
+            conv.command(conv._(CANCEL_LABEL), Name.cancel),
         ]
     elif card is not None and card.status == CardStatus.in_custody:
-        buttons.append(conv.command(conv._(BOOK_LABEL), "book"))
+        buttons.append(conv.command(conv._(BOOK_LABEL), Name.book))
     return buttons
 
 
@@ -217,7 +230,7 @@ async def _menu(conv: Conversation, card: Card | None, text: str | None = None) 
     conv.say(
         text or conv._("What would you like to do?"),
         _menu_buttons(conv, card, meeting),
-        [conv.command(conv._(HELP_LABEL), "help")],
+        [conv.command(conv._(HELP_LABEL), Name.help)],
     )
 
 
@@ -321,9 +334,9 @@ async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | No
             "When would suit you? Write in your own words, for example «tuesday afternoon» or "
             "«after 16», or choose:"
         ),
-        [conv.command(conv._(label), f"wish:{key}") for key, label, _ in QUICK_WISHES],
-        [conv.command(conv._(label), f"wish:{key}") for key, label, _ in QUICK_DAYS],
-        [conv.command(conv._(MENU_LABEL), "menu")],
+        [conv.button(conv._(label), QuickWish(key)) for key, label, _ in QUICK_WISHES],
+        [conv.button(conv._(label), QuickWish(key)) for key, label, _ in QUICK_DAYS],
+        [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 
@@ -341,7 +354,7 @@ async def _offer_slots(
             label = f"{label} · {name}"
         buttons.append([conv.offer(label, "pick", move=move, **slot_to_data(slot))])
     conv.go(CardStep.pick, move=move)
-    conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), "menu")])
+    conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), Name.menu)])
 
 
 async def _propose(conv: Conversation, card: Card | None, text: str) -> None:
@@ -407,8 +420,8 @@ async def _summary(conv: Conversation, card: Card | None, offer: dict[str, Any])
         "\n\n".join(lines),
         [conv.offer(conv._(CONFIRM_LABEL), "confirm", **offer)],
         [
-            conv.command(conv._(OTHER_TIMES_LABEL), "again"),
-            conv.command(conv._(MENU_LABEL), "menu"),
+            conv.command(conv._(OTHER_TIMES_LABEL), Name.again),
+            conv.command(conv._(MENU_LABEL), Name.menu),
         ],
     )
 
@@ -487,7 +500,7 @@ async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
         question,
         [
             conv.offer(conv._(CANCEL_LABEL), "cancel", meeting=meeting.id),
-            conv.command(conv._(KEEP_LABEL), "menu"),
+            conv.command(conv._(KEEP_LABEL), Name.menu),
         ],
     )
 
@@ -550,26 +563,27 @@ def help_text(conv: Conversation) -> str:
     )
 
 
-async def _run(conv: Conversation, user: CardUser, card: Card | None, name: str) -> None:
+async def _run(conv: Conversation, user: CardUser, card: Card | None, action: Action) -> None:
     """Run a menu command."""
-    if name == "status":
+    name = action.name if isinstance(action, Command) else None
+    if name is Name.status:
         await _status(conv, card)
-    elif name == "book":
+    elif name is Name.book:
         await _ask_wish(conv, card, move=None)
-    elif name == "move":
+    elif name is Name.move:
         await _move(conv, card)
-    elif name == "cancel":
+    elif name is Name.cancel:
         await _ask_cancel(conv, card)
-    elif name == "menu":
+    elif name is Name.menu:
         await _menu(conv, card)
-    elif name == "help":
+    elif name is Name.help:
         await _menu(conv, card, help_text(conv))
-    elif name == "again":
+    elif name is Name.again:
         move = conv.get("move")
         meeting = await _meeting(conv, card)
         await _ask_wish(conv, card, move=meeting if move is not None else None)
-    elif name.startswith("wish:") and name[5:] in QUICK_TEXT and conv.step in _CHOOSING:
-        await _propose(conv, card, QUICK_TEXT[name[5:]])
+    elif isinstance(action, QuickWish) and conv.step in _CHOOSING:
+        await _propose(conv, card, QUICK_TEXT[action.key])
     else:
         await _stale(conv, card)
 
@@ -600,15 +614,17 @@ async def _proposed(conv: Conversation, user: CardUser, card: Card | None, meeti
     await _summary(conv, card, offer)
 
 
-async def _press(conv: Conversation, user: CardUser, card: Card | None, data: str) -> None:
+async def _press(
+    conv: Conversation, user: CardUser, card: Card | None, action: Action | None
+) -> None:
     """A button: a command, or one of this chat's current offers (anything else is stale)."""
-    if data.startswith(COMMAND_PREFIX):
-        await _run(conv, user, card, data[len(COMMAND_PREFIX) :])
+    if isinstance(action, (Command, QuickWish)):
+        await _run(conv, user, card, action)
         return
-    if data.startswith(PROPOSAL_PREFIX) and data[len(PROPOSAL_PREFIX) :].isdigit():
-        await _proposed(conv, user, card, int(data[len(PROPOSAL_PREFIX) :]))
+    if isinstance(action, BookProposal):
+        await _proposed(conv, user, card, action.meeting_id)
         return
-    offer = conv.offered(data)
+    offer = conv.offered(action)
     if offer is None or card is None:
         await _stale(conv, card)
         return
@@ -650,13 +666,13 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
         if name is None:
             await _menu(conv, card, conv._("I do not know that command."))
         else:
-            await _run(conv, user, card, name)
+            await _run(conv, user, card, Command(name))
         return
     word = _words(conv, text)
     # «Avboka» typed at «Vill du avboka den här tiden?» is that prompt's button: a yes.
-    if word is not None and not (word == "cancel" and conv.step == CardStep.cancel):
+    if word is not None and not (word is Name.cancel and conv.step == CardStep.cancel):
         clarify.reset(conv)
-        await _run(conv, user, card, word)
+        await _run(conv, user, card, Command(word))
         return
     if conv.step == CardStep.pick and (offer := _offer_at(conv, text)) is not None:
         clarify.reset(conv)
@@ -674,7 +690,7 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
     if english:
         conv.say(
             answers.switch_to_english(conv),
-            [conv.command("English", "lang:en"), conv.command("Svenska", "lang:sv")],
+            [conv.button("English", SetLanguage("en")), conv.button("Svenska", SetLanguage("sv"))],
         )
 
 
@@ -695,7 +711,7 @@ async def _understood(
         if clarify.missed(conv) > 1:
             await _lost(conv, card)
             return
-        clarify.did_you_mean(conv, reading, text, [conv.command(conv._(MENU_LABEL), "menu")])
+        clarify.did_you_mean(conv, reading, text, [conv.command(conv._(MENU_LABEL), Name.menu)])
     else:
         clarify.reset(conv)
         await _act(conv, user, card, reading)
@@ -724,7 +740,7 @@ async def _aside(conv: Conversation, card: Card | None, text: str) -> None:
         await _menu(conv, card, text)
         return
     conv.keep_offers()
-    conv.say(text, [conv.command(conv._(MENU_LABEL), "menu")])
+    conv.say(text, [conv.command(conv._(MENU_LABEL), Name.menu)])
 
 
 async def _act(conv: Conversation, user: CardUser, card: Card | None, reading: Reading) -> None:
@@ -824,10 +840,10 @@ async def _cant_come(conv: Conversation, card: Card | None) -> None:
     conv.say(
         answers.cant_come(conv),
         [
-            conv.command(conv._(MOVE_LABEL), "move"),
-            conv.command(conv._(CANCEL_LABEL), "cancel"),
+            conv.command(conv._(MOVE_LABEL), Name.move),
+            conv.command(conv._(CANCEL_LABEL), Name.cancel),
         ],
-        [conv.command(conv._(MENU_LABEL), "menu")],
+        [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 
@@ -873,7 +889,7 @@ async def _language(
         conv.go(CardStep.idle)
         conv.say(
             conv._("Choose language:"),
-            [conv.command("Svenska", "lang:sv"), conv.command("English", "lang:en")],
+            [conv.button("Svenska", SetLanguage("sv")), conv.button("English", SetLanguage("en"))],
         )
         return
     user.locale = code
@@ -922,7 +938,7 @@ _ANSWERS: dict[Intent, _Answer] = {
 }
 
 
-async def handle(conv: Conversation, user: CardUser, *, command: str | None = None) -> None:
+async def handle(conv: Conversation, user: CardUser, *, command: Command | None = None) -> None:
     """One update from a linked card user (or a command on their behalf); domain refusals
     become a reply and the menu."""
     card = await _current_card(conv, user)
@@ -932,7 +948,7 @@ async def handle(conv: Conversation, user: CardUser, *, command: str | None = No
             await _run(conv, user, card, command)
         elif incoming.button is not None:
             clarify.reset(conv)
-            await _press(conv, user, card, incoming.button)
+            await _press(conv, user, card, incoming.action)
         elif incoming.text:
             await _text(conv, user, card, incoming.text)
         else:

@@ -31,13 +31,12 @@ from models.dialogue import DialogueState
 from models.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 from models.payouts import Tariffs
 from models.types import utcnow
+from scheduler.actions import Action, Command, Name, Offer, decode
 
 logger = logging.getLogger(__name__)
 
 # Longer texts are cut before any parsing: nobody writes a time wish of a page.
 MAX_TEXT = 500
-COMMAND_PREFIX = "cmd:"
-OFFER_PREFIX = "o:"
 # Step data that outlives a step: the shown offers, a stranger's chosen language, the linked
 # account, the update ids handled last, how many messages in a row were not understood, and
 # the language of the last answer (for an error message when an update fails).
@@ -51,7 +50,8 @@ RECENT_STATES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A labelled choice; `data` is opaque to the user: a command name or a stored offer."""
+    """A labelled choice; `data` is opaque to the user: an encoded `scheduler.actions` action
+    (a command, or a stored offer …)."""
 
     label: str
     data: str
@@ -81,6 +81,12 @@ class Incoming:
     contact_phone: str | None = None
     contact_user_id: int | None = None
     first_name: str | None = None
+
+    @property
+    def action(self) -> Action | None:
+        """What the pressed button asks for; None for no button, or for data no button of ours
+        carries (forged or from an older version)."""
+        return decode(self.button) if self.button is not None else None
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -128,21 +134,25 @@ class Conversation:
         """The message in the chat's language."""
         return translate(message, self.locale)
 
-    def command(self, label: str, name: str) -> Button:
+    def button(self, label: str, action: Action) -> Button:
+        """A button for an action that carries all it needs (a command, a language …)."""
+        return Button(label, action.encode())
+
+    def command(self, label: str, name: Name) -> Button:
         """A button for a stateless command (menu, status, book …)."""
-        return Button(label, COMMAND_PREFIX + name)
+        return Button(label, Command(name).encode())
 
     def offer(self, label: str, action: str, **payload: Any) -> Button:
         """A button for a concrete object; its data is a random token kept in this chat only."""
         token = secrets.token_urlsafe(6)
         self._offers[token] = {"action": action, **payload}
-        return Button(label, OFFER_PREFIX + token)
+        return Button(label, Offer(token).encode())
 
-    def offered(self, data: str) -> dict[str, Any] | None:
+    def offered(self, action: Action | None) -> dict[str, Any] | None:
         """The offer behind a pressed button, if it is among this chat's current ones."""
-        if not data.startswith(OFFER_PREFIX):
+        if not isinstance(action, Offer):
             return None
-        found = self.state.data.get("offers", {}).get(data[len(OFFER_PREFIX) :])
+        found = self.state.data.get("offers", {}).get(action.token)
         return dict(found) if isinstance(found, dict) else None
 
     def current_offers(self) -> list[dict[str, Any]]:

@@ -13,9 +13,10 @@ from bot.accounts import (
     link_by_token,
     linked_admin,
 )
-from bot.dialogue import COMMAND_PREFIX, Conversation
+from bot.dialogue import Conversation
 from models.cards import CardUser
 from models.i18n import N_
+from scheduler.actions import Command, Name, SetLanguage
 
 LANGUAGES = (("sv", "Svenska"), ("en", "English"))
 SHARE_PHONE_LABEL = N_("Share my phone number")
@@ -47,7 +48,7 @@ async def _welcome(conv: Conversation, account: Account) -> None:
         conv.say(
             conv._("Welcome, {name}! Your account is now linked.").format(name=account.given_name)
         )
-        await card_user_flow.handle(conv, account, command="status")
+        await card_user_flow.handle(conv, account, command=Command(Name.status))
     else:
         conv.locale = account.locale
         await admin_flow.welcome(conv, account)
@@ -69,7 +70,7 @@ async def _start(conv: Conversation, account: Account | None, token: str) -> Non
     if account is None:
         _ask_contact(conv, _greeting(conv))
     else:
-        await _dispatch(conv, account, command="menu")
+        await _dispatch(conv, account, command=Command(Name.menu))
 
 
 async def _contact(conv: Conversation) -> None:
@@ -96,7 +97,7 @@ async def _contact(conv: Conversation) -> None:
 def _ask_language(conv: Conversation) -> None:
     conv.say(
         conv._("Choose language:"),
-        [conv.command(name, f"lang:{code}") for code, name in LANGUAGES],
+        [conv.button(name, SetLanguage(code)) for code, name in LANGUAGES],
     )
 
 
@@ -109,10 +110,12 @@ async def _set_language(conv: Conversation, account: Account | None, code: str) 
     account.locale = code
     conv.session.add(account)
     conv.say(conv._("Language changed."))
-    await _dispatch(conv, account, command="menu")
+    await _dispatch(conv, account, command=Command(Name.menu))
 
 
-async def _dispatch(conv: Conversation, account: Account, *, command: str | None = None) -> None:
+async def _dispatch(
+    conv: Conversation, account: Account, *, command: Command | None = None
+) -> None:
     if isinstance(account, CardUser):
         await card_user_flow.handle(conv, account, command=command)
     else:
@@ -146,13 +149,13 @@ async def converse(conv: Conversation) -> None:
         conv.locale = account.locale
         conv.state.data = {**conv.state.data, "account": hint_for(account)}
     command = incoming.command
-    button = incoming.button or ""
+    action = incoming.action
     if command is not None and command[0] == "start":
         await _start(conv, account, command[1])
-    elif (command is not None and command[0] == "language") or button == "cmd:language":
+    elif (command is not None and command[0] == "language") or action == Command(Name.language):
         _ask_language(conv)
-    elif button.startswith(COMMAND_PREFIX + "lang:") and button[9:] in dict(LANGUAGES):
-        await _set_language(conv, account, button[9:])
+    elif isinstance(action, SetLanguage):
+        await _set_language(conv, account, action.code)
     elif incoming.contact_phone is not None:
         await _contact(conv)
     elif account is None:

@@ -17,6 +17,7 @@ from models.meetings import FailureReason, Meeting, MeetingStatus, agenda
 from models.network import Admin, Office
 from models.outbox import Channel, Notification
 from models.zone import STOCKHOLM, local_midnight
+from scheduler.actions import AnswerRequest, BookProposal, Command, Name, Verb
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
 from scheduler.notifications import Template, meeting_people, proposal_of
@@ -63,6 +64,12 @@ FAILURE_TEXTS = {
     FailureReason.no_show: N_("nobody came to the meeting"),
     FailureReason.other: N_("something else was wrong"),
 }
+# The buttons under a booking request, top to bottom.
+REQUEST_ANSWERS = (
+    (N_("Confirm"), Verb.confirm),
+    (N_("Propose another time"), Verb.propose),
+    (N_("Decline"), Verb.decline),
+)
 
 
 class Stale(Exception):
@@ -94,14 +101,19 @@ async def render(
         calendar = await _calendar(session, meeting, user, template, settings, now=now)
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     # After a declined or expired move the confirmed time stands: the user may move it again.
-    again, command = (N_("Change time"), "cmd:move") if stands else (N_("Book"), "cmd:book")
+    again, command = (
+        (N_("Change time"), Command(Name.move).encode())
+        if stands
+        else (N_("Book"), Command(Name.book).encode())
+    )
     if template == Template.time_proposed and meeting is not None:
+        assert meeting.id is not None
         proposed = _proposal(meeting)
         label = translate(N_("Book {when}"), locale).format(
             when=format_slot_time(proposed.starts_at, locale)
         )
         buttons = (
-            ((label, f"p:{meeting.id}"),),
+            ((label, BookProposal(meeting.id).encode()),),
             ((translate(N_("Other times"), locale), command),),
         )
     elif template in (Template.booking_declined, Template.booking_expired):
@@ -112,7 +124,7 @@ async def render(
         Template.not_handed_out,
         Template.booking_cancelled,
     ) and not _card_gone(row):
-        buttons = (((translate(N_("Book"), locale), "cmd:book"),),)
+        buttons = (((translate(N_("Book"), locale), Command(Name.book).encode()),),)
     return OutgoingMessage(
         recipient=row.recipient,
         text=body,
@@ -349,10 +361,10 @@ async def _render_for_admin(
             who=who, when=when, old=format_slot_time(old.starts_at, locale) if old else ""
         )
         if template in (Template.admin_request, Template.admin_request_reminder):
-            buttons = (
-                ((translate(N_("Confirm"), locale), f"m:confirm:{meeting.id}"),),
-                ((translate(N_("Propose another time"), locale), f"m:propose:{meeting.id}"),),
-                ((translate(N_("Decline"), locale), f"m:decline:{meeting.id}"),),
+            assert meeting.id is not None
+            buttons = tuple(
+                ((translate(label, locale), AnswerRequest(verb, meeting.id).encode()),)
+                for label, verb in REQUEST_ANSWERS
             )
     return OutgoingMessage(
         recipient=row.recipient,

@@ -13,13 +13,14 @@ import pytest
 from sqlmodel import col, select
 
 from bot import admin_settings_flow
-from bot.dialogue import COMMAND_PREFIX, OFFER_PREFIX, Conversation, Dialogue
+from bot.dialogue import Conversation, Dialogue
 from kortkontor.wiring import Services
 from models.audit import AuditEvent
 from models.db import transaction
 from models.meetings import Meeting
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from scheduler import booking
+from scheduler.actions import AddWindowOn, Command, Name, Offer, decode
 from scheduler.slots import Slot
 from tests.bot.world import NOW, Chat, Clock, World, build_world
 
@@ -49,11 +50,11 @@ def _check_contract(conv: Conversation) -> None:
     for reply in conv.replies:
         for row in reply.buttons:
             for button in row:
-                if button.data.startswith(COMMAND_PREFIX):
-                    name = button.data[len(COMMAND_PREFIX) :]
-                    assert name in ("tider", "menu") or name.startswith("tider:"), name
+                action = decode(button.data)
+                if isinstance(action, Command):
+                    assert action.name in admin_settings_flow.COMMANDS | {Name.menu}, action
                 else:
-                    assert button.data.startswith(OFFER_PREFIX)
+                    assert isinstance(action, (AddWindowOn, Offer)), button.data
     assert all(offer["action"].startswith("tider:") for offer in conv._offers.values())
 
 
@@ -412,7 +413,7 @@ async def test_english_admins_get_english(services: Services, world: World, cloc
         conv.locale = "en"
         admin = await conv.session.get(Admin, world.admin_id)
         assert admin is not None
-        await admin_settings_flow.handle(conv, admin, command="tider")
+        await admin_settings_flow.handle(conv, admin, command=Command(Name.tider))
 
     chat = Chat(Dialogue(services.sessions, services.vault, flow, clock=clock), ANNA_TG)
     await chat.send("anything")
