@@ -3,6 +3,7 @@ cards kept with their age, and the ones never collected (/kort)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from bot.dialogue import Conversation
@@ -15,6 +16,20 @@ PICKED_UP_LABEL = N_("Picked up")
 NOTICE_LABEL = N_("Notice received")
 MENU_LABEL = N_("Menu")
 MAX_LISTED = 30
+
+
+class CustodyStep(StrEnum):
+    """Where the admin chat stands in /kort."""
+
+    idle = "idle"  # the list of cards, the admin chat at rest (the admin flow's idle)
+    pickup = "pickup"  # choosing the cards picked up, or whose avi arrived
+
+
+class Mode(StrEnum):
+    """What choosing cards records."""
+
+    pickup = "pickup"  # the REKs picked up at the postal agent
+    notice = "notice"  # the avi arrived
 
 
 async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> None:
@@ -48,7 +63,7 @@ async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> 
                 ]
             )
         lines.append(line)
-    conv.go("idle")
+    conv.go(CustodyStep.idle)
     conv.say(
         "\n".join(lines),
         *returns,
@@ -60,10 +75,10 @@ async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> 
     )
 
 
-async def choose(conv: Conversation, admin: Admin, mode: str, selected: list[int]) -> None:
+async def choose(conv: Conversation, admin: Admin, mode: Mode, selected: list[int]) -> None:
     """The expected cards as toggles, to pick up (or log the avi for) one or several at once."""
     expected = await custody.expected_cards(conv.session, admin=admin)
-    if mode == "notice":
+    if mode is Mode.notice:
         expected = [row for row in expected if row.card.status == "shipped"]
     if not expected:
         await cards(conv, admin, conv._("No cards are on their way to your office right now."))
@@ -76,9 +91,9 @@ async def choose(conv: Conversation, admin: Admin, mode: str, selected: list[int
         ]
         for row in expected[:MAX_LISTED]
     ]
-    label = PICKED_UP_LABEL if mode == "pickup" else NOTICE_LABEL
+    label = PICKED_UP_LABEL if mode is Mode.pickup else NOTICE_LABEL
     done_label = conv._(label)
-    conv.go("pickup", mode=mode, selected=selected)
+    conv.go(CustodyStep.pickup, mode=mode.value, selected=selected)
     conv.say(
         conv._(
             "Choose the cards, or write an order reference or a name. Then press «{done}»."
@@ -91,7 +106,7 @@ async def choose(conv: Conversation, admin: Admin, mode: str, selected: list[int
 
 async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     """A custody button: toggle a card, finish the batch, or return an uncollected card."""
-    mode = conv.get("mode") or "pickup"
+    mode = _mode(conv)
     selected = [int(i) for i in conv.get("selected") or []]
     action = offer["action"]
     if action == "toggle":
@@ -110,11 +125,16 @@ async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> No
         await cards(conv, admin, returned.format(card=card.order_ref))
 
 
-async def _finish(conv: Conversation, admin: Admin, mode: str, selected: list[int]) -> None:
+def _mode(conv: Conversation) -> Mode:
+    """What the cards being chosen are for (picked up, unless the avi was asked for)."""
+    return Mode.notice if conv.get("mode") == Mode.notice else Mode.pickup
+
+
+async def _finish(conv: Conversation, admin: Admin, mode: Mode, selected: list[int]) -> None:
     if not selected:
         await choose(conv, admin, mode, selected)
         return
-    if mode == "pickup":
+    if mode is Mode.pickup:
         done = await custody.pick_up(conv.session, admin=admin, card_ids=selected, now=conv.now)
         text = conv._("Picked up: {cards}. The card users are invited to book a time.").format(
             cards=", ".join(c.order_ref for c in done)
@@ -127,7 +147,7 @@ async def _finish(conv: Conversation, admin: Admin, mode: str, selected: list[in
 
 async def typed(conv: Conversation, admin: Admin, text: str) -> None:
     """An order reference or a name while choosing: it selects the one expected card found."""
-    mode = conv.get("mode") or "pickup"
+    mode = _mode(conv)
     selected = [int(i) for i in conv.get("selected") or []]
     found = [
         row

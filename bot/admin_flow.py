@@ -9,6 +9,8 @@ from enum import StrEnum
 from sqlmodel import col, func, select
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
+from bot.admin_custody_flow import CustodyStep, Mode
+from bot.admin_settings_flow import SettingsStep
 from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
 from models.cards import Card, CardUser
@@ -178,7 +180,7 @@ async def _run(conv: Conversation, admin: Admin, action: Command | AddWindowOn) 
     elif name is Name.cards:
         await admin_custody_flow.cards(conv, admin)
     elif name in (Name.pickup, Name.notice):
-        await admin_custody_flow.choose(conv, admin, str(name), [])
+        await admin_custody_flow.choose(conv, admin, Mode(name), [])
     elif name in admin_settings_flow.COMMANDS or isinstance(action, AddWindowOn):
         await admin_settings_flow.handle(conv, admin, command=action)
     elif name is Name.help:
@@ -308,10 +310,13 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
     context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
     reading = understand(text, context, locale=conv.locale, now=conv.now)
-    if conv.step.startswith("tider") and not _leaves_settings(conv.step, reading):
+    settings_step = admin_settings_flow.step_of(conv.step)
+    if settings_step is not None and not _leaves_settings(settings_step, reading):
         await admin_settings_flow.handle(conv, admin)
         return
-    if conv.step == "pickup" and not (reading.intent is Intent.picked_up and reading.slots.refs):
+    if conv.step == CustodyStep.pickup and not (
+        reading.intent is Intent.picked_up and reading.slots.refs
+    ):
         await admin_custody_flow.typed(conv, admin, text)
         return
     # Asked for a language outright: that answer is enough, with no offer to switch after it.
@@ -329,7 +334,7 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
 
 
 # Steps with no question of their own open.
-_AT_REST = frozenset({AdminStep.idle, ""})
+_AT_REST = frozenset({AdminStep.idle})
 # What takes an admin out of /tider's own questions: the agenda, the cards and help.
 _LEAVING_SETTINGS = frozenset(
     {Intent.today, Intent.tomorrow, Intent.upcoming, Intent.custody, Intent.help}
@@ -338,13 +343,19 @@ _LEAVING_SETTINGS = frozenset(
 
 # /tider's steps that ask for words of their own (hours, a name, an address, days off).
 _SETTINGS_ASKS = frozenset(
-    {"tider:weekday", "tider:hours", "tider:venue:name", "tider:venue:address", "tider:absence"}
+    {
+        SettingsStep.weekday,
+        SettingsStep.hours,
+        SettingsStep.venue_name,
+        SettingsStep.venue_address,
+        SettingsStep.absence,
+    }
 )
 # Answers that /tider's own questions read themselves.
 _SETTINGS_ANSWERS = frozenset({Intent.confirm, Intent.decline, Intent.yes, Intent.no})
 
 
-def _leaves_settings(step: str, reading: Reading) -> bool:
+def _leaves_settings(step: SettingsStep, reading: Reading) -> bool:
     """Whether a message in /tider asks for something else than /tider's question does."""
     if reading.unsure or clarify.is_miss(reading):
         return False
@@ -393,7 +404,7 @@ async def _act(conv: Conversation, admin: Admin, reading: Reading, request: Meet
     elif intent is Intent.custody:
         await admin_custody_flow.cards(conv, admin)
     elif intent in (Intent.picked_up, Intent.avi_arrived):
-        mode = "pickup" if intent is Intent.picked_up else "notice"
+        mode = Mode.pickup if intent is Intent.picked_up else Mode.notice
         await _ask_cards(conv, admin, mode, reading.slots.refs)
     elif intent is Intent.absence:
         await _absence(conv, admin, reading)
@@ -443,11 +454,11 @@ async def _absence(conv: Conversation, admin: Admin, reading: Reading) -> None:
         await admin_settings_flow.confirm_absence(conv, admin, *days)
 
 
-async def _ask_cards(conv: Conversation, admin: Admin, mode: str, refs: tuple[str, ...]) -> None:
+async def _ask_cards(conv: Conversation, admin: Admin, mode: Mode, refs: tuple[str, ...]) -> None:
     """The cards named (picked up, or their avi arrived), to confirm before it is recorded;
     without names, the list to choose from."""
     expected = await custody.expected_cards(conv.session, admin=admin)
-    if mode == "notice":
+    if mode is Mode.notice:
         expected = [row for row in expected if row.card.status == "shipped"]
     wanted = {ref.casefold() for ref in refs}
     found = [row for row in expected if row.card.order_ref.casefold() in wanted]
@@ -462,7 +473,7 @@ async def _ask_cards(conv: Conversation, admin: Admin, mode: str, refs: tuple[st
         await admin_custody_flow.choose(conv, admin, mode, [])
         return
     names = ", ".join(row.label for row in found)
-    if mode == "pickup":
+    if mode is Mode.pickup:
         question = conv._("Picked up at the postal agent: {cards}?").format(cards=names)
     else:
         question = conv._("The notice (avi) has arrived for: {cards}?").format(cards=names)
@@ -475,7 +486,7 @@ async def _ask_cards(conv: Conversation, admin: Admin, mode: str, refs: tuple[st
     conv.say(
         question,
         [
-            conv.offer(conv._("Yes, record it"), "cards_confirm", mode=mode, cards=ids),
+            conv.offer(conv._("Yes, record it"), "cards_confirm", mode=mode.value, cards=ids),
             conv.command(conv._("No"), Name.menu),
         ],
     )
@@ -485,8 +496,7 @@ async def _cards_confirmed(conv: Conversation, admin: Admin, offer: dict[str, ob
     """Record the pickup (or the avi) of the cards the admin said yes to."""
     raw = offer.get("cards")
     ids = [int(i) for i in raw] if isinstance(raw, list) else []
-    mode = "pickup" if offer.get("mode") == "pickup" else "notice"
-    if mode == "pickup":
+    if offer.get("mode") == Mode.pickup:
         done = await custody.pick_up(conv.session, admin=admin, card_ids=ids, now=conv.now)
         text = conv._("Picked up: {cards}. The card users are invited to book a time.")
     else:

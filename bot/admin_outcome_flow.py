@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from bot.dialogue import Conversation
@@ -17,6 +18,14 @@ from scheduler import outcomes
 from scheduler.actions import Name
 from scheduler.booking import meeting_for_actor
 from scheduler.wording import FAILURE_LABELS, ID_DOCUMENT_NAMES, format_day, format_slot_time
+
+
+class OutcomeStep(StrEnum):
+    """Where the admin chat stands at a meeting."""
+
+    idle = "idle"  # the outcome is recorded, the admin chat at rest (the admin flow's idle)
+    meeting = "meeting"  # the meeting shown, its checks under way
+
 
 HANDED_OUT_LABEL = N_("Handed out")
 NOT_HANDED_OUT_LABEL = N_("Not handed out")
@@ -65,7 +74,7 @@ async def show(
                 conv.offer(conv._(NOT_HANDED_OUT_LABEL), "fail", meeting=meeting.id),
             ]
         )
-    conv.go("meeting", meeting=meeting.id)
+    conv.go(OutcomeStep.meeting, meeting=meeting.id)
     conv.say("\n".join(lines), *rows, [conv.command(conv._("Menu"), Name.menu)])
 
 
@@ -113,7 +122,7 @@ def _ask_document(conv: Conversation, meeting_id: int) -> None:
         ]
         for doc in IdDocument
     ]
-    conv.go("meeting", meeting=meeting_id)
+    conv.go(OutcomeStep.meeting, meeting=meeting_id)
     conv.say(conv._("Which ID document did the person show?"), *rows)
 
 
@@ -130,7 +139,7 @@ async def _document(
 async def _ask_check(conv: Conversation, meeting_id: int, document: IdDocument, index: int) -> None:
     question, _ = CHECKS[index]
     common = {"meeting": meeting_id, "document": document.value, "index": index}
-    conv.go("meeting", meeting=meeting_id)
+    conv.go(OutcomeStep.meeting, meeting=meeting_id)
     conv.say(
         conv._(question),
         [
@@ -159,7 +168,7 @@ async def _check(conv: Conversation, admin: Admin, meeting_id: int, offer: dict[
         card = await conv.session.get(Card, meeting.card_id)
         assert card is not None
         done = conv._("Handed out: {card}. Thank you! The handout is recorded for your payout.")
-        conv.go("idle")
+        conv.go(OutcomeStep.idle)
         conv.say(done.format(card=card.order_ref), [conv.command(conv._("Menu"), Name.menu)])
 
 
@@ -172,7 +181,7 @@ def _ask_reason(conv: Conversation, meeting_id: int) -> None:
         ]
         for reason in FailureReason
     ]
-    conv.go("meeting", meeting=meeting_id)
+    conv.go(OutcomeStep.meeting, meeting=meeting_id)
     conv.say(conv._("Why could the card not be handed out?"), *rows)
 
 
@@ -195,7 +204,7 @@ async def _fail(
     )
     card = await conv.session.get(Card, meeting.card_id)
     assert card is not None
-    conv.go("idle")
+    conv.go(OutcomeStep.idle)
     conv.say(
         conv._(
             "Not handed out: {card} ({reason}). The card stays in your keeping, and the card "

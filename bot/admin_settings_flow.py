@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from babel.dates import get_day_names
@@ -28,7 +29,6 @@ from scheduler.office_settings import AdminAvailability, ClashesWithMeetings
 from scheduler.wishes import TimeWish
 from scheduler.wording import format_day, format_slot_time
 
-STEP = "tider"
 ADD_LABEL = N_("Add time")
 REMOVE_LABEL = N_("Remove time")
 VENUES_LABEL = N_("Venues")
@@ -43,6 +43,33 @@ SAVE_LABEL = N_("Save")
 WRITE_AGAIN_LABEL = N_("Write again")
 CONFIRM_NOTICE_LABEL = N_("Yes, give notice")
 KEEP_OFFICE_LABEL = N_("No, go back")
+
+
+class SettingsStep(StrEnum):
+    """Where the admin chat stands in /tider; every value starts with «tider»."""
+
+    overview = "tider"
+    weekday = "tider:weekday"  # which weekday a new time is on
+    hours = "tider:hours"  # its hours, typed
+    venue = "tider:venue"  # its venue
+    remove = "tider:remove"  # which time to remove
+    venues = "tider:venues"  # the office's venues
+    venue_name = "tider:venue:name"  # a new venue's name, typed
+    venue_address = "tider:venue:address"  # its address, typed
+    venue_kind = "tider:venue:kind"  # its kind
+    absence = "tider:absence"  # the days away, typed
+    absence_confirm = "tider:absence:confirm"  # «Borta …?» before it is saved
+    notice = "tider:notice"  # «Vill du säga upp …?»
+
+
+def step_of(step: str) -> SettingsStep | None:
+    """The /tider step the chat stands at, or None when it is elsewhere."""
+    try:
+        return SettingsStep(step)
+    except ValueError:
+        return None
+
+
 # Typed words that run the same command as the button with that label.
 WORDS = {
     ADD_LABEL: Name.tider_add,
@@ -160,7 +187,7 @@ async def _summary(conv: Conversation, admin: Admin, text: str | None = None) ->
     """The /tider overview with its buttons; `text` goes first."""
     assert admin.id is not None
     view = await office_settings.availability_of(conv.session, admin_id=admin.id)
-    conv.go(STEP)
+    conv.go(SettingsStep.overview)
     overview = _overview(conv, view)
     rows: list[list[Button]] = [
         [
@@ -228,7 +255,7 @@ async def _refused(conv: Conversation, admin: Admin, refusal: DomainError) -> No
 
 
 def _ask_weekday(conv: Conversation) -> None:
-    conv.go("tider:weekday")
+    conv.go(SettingsStep.weekday)
     conv.say(
         conv._("Which weekday?"),
         [conv.button(conv._(WEEKDAY_LABELS[d]), AddWindowOn(d)) for d in range(5)],
@@ -237,7 +264,7 @@ def _ask_weekday(conv: Conversation) -> None:
 
 
 def _ask_hours(conv: Conversation, weekday: int, problem: str | None = None) -> None:
-    conv.go("tider:hours", weekday=weekday)
+    conv.go(SettingsStep.hours, weekday=weekday)
     question = conv._("Which hours on {weekday}? Write for example «16:00–19:00».").format(
         weekday=_weekday_name(conv, weekday)
     )
@@ -277,13 +304,13 @@ async def _ask_venue(
     assert admin.id is not None
     view = await office_settings.availability_of(conv.session, admin_id=admin.id)
     if not view.venues:
-        conv.go(STEP)
+        conv.go(SettingsStep.overview)
         conv.say(
             conv._("Your office has no venue yet. Add one first, then the time."),
             [conv.command(conv._(NEW_VENUE_LABEL), Name.tider_venue_new), *_back(conv)],
         )
         return
-    conv.go("tider:venue", weekday=weekday, start=f"{start:%H:%M}", end=f"{end:%H:%M}")
+    conv.go(SettingsStep.venue, weekday=weekday, start=f"{start:%H:%M}", end=f"{end:%H:%M}")
     conv.say(
         conv._("Where will you be on {weekday} {hours}?").format(
             weekday=_weekday_name(conv, weekday), hours=_hours((start, end))
@@ -337,7 +364,7 @@ async def _ask_remove(conv: Conversation, admin: Admin) -> None:
     if not view.windows:
         await _summary(conv, admin, conv._("You have no weekly times to remove."))
         return
-    conv.go("tider:remove")
+    conv.go(SettingsStep.remove)
     conv.say(
         conv._("Which time do you want to remove?"),
         *[
@@ -375,7 +402,7 @@ async def _remove_window(conv: Conversation, admin: Admin, window_id: int) -> No
 async def _venues(conv: Conversation, admin: Admin) -> None:
     assert admin.id is not None
     view = await office_settings.availability_of(conv.session, admin_id=admin.id)
-    conv.go("tider:venues")
+    conv.go(SettingsStep.venues)
     lines = [conv._("The venues of {office}:").format(office=view.office.name)]
     lines += [f"• {v.name}, {v.address} ({_kind(conv, v.kind)})" for v in view.venues] or [
         conv._("No venues yet.")
@@ -399,7 +426,7 @@ async def _venues(conv: Conversation, admin: Admin) -> None:
 
 
 def _ask_venue_name(conv: Conversation, problem: str | None = None) -> None:
-    conv.go("tider:venue:name")
+    conv.go(SettingsStep.venue_name)
     question = conv._(
         "What is the venue called? For example «Café Linné». A venue is a public place such "
         "as a café, a hotel lobby or your workplace, never your home (home delivery is a "
@@ -415,7 +442,7 @@ def _venue_name_given(conv: Conversation, text: str) -> None:
             conv, conv._("That is too long: at most {limit} characters.").format(limit=MAX_NAME)
         )
         return
-    conv.go("tider:venue:address", name=name)
+    conv.go(SettingsStep.venue_address, name=name)
     conv.say(
         conv._(
             "What is the address of {name}? For example «Svartbäcksgatan 22, 753 33 Uppsala»."
@@ -433,7 +460,7 @@ def _venue_address_given(conv: Conversation, text: str) -> None:
             _back(conv),
         )
         return
-    conv.go("tider:venue:kind", name=name, address=address)
+    conv.go(SettingsStep.venue_kind, name=name, address=address)
     conv.say(
         conv._("What kind of place is {name}?").format(name=name),
         [
@@ -480,7 +507,7 @@ async def _ask_absence(conv: Conversation, admin: Admin, problem: str | None = N
     assert admin.id is not None
     view = await office_settings.availability_of(conv.session, admin_id=admin.id)
     absences = [a for a in view.absences if a.last_day >= _today(conv)]
-    conv.go("tider:absence")
+    conv.go(SettingsStep.absence)
     question = conv._(
         "When are you away? Write the days, for example «ledig 23/12–2/1», «23 december till "
         "2 januari» or «2026-12-23 – 2027-01-02»."
@@ -546,7 +573,7 @@ async def _absence_given(conv: Conversation, admin: Admin, text: str) -> None:
 
 async def confirm_absence(conv: Conversation, admin: Admin, first: date, last: date) -> None:
     """«Borta …?» with Spara: an absence is saved only on an explicit yes."""
-    conv.go("tider:absence:confirm")
+    conv.go(SettingsStep.absence_confirm)
     conv.say(
         conv._("Away {days}? Card users cannot book you on those days.").format(
             days=_days(conv, first, last)
@@ -623,7 +650,7 @@ async def _ask_notice(conv: Conversation, admin: Admin) -> None:
         await _summary(conv, admin, _notice_text(conv, view.office.name, ends_on))
         return
     would_end = office_settings.one_month_after(_today(conv))
-    conv.go("tider:notice")
+    conv.go(SettingsStep.notice)
     conv.say(
         conv._(
             "Do you want to give notice for {office}? From today no new cards are sent to the "
@@ -765,28 +792,28 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
             await _summary(conv, admin, conv._("I do not know that command."))
         return
     step = conv.step
-    if step == "tider:venue:name":
+    if step == SettingsStep.venue_name:
         _venue_name_given(conv, text)
         return
-    if step == "tider:venue:address":
+    if step == SettingsStep.venue_address:
         _venue_address_given(conv, text)
         return
     word = _word(conv, text)
     if word is not None:
         await _run(conv, admin, word)
-    elif step == "tider:weekday" and (weekday := _typed_weekday(conv, text)) is not None:
+    elif step == SettingsStep.weekday and (weekday := _typed_weekday(conv, text)) is not None:
         _ask_hours(conv, weekday)
-    elif step == "tider:hours" and conv.get("weekday") is not None:
+    elif step == SettingsStep.hours and conv.get("weekday") is not None:
         await _hours_given(conv, admin, text)
-    elif step == "tider:venue" and (offer := _typed_offer(conv, text, "tider:window:add")):
+    elif step == SettingsStep.venue and (offer := _typed_offer(conv, text, "tider:window:add")):
         await _add_window(conv, admin, offer)
-    elif step == "tider:venue:kind" and (offer := _typed_offer(conv, text, "tider:venue:add")):
+    elif step == SettingsStep.venue_kind and (offer := _typed_offer(conv, text, "tider:venue:add")):
         await _add_venue(conv, admin, offer)
-    elif step == "tider:absence:confirm" and (
+    elif step == SettingsStep.absence_confirm and (
         offer := _typed_offer(conv, text, "tider:absence:add")
     ):
         await _add_absence(conv, admin, offer)
-    elif step in ("tider:absence", "tider:absence:confirm"):
+    elif step in (SettingsStep.absence, SettingsStep.absence_confirm):
         await _absence_given(conv, admin, text)
     else:
         await _summary(

@@ -736,7 +736,7 @@ async def _lost(conv: Conversation, card: Card | None) -> None:
 async def _aside(conv: Conversation, card: Card | None, text: str) -> None:
     """An answer in passing: at the menu, with the menu; mid-booking, the booking's buttons
     stay valid."""
-    if conv.step in (CardStep.idle, ""):
+    if conv.step == CardStep.idle:
         await _menu(conv, card, text)
         return
     conv.keep_offers()

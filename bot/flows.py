@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot import admin_flow, card_user_flow
 from bot.accounts import (
     CONSOLE,
@@ -18,12 +20,20 @@ from models.cards import CardUser
 from models.i18n import N_
 from scheduler.actions import Command, Name, SetLanguage
 
+
+class StartStep(StrEnum):
+    """Where a chat stands before it is linked to an account."""
+
+    start = "start"  # never answered (DialogueState's default)
+    link = "link"  # asked who the person is
+
+
 LANGUAGES = (("sv", "Svenska"), ("en", "English"))
 SHARE_PHONE_LABEL = N_("Share my phone number")
 
 
 def _ask_contact(conv: Conversation, first: str) -> None:
-    conv.go("link")
+    conv.go(StartStep.link)
     conv.say(
         first
         + "\n\n"
