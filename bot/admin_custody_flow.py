@@ -3,6 +3,7 @@ cards kept with their age, and the ones never collected (/kort)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +33,14 @@ class Mode(StrEnum):
     notice = "notice"  # the avi arrived
 
 
+class CustodyOffer(StrEnum):
+    """The custody buttons for one object (a card, the batch), kept with the chat's offers."""
+
+    toggle = "toggle"  # select or unselect a card
+    pickup_done = "pickup_done"  # record the selected cards
+    returned = "return"  # an uncollected card went back to the issuer
+
+
 async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> None:
     """/kort: the cards kept, oldest first, with their age; uncollected ones can be returned.
     `notice` (what was just done) comes first."""
@@ -57,7 +66,7 @@ async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> 
                 [
                     conv.offer(
                         conv._("Returned: {card}").format(card=row.card.order_ref),
-                        "return",
+                        CustodyOffer.returned,
                         card=row.card.id,
                     )
                 ]
@@ -86,7 +95,9 @@ async def choose(conv: Conversation, admin: Admin, mode: Mode, selected: list[in
     rows = [
         [
             conv.offer(
-                ("☑ " if row.card.id in selected else "☐ ") + row.label, "toggle", card=row.card.id
+                ("☑ " if row.card.id in selected else "☐ ") + row.label,
+                CustodyOffer.toggle,
+                card=row.card.id,
             )
         ]
         for row in expected[:MAX_LISTED]
@@ -99,35 +110,48 @@ async def choose(conv: Conversation, admin: Admin, mode: Mode, selected: list[in
             "Choose the cards, or write an order reference or a name. Then press «{done}»."
         ).format(done=done_label),
         *rows,
-        [conv.offer(f"{done_label} ({len(selected)})", "pickup_done")],
+        [conv.offer(f"{done_label} ({len(selected)})", CustodyOffer.pickup_done)],
         [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 
-async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
-    """A custody button: toggle a card, finish the batch, or return an uncollected card."""
-    mode = _mode(conv)
-    selected = [int(i) for i in conv.get("selected") or []]
-    action = offer["action"]
-    if action == "toggle":
-        card_id = int(offer["card"])
-        selected = (
-            [i for i in selected if i != card_id] if card_id in selected else [*selected, card_id]
-        )
-        await choose(conv, admin, mode, selected)
-    elif action == "pickup_done":
-        await _finish(conv, admin, mode, selected)
-    elif action == "return":
-        card = await custody.mark_returned(
-            conv.session, admin=admin, card_id=int(offer["card"]), now=conv.now
-        )
-        returned = conv._("{card} is marked as returned to the issuer.")
-        await cards(conv, admin, returned.format(card=card.order_ref))
+async def _toggle(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """Select a card, or unselect it."""
+    selected, card_id = _selected(conv), int(offer["card"])
+    selected = (
+        [i for i in selected if i != card_id] if card_id in selected else [*selected, card_id]
+    )
+    await choose(conv, admin, _mode(conv), selected)
+
+
+async def _done(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _finish(conv, admin, _mode(conv), _selected(conv))
+
+
+async def _return(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    card = await custody.mark_returned(
+        conv.session, admin=admin, card_id=int(offer["card"]), now=conv.now
+    )
+    returned = conv._("{card} is marked as returned to the issuer.")
+    await cards(conv, admin, returned.format(card=card.order_ref))
+
+
+Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
+# What each custody button does: toggle a card, finish the batch, or return an uncollected card.
+OFFERS: dict[str, Pressed] = {
+    CustodyOffer.toggle: _toggle,
+    CustodyOffer.pickup_done: _done,
+    CustodyOffer.returned: _return,
+}
 
 
 def _mode(conv: Conversation) -> Mode:
     """What the cards being chosen are for (picked up, unless the avi was asked for)."""
     return Mode.notice if conv.get("mode") == Mode.notice else Mode.pickup
+
+
+def _selected(conv: Conversation) -> list[int]:
+    return [int(i) for i in conv.get("selected") or []]
 
 
 async def _finish(conv: Conversation, admin: Admin, mode: Mode, selected: list[int]) -> None:
@@ -147,8 +171,7 @@ async def _finish(conv: Conversation, admin: Admin, mode: Mode, selected: list[i
 
 async def typed(conv: Conversation, admin: Admin, text: str) -> None:
     """An order reference or a name while choosing: it selects the one expected card found."""
-    mode = _mode(conv)
-    selected = [int(i) for i in conv.get("selected") or []]
+    mode, selected = _mode(conv), _selected(conv)
     found = [
         row
         for row in await custody.find_cards(conv.session, admin=admin, text=text)

@@ -3,14 +3,17 @@ and routing to custody (/kort), availability (/tider) and the meeting outcome.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import col, func, select
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
 from bot.admin_custody_flow import CustodyStep, Mode
-from bot.admin_settings_flow import SettingsStep
+from bot.admin_outcome_flow import OutcomeOffer
+from bot.admin_settings_flow import SettingsOffer, SettingsStep
 from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
 from models.cards import Card, CardUser
@@ -46,8 +49,6 @@ COMMANDS = {
 MENU_WORDS = frozenset({"meny", "menu"})
 UPCOMING_DAYS = 14
 PROPOSALS = 5
-CUSTODY_ACTIONS = frozenset({"toggle", "pickup_done", "return"})
-OUTCOME_ACTIONS = frozenset({"meeting", "reveal", "handout", "document", "check", "fail", "reason"})
 
 
 class AdminStep(StrEnum):
@@ -55,6 +56,13 @@ class AdminStep(StrEnum):
 
     idle = "idle"
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
+
+
+class AdminOffer(StrEnum):
+    """The admin chat's own buttons for one object (custody, outcome and /tider keep theirs)."""
+
+    propose = "propose"  # a time of one's own instead of the requested one
+    cards_confirm = "cards_confirm"  # yes to «Hämtat K-1 och K-2?»
 
 
 def _menu(conv: Conversation, text: str | None = None) -> None:
@@ -141,7 +149,7 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0
         lines.append(" – ".join((when, place, who, state)))
         if meeting.status == MeetingStatus.confirmed and meeting.starts_at < tomorrow:
             clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
-            buttons.append([conv.offer(f"{clock} {who}", "meeting", meeting=meeting.id)])
+            buttons.append([conv.offer(f"{clock} {who}", OutcomeOffer.meeting, meeting=meeting.id)])
     conv.go(AdminStep.idle)
     conv.say("\n".join(lines), *buttons, [conv.command(conv._("Menu"), Name.menu)])
 
@@ -171,22 +179,48 @@ async def _state(conv: Conversation, meeting: Meeting, move: Meeting | None) -> 
     )
 
 
+async def _today(conv: Conversation, admin: Admin) -> None:
+    await _agenda(conv, admin, days=1)
+
+
+async def _upcoming(conv: Conversation, admin: Admin) -> None:
+    await _agenda(conv, admin, days=UPCOMING_DAYS)
+
+
+async def _pickup(conv: Conversation, admin: Admin) -> None:
+    await admin_custody_flow.choose(conv, admin, Mode.pickup, [])
+
+
+async def _notice(conv: Conversation, admin: Admin) -> None:
+    await admin_custody_flow.choose(conv, admin, Mode.notice, [])
+
+
+async def _show_help(conv: Conversation, admin: Admin) -> None:
+    _menu(conv, _help(conv, admin))
+
+
+async def _show_menu(conv: Conversation, admin: Admin) -> None:
+    _menu(conv)
+
+
+_Run = Callable[[Conversation, Admin], Awaitable[None]]
+# What each command does; /tider's commands go to /tider, and any other shows the menu.
+_COMMANDS: dict[Name, _Run] = {
+    Name.today: _today,
+    Name.upcoming: _upcoming,
+    Name.cards: admin_custody_flow.cards,
+    Name.pickup: _pickup,
+    Name.notice: _notice,
+    Name.help: _show_help,
+    Name.menu: _show_menu,
+}
+
+
 async def _run(conv: Conversation, admin: Admin, action: Command | AddWindowOn) -> None:
-    name = action.name if isinstance(action, Command) else None
-    if name is Name.today:
-        await _agenda(conv, admin, days=1)
-    elif name is Name.upcoming:
-        await _agenda(conv, admin, days=UPCOMING_DAYS)
-    elif name is Name.cards:
-        await admin_custody_flow.cards(conv, admin)
-    elif name in (Name.pickup, Name.notice):
-        await admin_custody_flow.choose(conv, admin, Mode(name), [])
-    elif name in admin_settings_flow.COMMANDS or isinstance(action, AddWindowOn):
+    if isinstance(action, AddWindowOn) or action.name in admin_settings_flow.COMMANDS:
         await admin_settings_flow.handle(conv, admin, command=action)
-    elif name is Name.help:
-        _menu(conv, _help(conv, admin))
     else:
-        _menu(conv)
+        await _COMMANDS.get(action.name, _show_menu)(conv, admin)
 
 
 async def _answer_request(
@@ -235,7 +269,7 @@ async def _offer_own_times(conv: Conversation, admin: Admin, meeting: Meeting) -
         [
             conv.offer(
                 format_slot_time(slot.starts_at, conv.locale),
-                "propose",
+                AdminOffer.propose,
                 meeting=meeting.id,
                 **slot_to_data(slot),
             )
@@ -266,32 +300,6 @@ async def _propose(conv: Conversation, admin: Admin, offer: dict[str, object]) -
             when=format_slot_time(slot.starts_at, conv.locale)
         ),
     )
-
-
-async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
-    if isinstance(action, AnswerRequest):
-        await _answer_request(conv, admin, action)
-    elif isinstance(action, (Command, AddWindowOn)):
-        await _run(conv, admin, action)
-    elif (offer := conv.offered(action)) is None:
-        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
-    elif offer["action"] in CUSTODY_ACTIONS:
-        await admin_custody_flow.pressed(conv, admin, offer)
-    elif offer["action"] in OUTCOME_ACTIONS:
-        await admin_outcome_flow.pressed(conv, admin, offer)
-    elif offer["action"] == "propose":
-        await _propose(conv, admin, offer)
-    elif offer["action"] == "cards_confirm":
-        await _cards_confirmed(conv, admin, offer)
-    elif offer["action"] == clarify.MEANT:
-        request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
-        context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
-        reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
-        await _act(conv, admin, reading, request)
-    elif str(offer["action"]).startswith("tider:"):
-        await admin_settings_flow.handle(conv, admin)
-    else:
-        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
 
 
 async def _text(conv: Conversation, admin: Admin, text: str) -> None:
@@ -486,7 +494,9 @@ async def _ask_cards(conv: Conversation, admin: Admin, mode: Mode, refs: tuple[s
     conv.say(
         question,
         [
-            conv.offer(conv._("Yes, record it"), "cards_confirm", mode=mode.value, cards=ids),
+            conv.offer(
+                conv._("Yes, record it"), AdminOffer.cards_confirm, mode=mode.value, cards=ids
+            ),
             conv.command(conv._("No"), Name.menu),
         ],
     )
@@ -513,7 +523,7 @@ async def _answer_by_text(
     """A typed yes or no: to the cards asked about, else to the newest booking request,
     named in the reply so that there is no doubt which one it answered."""
     if conv.step == AdminStep.confirm_cards:
-        offers = [o for o in conv.current_offers() if o.get("action") == "cards_confirm"]
+        offers = [o for o in conv.current_offers() if o.get("action") == AdminOffer.cards_confirm]
         if intent is Intent.confirm and offers:
             await _cards_confirmed(conv, admin, offers[0])
         else:
@@ -542,6 +552,42 @@ async def _other_requests(conv: Conversation, admin: Admin, request: Meeting) ->
         Meeting.id != request.id,
     )
     return int((await conv.session.exec(query)).one())
+
+
+async def _meant(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """A «Menade du …?» button: the reading it stands for, carried out."""
+    request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
+    context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
+    reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
+    await _act(conv, admin, reading, request)
+
+
+async def _to_settings(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """/tider's own buttons: it reads the offer itself."""
+    await admin_settings_flow.handle(conv, admin)
+
+
+_Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
+# What each offered button does, whichever of the admin's flows offered it.
+_OFFERS: dict[str, _Pressed] = {
+    **admin_custody_flow.OFFERS,
+    **admin_outcome_flow.OFFERS,
+    **{action: _to_settings for action in SettingsOffer},
+    AdminOffer.propose: _propose,
+    AdminOffer.cards_confirm: _cards_confirmed,
+    clarify.MEANT: _meant,
+}
+
+
+async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
+    if isinstance(action, AnswerRequest):
+        await _answer_request(conv, admin, action)
+    elif isinstance(action, (Command, AddWindowOn)):
+        await _run(conv, admin, action)
+    elif (offer := conv.offered(action)) is not None and offer["action"] in _OFFERS:
+        await _OFFERS[offer["action"]](conv, admin, offer)
+    else:
+        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
 
 
 async def handle(conv: Conversation, admin: Admin, *, command: Command | None = None) -> None:

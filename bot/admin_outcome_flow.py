@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,18 @@ class OutcomeStep(StrEnum):
 
     idle = "idle"  # the outcome is recorded, the admin chat at rest (the admin flow's idle)
     meeting = "meeting"  # the meeting shown, its checks under way
+
+
+class OutcomeOffer(StrEnum):
+    """The buttons at a meeting, each kept with the chat's offers with the meeting's id."""
+
+    meeting = "meeting"  # show a meeting of today's agenda
+    reveal = "reveal"  # the full personnummer
+    handout = "handout"  # «Utlämnat»: the checks begin
+    document = "document"  # the kind of ID document shown
+    check = "check"  # a yes or a no to one of the checks
+    fail = "fail"  # «Ej utlämnat»: ask why
+    reason = "reason"  # why not
 
 
 HANDED_OUT_LABEL = N_("Handed out")
@@ -66,43 +79,71 @@ async def show(
     rows = []
     if meeting.status == MeetingStatus.confirmed:
         rows.append(
-            [conv.offer(conv._("Show the full personnummer"), "reveal", meeting=meeting.id)]
+            [
+                conv.offer(
+                    conv._("Show the full personnummer"), OutcomeOffer.reveal, meeting=meeting.id
+                )
+            ]
         )
         rows.append(
             [
-                conv.offer(conv._(HANDED_OUT_LABEL), "handout", meeting=meeting.id),
-                conv.offer(conv._(NOT_HANDED_OUT_LABEL), "fail", meeting=meeting.id),
+                conv.offer(conv._(HANDED_OUT_LABEL), OutcomeOffer.handout, meeting=meeting.id),
+                conv.offer(conv._(NOT_HANDED_OUT_LABEL), OutcomeOffer.fail, meeting=meeting.id),
             ]
         )
     conv.go(OutcomeStep.meeting, meeting=meeting.id)
     conv.say("\n".join(lines), *rows, [conv.command(conv._("Menu"), Name.menu)])
 
 
-async def pressed(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
-    """An outcome button: reveal, the document type, a checklist answer, or a reason."""
+async def _shown(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await show(conv, admin, int(offer["meeting"]))
+
+
+async def _reveal(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
     meeting_id = int(offer["meeting"])
-    action = offer["action"]
-    if action == "meeting":
-        await show(conv, admin, meeting_id)
-    elif action == "reveal":
-        number = await outcomes.reveal_personnummer(
-            conv.session, conv.vault, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
-        )
-        await show(conv, admin, meeting_id, conv._("Personnummer: {number}").format(number=number))
-    elif action == "handout":
-        await outcomes.meeting_to_record(
-            conv.session, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
-        )
-        _ask_document(conv, meeting_id)
-    elif action == "document":
-        await _document(conv, admin, meeting_id, IdDocument(offer["document"]))
-    elif action == "check":
-        await _check(conv, admin, meeting_id, offer)
-    elif action == "fail":
-        _ask_reason(conv, meeting_id)
-    elif action == "reason":
-        await _fail(conv, admin, meeting_id, FailureReason(offer["reason"]))
+    number = await outcomes.reveal_personnummer(
+        conv.session, conv.vault, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
+    )
+    await show(conv, admin, meeting_id, conv._("Personnummer: {number}").format(number=number))
+
+
+async def _handout(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    assert admin.id is not None
+    meeting_id = int(offer["meeting"])
+    await outcomes.meeting_to_record(
+        conv.session, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
+    )
+    _ask_document(conv, meeting_id)
+
+
+async def _document_shown(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _document(conv, admin, int(offer["meeting"]), IdDocument(offer["document"]))
+
+
+async def _checked(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _check(conv, admin, int(offer["meeting"]), offer)
+
+
+async def _not_handed_out(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    _ask_reason(conv, int(offer["meeting"]))
+
+
+async def _reason(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _fail(conv, admin, int(offer["meeting"]), FailureReason(offer["reason"]))
+
+
+Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
+# What each button at a meeting does: show it, reveal, the document type, a check, a reason.
+OFFERS: dict[str, Pressed] = {
+    OutcomeOffer.meeting: _shown,
+    OutcomeOffer.reveal: _reveal,
+    OutcomeOffer.handout: _handout,
+    OutcomeOffer.document: _document_shown,
+    OutcomeOffer.check: _checked,
+    OutcomeOffer.fail: _not_handed_out,
+    OutcomeOffer.reason: _reason,
+}
 
 
 def _sentence_case(name: str) -> str:
@@ -115,7 +156,7 @@ def _ask_document(conv: Conversation, meeting_id: int) -> None:
         [
             conv.offer(
                 _sentence_case(conv._(ID_DOCUMENT_NAMES[doc])),
-                "document",
+                OutcomeOffer.document,
                 meeting=meeting_id,
                 document=doc.value,
             )
@@ -143,8 +184,8 @@ async def _ask_check(conv: Conversation, meeting_id: int, document: IdDocument, 
     conv.say(
         conv._(question),
         [
-            conv.offer(conv._(YES), "check", answer=True, **common),
-            conv.offer(conv._(NO), "check", answer=False, **common),
+            conv.offer(conv._(YES), OutcomeOffer.check, answer=True, **common),
+            conv.offer(conv._(NO), OutcomeOffer.check, answer=False, **common),
         ],
     )
 
@@ -176,7 +217,10 @@ def _ask_reason(conv: Conversation, meeting_id: int) -> None:
     rows = [
         [
             conv.offer(
-                conv._(FAILURE_LABELS[reason]), "reason", meeting=meeting_id, reason=reason.value
+                conv._(FAILURE_LABELS[reason]),
+                OutcomeOffer.reason,
+                meeting=meeting_id,
+                reason=reason.value,
             )
         ]
         for reason in FailureReason

@@ -9,6 +9,7 @@ button is one of `COMMANDS` or an `AddWindowOn`, and every offered button's acti
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -62,6 +63,21 @@ class SettingsStep(StrEnum):
     notice = "tider:notice"  # «Vill du säga upp …?»
 
 
+class SettingsOffer(StrEnum):
+    """The /tider buttons for one object, kept with the chat's offers; every value starts with
+    «tider:»."""
+
+    window_add = "tider:window:add"
+    window_remove = "tider:window:remove"
+    venue_add = "tider:venue:add"
+    venue_remove = "tider:venue:remove"
+    absence_add = "tider:absence:add"
+    absence_remove = "tider:absence:remove"
+    home_delivery = "tider:home_delivery"
+    auto_confirm = "tider:auto_confirm"
+    notice = "tider:notice"
+
+
 def step_of(step: str) -> SettingsStep | None:
     """The /tider step the chat stands at, or None when it is elsewhere."""
     try:
@@ -81,18 +97,6 @@ WORDS = {
     BACK_LABEL: Name.tider,
     WRITE_AGAIN_LABEL: Name.tider_absence,
 }
-# The commands /tider runs (besides `AddWindowOn`).
-COMMANDS = frozenset(
-    {
-        Name.tider,
-        Name.tider_add,
-        Name.tider_remove,
-        Name.tider_venues,
-        Name.tider_venue_new,
-        Name.tider_absence,
-        Name.tider_notice,
-    }
-)
 WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 KIND_LABELS = {
     VenueKind.cafe: N_("Café"),
@@ -201,12 +205,12 @@ async def _summary(conv: Conversation, admin: Admin, text: str | None = None) ->
         [
             conv.offer(
                 conv._(HOME_DELIVERY_LABEL),
-                "tider:home_delivery",
+                SettingsOffer.home_delivery,
                 enabled=not view.admin.home_delivery,
             ),
             conv.offer(
                 conv._(AUTO_CONFIRM_LABEL),
-                "tider:auto_confirm",
+                SettingsOffer.auto_confirm,
                 enabled=not view.admin.auto_confirm,
             ),
         ],
@@ -319,7 +323,7 @@ async def _ask_venue(
             [
                 conv.offer(
                     venue.name,
-                    "tider:window:add",
+                    SettingsOffer.window_add,
                     weekday=weekday,
                     start=f"{start:%H:%M}",
                     end=f"{end:%H:%M}",
@@ -371,7 +375,7 @@ async def _ask_remove(conv: Conversation, admin: Admin) -> None:
             [
                 conv.offer(
                     f"{_weekday_name(conv, w.window.weekday)} {_hours(w.window)} · {w.venue.name}",
-                    "tider:window:remove",
+                    SettingsOffer.window_remove,
                     window_id=w.window.id,
                 )
             ]
@@ -381,8 +385,9 @@ async def _ask_remove(conv: Conversation, admin: Admin) -> None:
     )
 
 
-async def _remove_window(conv: Conversation, admin: Admin, window_id: int) -> None:
+async def _remove_window(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
+    window_id = int(offer["window_id"])
     window = await conv.session.get(AvailabilityWindow, window_id)
     described = (
         f"{_weekday_name(conv, window.weekday)} {_hours(window)}"
@@ -415,7 +420,7 @@ async def _venues(conv: Conversation, admin: Admin) -> None:
             [
                 conv.offer(
                     conv._("Remove {name}").format(name=v.name),
-                    "tider:venue:remove",
+                    SettingsOffer.venue_remove,
                     venue_id=v.id,
                 )
             ]
@@ -464,7 +469,9 @@ def _venue_address_given(conv: Conversation, text: str) -> None:
     conv.say(
         conv._("What kind of place is {name}?").format(name=name),
         [
-            conv.offer(conv._(label), "tider:venue:add", name=name, address=address, kind=kind)
+            conv.offer(
+                conv._(label), SettingsOffer.venue_add, name=name, address=address, kind=kind
+            )
             for kind, label in KIND_LABELS.items()
         ],
         _back(conv),
@@ -489,8 +496,9 @@ async def _add_venue(conv: Conversation, admin: Admin, offer: dict[str, Any]) ->
     )
 
 
-async def _remove_venue(conv: Conversation, admin: Admin, venue_id: int) -> None:
+async def _remove_venue(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
+    venue_id = int(offer["venue_id"])
     venue = await conv.session.get(Venue, venue_id)
     name = venue.name if venue is not None and venue.office_id == admin.office_id else ""
     async with conv.session.begin_nested():
@@ -524,7 +532,7 @@ async def _ask_absence(conv: Conversation, admin: Admin, problem: str | None = N
 def _remove_absence_button(conv: Conversation, absence: Absence) -> Button:
     return conv.offer(
         conv._("Remove {name}").format(name=_days(conv, absence.first_day, absence.last_day)),
-        "tider:absence:remove",
+        SettingsOffer.absence_remove,
         absence_id=absence.id,
     )
 
@@ -581,7 +589,7 @@ async def confirm_absence(conv: Conversation, admin: Admin, first: date, last: d
         [
             conv.offer(
                 conv._(SAVE_LABEL),
-                "tider:absence:add",
+                SettingsOffer.absence_add,
                 first=first.isoformat(),
                 last=last.isoformat(),
             ),
@@ -603,8 +611,9 @@ async def _add_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) 
     )
 
 
-async def _remove_absence(conv: Conversation, admin: Admin, absence_id: int) -> None:
+async def _remove_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
+    absence_id = int(offer["absence_id"])
     async with conv.session.begin_nested():
         await office_settings.remove_absence(
             conv.session, admin_id=admin.id, absence_id=absence_id, now=conv.now
@@ -615,10 +624,10 @@ async def _remove_absence(conv: Conversation, admin: Admin, absence_id: int) -> 
 # ---------------------------------------------------------------- settings and notice
 
 
-async def _set(conv: Conversation, admin: Admin, action: str, enabled: bool) -> None:
+async def _set(conv: Conversation, admin: Admin, setting: SettingsOffer, enabled: bool) -> None:
     assert admin.id is not None
     async with conv.session.begin_nested():
-        if action == "tider:home_delivery":
+        if setting is SettingsOffer.home_delivery:
             await office_settings.set_home_delivery(
                 conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
             )
@@ -657,12 +666,12 @@ async def _ask_notice(conv: Conversation, admin: Admin) -> None:
             "office. The cards already there are still handed out, and the notice period ends "
             "on {date}. This cannot be undone in the chat."
         ).format(office=view.office.name, date=_day(conv, would_end)),
-        [conv.offer(conv._(CONFIRM_NOTICE_LABEL), "tider:notice")],
+        [conv.offer(conv._(CONFIRM_NOTICE_LABEL), SettingsOffer.notice)],
         [conv.command(conv._(KEEP_OFFICE_LABEL), Name.tider)],
     )
 
 
-async def _give_notice(conv: Conversation, admin: Admin) -> None:
+async def _give_notice(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
     async with conv.session.begin_nested():
         ends_on = await office_settings.give_notice(conv.session, admin_id=admin.id, now=conv.now)
@@ -678,27 +687,58 @@ async def _give_notice(conv: Conversation, admin: Admin) -> None:
 # ---------------------------------------------------------------- routing
 
 
+async def _add(conv: Conversation, admin: Admin) -> None:
+    _ask_weekday(conv)
+
+
+async def _new_venue(conv: Conversation, admin: Admin) -> None:
+    _ask_venue_name(conv)
+
+
+_Run = Callable[[Conversation, Admin], Awaitable[None]]
+# What each /tider command does (`AddWindowOn` asks for the hours on its weekday).
+_COMMANDS: dict[Name, _Run] = {
+    Name.tider: _summary,
+    Name.tider_add: _add,
+    Name.tider_remove: _ask_remove,
+    Name.tider_venues: _venues,
+    Name.tider_venue_new: _new_venue,
+    Name.tider_absence: _ask_absence,
+    Name.tider_notice: _ask_notice,
+}
+# The commands /tider runs (besides `AddWindowOn`).
+COMMANDS = frozenset(_COMMANDS)
+
+
 async def _run(conv: Conversation, admin: Admin, action: Command | AddWindowOn) -> None:
     """Run a /tider command."""
-    name = action.name if isinstance(action, Command) else None
     if isinstance(action, AddWindowOn):
         _ask_hours(conv, action.weekday)
-    elif name is Name.tider:
-        await _summary(conv, admin)
-    elif name is Name.tider_add:
-        _ask_weekday(conv)
-    elif name is Name.tider_remove:
-        await _ask_remove(conv, admin)
-    elif name is Name.tider_venues:
-        await _venues(conv, admin)
-    elif name is Name.tider_venue_new:
-        _ask_venue_name(conv)
-    elif name is Name.tider_absence:
-        await _ask_absence(conv, admin)
-    elif name is Name.tider_notice:
-        await _ask_notice(conv, admin)
     else:
-        await _stale(conv, admin)
+        await _COMMANDS.get(action.name, _stale)(conv, admin)
+
+
+async def _set_home_delivery(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _set(conv, admin, SettingsOffer.home_delivery, bool(offer["enabled"]))
+
+
+async def _set_auto_confirm(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    await _set(conv, admin, SettingsOffer.auto_confirm, bool(offer["enabled"]))
+
+
+_Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
+# What each offered /tider button does with the object it carries.
+_OFFERS: dict[str, _Pressed] = {
+    SettingsOffer.window_add: _add_window,
+    SettingsOffer.window_remove: _remove_window,
+    SettingsOffer.venue_add: _add_venue,
+    SettingsOffer.venue_remove: _remove_venue,
+    SettingsOffer.absence_add: _add_absence,
+    SettingsOffer.absence_remove: _remove_absence,
+    SettingsOffer.home_delivery: _set_home_delivery,
+    SettingsOffer.auto_confirm: _set_auto_confirm,
+    SettingsOffer.notice: _give_notice,
+}
 
 
 async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
@@ -707,28 +747,11 @@ async def _press(conv: Conversation, admin: Admin, action: Action | None) -> Non
         await _run(conv, admin, action)
         return
     offer = conv.offered(action)
-    if offer is None:
+    pressed = _OFFERS.get(str(offer.pop("action", ""))) if offer is not None else None
+    if offer is None or pressed is None:
         await _stale(conv, admin)
         return
-    kind = str(offer.pop("action", ""))
-    if kind == "tider:window:add":
-        await _add_window(conv, admin, offer)
-    elif kind == "tider:window:remove":
-        await _remove_window(conv, admin, int(offer["window_id"]))
-    elif kind == "tider:venue:add":
-        await _add_venue(conv, admin, offer)
-    elif kind == "tider:venue:remove":
-        await _remove_venue(conv, admin, int(offer["venue_id"]))
-    elif kind == "tider:absence:add":
-        await _add_absence(conv, admin, offer)
-    elif kind == "tider:absence:remove":
-        await _remove_absence(conv, admin, int(offer["absence_id"]))
-    elif kind in ("tider:home_delivery", "tider:auto_confirm"):
-        await _set(conv, admin, kind, bool(offer["enabled"]))
-    elif kind == "tider:notice":
-        await _give_notice(conv, admin)
-    else:
-        await _stale(conv, admin)
+    await pressed(conv, admin, offer)
 
 
 def _fold(text: str) -> str:
@@ -766,15 +789,19 @@ def _typed_offer(conv: Conversation, text: str, action: str) -> dict[str, Any] |
     for offer in conv.current_offers():
         if offer.get("action") != action:
             continue
-        if action == "tider:window:add":
+        if action == SettingsOffer.window_add:
             venue_name = offer.get("venue_name")
             if venue_name is not None and _fold(str(venue_name)) == folded:
                 hits.append(offer)
-        elif action == "tider:venue:add":
+        elif action == SettingsOffer.venue_add:
             label = KIND_LABELS[VenueKind(str(offer.get("kind")))]
             if folded in {_fold(translate(label, loc)) for loc in {"sv", conv.locale}}:
                 hits.append(offer)
-        elif action == "tider:absence:add" and folded in {"ja", "yes", _fold(conv._(SAVE_LABEL))}:
+        elif action == SettingsOffer.absence_add and folded in {
+            "ja",
+            "yes",
+            _fold(conv._(SAVE_LABEL)),
+        }:
             hits.append(offer)
     if len(hits) != 1:
         return None
@@ -805,12 +832,16 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
         _ask_hours(conv, weekday)
     elif step == SettingsStep.hours and conv.get("weekday") is not None:
         await _hours_given(conv, admin, text)
-    elif step == SettingsStep.venue and (offer := _typed_offer(conv, text, "tider:window:add")):
+    elif step == SettingsStep.venue and (
+        offer := _typed_offer(conv, text, SettingsOffer.window_add)
+    ):
         await _add_window(conv, admin, offer)
-    elif step == SettingsStep.venue_kind and (offer := _typed_offer(conv, text, "tider:venue:add")):
+    elif step == SettingsStep.venue_kind and (
+        offer := _typed_offer(conv, text, SettingsOffer.venue_add)
+    ):
         await _add_venue(conv, admin, offer)
     elif step == SettingsStep.absence_confirm and (
-        offer := _typed_offer(conv, text, "tider:absence:add")
+        offer := _typed_offer(conv, text, SettingsOffer.absence_add)
     ):
         await _add_absence(conv, admin, offer)
     elif step in (SettingsStep.absence, SettingsStep.absence_confirm):

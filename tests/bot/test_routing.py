@@ -1,14 +1,16 @@
-"""The flows' steps: each flow names its own, and they do not collide."""
+"""The flows' steps and offered buttons: each flow names its own, and they do not collide."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.admin_custody_flow import CustodyStep
-from bot.admin_flow import AdminStep
-from bot.admin_outcome_flow import OutcomeStep
-from bot.admin_settings_flow import SettingsStep, step_of
+from bot import admin_flow
+from bot.admin_custody_flow import CustodyOffer, CustodyStep
+from bot.admin_flow import AdminOffer, AdminStep
+from bot.admin_outcome_flow import OutcomeOffer, OutcomeStep
+from bot.admin_settings_flow import SettingsOffer, SettingsStep, step_of
 from bot.card_user_flow import CardStep
+from bot.clarify import MEANT
 from bot.flows import StartStep
 from bot.understanding.model import FLOW_STEPS
 
@@ -34,3 +36,10 @@ def test_the_understanding_layer_knows_steps_the_flows_have() -> None:
     flows: tuple[type[StrEnum], ...] = (*ADMIN_STEPS, CardStep, StartStep)
     known = {step.value for flow in flows for step in flow}
     assert set(FLOW_STEPS) <= known
+
+
+def test_every_admin_button_has_its_handler_in_one_table() -> None:
+    offers: list[str] = [MEANT, *AdminOffer, *CustodyOffer, *OutcomeOffer, *SettingsOffer]
+    assert len(offers) == len(set(offers))
+    assert set(admin_flow._OFFERS) == set(offers)
+    assert all(action.startswith("tider:") for action in SettingsOffer)
