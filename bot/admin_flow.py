@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -590,21 +591,22 @@ async def _press(conv: Conversation, admin: Admin, action: Action | None) -> Non
         _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
 
 
+async def _refused(conv: Conversation, admin: Admin, refusal: DomainError) -> None:
+    """A refused action (all it wrote is undone): why, and the menu."""
+    clarify.reset(conv)  # it was understood
+    _menu(conv, refusal.translated(conv.locale))
+
+
 async def handle(conv: Conversation, admin: Admin, *, command: Command | None = None) -> None:
     """One update from a linked admin; refusals become a reply and the menu."""
     incoming = conv.incoming
-    try:
-        # A refused action leaves nothing half-written: its savepoint rolls back.
-        async with conv.session.begin_nested():
-            if command is not None:
-                await _run(conv, admin, command)
-            elif incoming.button is not None:
-                clarify.reset(conv)
-                await _press(conv, admin, incoming.action)
-            elif incoming.text:
-                await _text(conv, admin, incoming.text)
-            else:
-                _menu(conv, conv._("I can only read text and button presses. Choose below:"))
-    except DomainError as refusal:
-        conv.discard()
-        _menu(conv, refusal.translated(conv.locale))
+    conv.on_refusal = partial(_refused, conv, admin)
+    if command is not None:
+        await _run(conv, admin, command)
+    elif incoming.button is not None:
+        clarify.reset(conv)
+        await _press(conv, admin, incoming.action)
+    elif incoming.text:
+        await _text(conv, admin, incoming.text)
+    else:
+        _menu(conv, conv._("I can only read text and button presses. Choose below:"))

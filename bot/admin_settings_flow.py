@@ -12,10 +12,12 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from babel.dates import get_day_names
 
+from bot import clarify
 from bot.dialogue import Button, Conversation
 from bot.wish_parser import parse_wish
 from models.errors import DomainError
@@ -248,7 +250,9 @@ async def _meeting_lines(conv: Conversation, meetings: tuple[Meeting, ...]) -> s
 
 
 async def _refused(conv: Conversation, admin: Admin, refusal: DomainError) -> None:
-    """A domain refusal in words (with the meetings in the way), then the overview."""
+    """A domain refusal in words (with the meetings in the way), then the overview; all the
+    update wrote is undone by then."""
+    clarify.reset(conv)  # it was understood
     text = refusal.translated(conv.locale)
     if isinstance(refusal, ClashesWithMeetings):
         text += "\n" + await _meeting_lines(conv, refusal.meetings)
@@ -341,16 +345,15 @@ async def _add_window(conv: Conversation, admin: Admin, offer: dict[str, Any]) -
     assert admin.id is not None
     start = parse_clock(str(offer["start"]), field="start")
     end = parse_clock(str(offer["end"]), field="end")
-    async with conv.session.begin_nested():
-        window = await office_settings.add_window(
-            conv.session,
-            admin_id=admin.id,
-            weekday=int(offer["weekday"]),
-            start=start,
-            end=end,
-            venue_id=int(offer["venue_id"]),
-            now=conv.now,
-        )
+    window = await office_settings.add_window(
+        conv.session,
+        admin_id=admin.id,
+        weekday=int(offer["weekday"]),
+        start=start,
+        end=end,
+        venue_id=int(offer["venue_id"]),
+        now=conv.now,
+    )
     venue = await conv.session.get(Venue, window.venue_id)
     assert venue is not None
     await _summary(
@@ -394,10 +397,9 @@ async def _remove_window(conv: Conversation, admin: Admin, offer: dict[str, Any]
         if window is not None and window.admin_id == admin.id
         else ""
     )
-    async with conv.session.begin_nested():
-        await office_settings.remove_window(
-            conv.session, admin_id=admin.id, window_id=window_id, now=conv.now
-        )
+    await office_settings.remove_window(
+        conv.session, admin_id=admin.id, window_id=window_id, now=conv.now
+    )
     await _summary(conv, admin, conv._("Removed: {window}.").format(window=described))
 
 
@@ -480,15 +482,14 @@ def _venue_address_given(conv: Conversation, text: str) -> None:
 
 async def _add_venue(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
-    async with conv.session.begin_nested():
-        venue = await office_settings.add_venue(
-            conv.session,
-            admin_id=admin.id,
-            name=str(offer["name"]),
-            address=str(offer["address"]),
-            kind=VenueKind(str(offer["kind"])),
-            now=conv.now,
-        )
+    venue = await office_settings.add_venue(
+        conv.session,
+        admin_id=admin.id,
+        name=str(offer["name"]),
+        address=str(offer["address"]),
+        kind=VenueKind(str(offer["kind"])),
+        now=conv.now,
+    )
     await _summary(
         conv,
         admin,
@@ -501,10 +502,9 @@ async def _remove_venue(conv: Conversation, admin: Admin, offer: dict[str, Any])
     venue_id = int(offer["venue_id"])
     venue = await conv.session.get(Venue, venue_id)
     name = venue.name if venue is not None and venue.office_id == admin.office_id else ""
-    async with conv.session.begin_nested():
-        await office_settings.remove_venue(
-            conv.session, admin_id=admin.id, venue_id=venue_id, now=conv.now
-        )
+    await office_settings.remove_venue(
+        conv.session, admin_id=admin.id, venue_id=venue_id, now=conv.now
+    )
     await _summary(conv, admin, conv._("Venue removed: {name}.").format(name=name))
 
 
@@ -602,10 +602,9 @@ async def confirm_absence(conv: Conversation, admin: Admin, first: date, last: d
 async def _add_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
     first, last = date.fromisoformat(offer["first"]), date.fromisoformat(offer["last"])
-    async with conv.session.begin_nested():
-        await office_settings.add_absence(
-            conv.session, admin_id=admin.id, first_day=first, last_day=last, now=conv.now
-        )
+    await office_settings.add_absence(
+        conv.session, admin_id=admin.id, first_day=first, last_day=last, now=conv.now
+    )
     await _summary(
         conv, admin, conv._("Absence saved: {days}.").format(days=_days(conv, first, last))
     )
@@ -614,10 +613,9 @@ async def _add_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) 
 async def _remove_absence(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
     absence_id = int(offer["absence_id"])
-    async with conv.session.begin_nested():
-        await office_settings.remove_absence(
-            conv.session, admin_id=admin.id, absence_id=absence_id, now=conv.now
-        )
+    await office_settings.remove_absence(
+        conv.session, admin_id=admin.id, absence_id=absence_id, now=conv.now
+    )
     await _summary(conv, admin, conv._("Absence removed; those days are open again."))
 
 
@@ -626,28 +624,27 @@ async def _remove_absence(conv: Conversation, admin: Admin, offer: dict[str, Any
 
 async def _set(conv: Conversation, admin: Admin, setting: SettingsOffer, enabled: bool) -> None:
     assert admin.id is not None
-    async with conv.session.begin_nested():
-        if setting is SettingsOffer.home_delivery:
-            await office_settings.set_home_delivery(
-                conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
+    if setting is SettingsOffer.home_delivery:
+        await office_settings.set_home_delivery(
+            conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
+        )
+        text = (
+            conv._(
+                "Home delivery is on: card users may ask to get the card at home. It earns "
+                "no extra pay."
             )
-            text = (
-                conv._(
-                    "Home delivery is on: card users may ask to get the card at home. It earns "
-                    "no extra pay."
-                )
-                if enabled
-                else conv._("Home delivery is off. Home deliveries already booked stay.")
-            )
-        else:
-            await office_settings.set_auto_confirm(
-                conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
-            )
-            text = (
-                conv._("Auto-confirm is on: new bookings are confirmed at once.")
-                if enabled
-                else conv._("Auto-confirm is off: you confirm each new booking yourself.")
-            )
+            if enabled
+            else conv._("Home delivery is off. Home deliveries already booked stay.")
+        )
+    else:
+        await office_settings.set_auto_confirm(
+            conv.session, admin_id=admin.id, enabled=enabled, now=conv.now
+        )
+        text = (
+            conv._("Auto-confirm is on: new bookings are confirmed at once.")
+            if enabled
+            else conv._("Auto-confirm is off: you confirm each new booking yourself.")
+        )
     await _summary(conv, admin, text)
 
 
@@ -673,8 +670,7 @@ async def _ask_notice(conv: Conversation, admin: Admin) -> None:
 
 async def _give_notice(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
-    async with conv.session.begin_nested():
-        ends_on = await office_settings.give_notice(conv.session, admin_id=admin.id, now=conv.now)
+    ends_on = await office_settings.give_notice(conv.session, admin_id=admin.id, now=conv.now)
     await _summary(
         conv,
         admin,
@@ -860,16 +856,14 @@ async def handle(
     """One /tider update from a linked admin (or a command on their behalf); a domain refusal
     becomes an explanation and the overview."""
     incoming = conv.incoming
-    try:
-        if command is not None:
-            await _run(conv, admin, command)
-        elif incoming.button is not None:
-            await _press(conv, admin, incoming.action)
-        elif incoming.text and incoming.text.strip():
-            await _text(conv, admin, incoming.text)
-        else:
-            await _summary(
-                conv, admin, conv._("I can only read text and button presses. Choose below:")
-            )
-    except DomainError as refusal:
-        await _refused(conv, admin, refusal)
+    conv.on_refusal = partial(_refused, conv, admin)
+    if command is not None:
+        await _run(conv, admin, command)
+    elif incoming.button is not None:
+        await _press(conv, admin, incoming.action)
+    elif incoming.text and incoming.text.strip():
+        await _text(conv, admin, incoming.text)
+    else:
+        await _summary(
+            conv, admin, conv._("I can only read text and button presses. Choose below:")
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam
@@ -431,25 +432,24 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
     assert card.id is not None and user.id is not None
     slot = slot_from_data(offer)
     move = offer.get("move")
-    async with conv.session.begin_nested():
-        if move is None:
-            result = await booking.request_booking(
-                conv.session,
-                card_id=card.id,
-                card_user_id=user.id,
-                slot=slot,
-                now=conv.now,
-                preapproved_by=offer.get("preapproved"),
-            )
-        else:
-            result = await booking.reschedule(
-                conv.session,
-                meeting_id=int(move),
-                card_user_id=user.id,
-                slot=slot,
-                now=conv.now,
-                preapproved_by=offer.get("preapproved"),
-            )
+    if move is None:
+        result = await booking.request_booking(
+            conv.session,
+            card_id=card.id,
+            card_user_id=user.id,
+            slot=slot,
+            now=conv.now,
+            preapproved_by=offer.get("preapproved"),
+        )
+    else:
+        result = await booking.reschedule(
+            conv.session,
+            meeting_id=int(move),
+            card_user_id=user.id,
+            slot=slot,
+            now=conv.now,
+            preapproved_by=offer.get("preapproved"),
+        )
     conv.memo.clear()
     if isinstance(result, booking.SlotTaken):
         if not result.alternatives:
@@ -507,14 +507,13 @@ async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
 
 async def _cancel(conv: Conversation, user: CardUser, card: Card, meeting_id: int) -> None:
     assert user.id is not None
-    async with conv.session.begin_nested():
-        await booking.cancel(
-            conv.session,
-            meeting_id=meeting_id,
-            role=Role.card_user,
-            actor_id=user.id,
-            now=conv.now,
-        )
+    await booking.cancel(
+        conv.session,
+        meeting_id=meeting_id,
+        role=Role.card_user,
+        actor_id=user.id,
+        now=conv.now,
+    )
     conv.memo.clear()
     office = await _office(conv, card)
     await _menu(
@@ -943,19 +942,19 @@ async def handle(conv: Conversation, user: CardUser, *, command: Command | None 
     become a reply and the menu."""
     card = await _current_card(conv, user)
     incoming = conv.incoming
-    try:
-        if command is not None:
-            await _run(conv, user, card, command)
-        elif incoming.button is not None:
-            clarify.reset(conv)
-            await _press(conv, user, card, incoming.action)
-        elif incoming.text:
-            await _text(conv, user, card, incoming.text)
-        else:
-            await _menu(
-                conv, card, conv._("I can only read text and button presses. Choose below:")
-            )
-    except DomainError as refusal:
-        conv.memo.clear()
-        conv.discard()
-        await _menu(conv, card, refusal.translated(conv.locale))
+    conv.on_refusal = partial(_refused, conv, card)
+    if command is not None:
+        await _run(conv, user, card, command)
+    elif incoming.button is not None:
+        clarify.reset(conv)
+        await _press(conv, user, card, incoming.action)
+    elif incoming.text:
+        await _text(conv, user, card, incoming.text)
+    else:
+        await _menu(conv, card, conv._("I can only read text and button presses. Choose below:"))
+
+
+async def _refused(conv: Conversation, card: Card | None, refusal: DomainError) -> None:
+    """A refused action (all it wrote is undone): why, and the menu."""
+    clarify.reset(conv)  # it was understood
+    await _menu(conv, card, refusal.translated(conv.locale))

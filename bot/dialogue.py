@@ -5,6 +5,10 @@ taken from the copy this process committed last and checked by the row's version
 written. Either way the row serialises a chat's updates across processes, and the update ids
 it keeps make a redelivered update a no-op. Adapters (Telegram, console) only translate to and
 from these types.
+
+The flow runs in one savepoint of that transaction, and flows nest none of their own: a refused
+action (a DomainError) rolls back all the update wrote, and then the flow that handled it
+answers (`Conversation.on_refusal`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
@@ -28,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.crypto import PersonnummerVault
 from models.db import transaction
 from models.dialogue import DialogueState
+from models.errors import DomainError
 from models.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 from models.payouts import Tariffs
 from models.types import utcnow
@@ -114,6 +120,8 @@ class Conversation:
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
     _offers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How the flow handling the update answers a refused action, once all it wrote is undone.
+    on_refusal: Callable[[DomainError], Awaitable[None]] | None = None
 
     @property
     def step(self) -> str:
@@ -211,6 +219,23 @@ async def _locked_state(session: AsyncSession, incoming: Incoming) -> DialogueSt
         # Another worker created it first; take theirs.
         state = (await session.exec(query.with_for_update())).one()
     return state
+
+
+async def _run_flow(flow: Flow, conv: Conversation) -> None:
+    """The flow in one savepoint; a refusal rolls it back, and the flow's own answer follows."""
+    try:
+        async with conv.session.begin_nested():
+            await flow(conv)
+    except DomainError as refusal:
+        if conv.on_refusal is None:
+            raise
+        conv.discard()
+        conv.memo.clear()
+        # What the savepoint changed is expired: read it again here, not lazily in the answer.
+        for row in list(conv.session.identity_map.values()):
+            if inspect(row).expired_attributes:
+                await conv.session.refresh(row)
+        await conv.on_refusal(refusal)
 
 
 class RecentStates:
@@ -321,7 +346,7 @@ class Dialogue:
                 tariffs=self.tariffs,
                 calendar_url=self.calendar_url,
             )
-            await self.flow(conversation)
+            await _run_flow(self.flow, conversation)
             conversation.finish()
             if conversation.locale != state.data.get("answered_in", DEFAULT_LOCALE):
                 state.data = {**state.data, "answered_in": conversation.locale}

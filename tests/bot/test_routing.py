@@ -1,8 +1,12 @@
-"""The flows' steps and offered buttons: each flow names its own, and they do not collide."""
+"""The flows' steps and offered buttons: each flow names its own, and they do not collide; and
+each update runs in one savepoint that a refusal rolls back."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
+
+import pytest
 
 from bot import admin_flow
 from bot.admin_custody_flow import CustodyOffer, CustodyStep
@@ -11,8 +15,14 @@ from bot.admin_outcome_flow import OutcomeOffer, OutcomeStep
 from bot.admin_settings_flow import SettingsOffer, SettingsStep, step_of
 from bot.card_user_flow import CardStep
 from bot.clarify import MEANT
+from bot.dialogue import Conversation, Dialogue
 from bot.flows import StartStep
 from bot.understanding.model import FLOW_STEPS
+from kortkontor.wiring import Services
+from models.db import transaction
+from models.errors import DomainError
+from models.network import Admin
+from tests.bot.world import Chat, World, build_world
 
 ADMIN_STEPS: tuple[type[StrEnum], ...] = (AdminStep, CustodyStep, OutcomeStep, SettingsStep)
 
@@ -43,3 +53,55 @@ def test_every_admin_button_has_its_handler_in_one_table() -> None:
     assert len(offers) == len(set(offers))
     assert set(admin_flow._OFFERS) == set(offers)
     assert all(action.startswith("tider:") for action in SettingsOffer)
+
+
+@pytest.fixture
+async def world(services: Services) -> World:
+    return await build_world(services)
+
+
+async def test_a_refusal_undoes_all_the_update_wrote_and_the_flow_answers(
+    services: Services, world: World
+) -> None:
+    async def flow(conv: Conversation) -> None:
+        admin = await conv.session.get(Admin, world.admin_id)
+        assert admin is not None
+
+        async def refused(refusal: DomainError) -> None:
+            # The rows the savepoint changed are read again, with what was there before.
+            conv.go(AdminStep.idle, seen_step=conv.step)
+            conv.say(f"{refusal.translated('en')} ({admin.first_name})")
+
+        conv.on_refusal = refused
+        conv.go(AdminStep.confirm_cards)
+        admin.name = "Changed Name"
+        conv.session.add(admin)
+        await conv.session.flush()
+        conv.say("half-way")
+        raise DomainError("Not allowed.")
+
+    chat = Chat(Dialogue(services.sessions, services.vault, flow), 7001)
+    replies = await chat.send("anything")
+    assert [reply.text for reply in replies] == ["Not allowed. (Anna)"]
+    async with transaction(services.sessions) as session:
+        admin = await session.get(Admin, world.admin_id)
+        assert admin is not None and admin.first_name == "Anna"
+
+
+async def test_a_refusal_no_flow_answers_fails_the_update(services: Services) -> None:
+    async def flow(conv: Conversation) -> None:
+        raise DomainError("Not allowed.")
+
+    chat = Chat(Dialogue(services.sessions, services.vault, flow), 7001)
+    with pytest.raises(DomainError):
+        await chat.send("anything")
+
+
+def test_flows_nest_no_savepoints_of_their_own() -> None:
+    bot = Path(__file__).parents[2] / "bot"
+    nesting = [
+        path.name
+        for path in bot.rglob("*.py")
+        if "begin_nested" in path.read_text() and path.name != "dialogue.py"
+    ]
+    assert nesting == []
