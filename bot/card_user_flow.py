@@ -60,6 +60,14 @@ class CardStep(StrEnum):
     cancel = "cancel"  # «Vill du avboka den här tiden?»
 
 
+class CardOffer(StrEnum):
+    """A card user's buttons for one object, kept with the chat's offers."""
+
+    pick = "pick"  # a free time
+    confirm = "confirm"  # «Bekräfta» under the summary of the chosen time
+    cancel = "cancel"  # «Avboka» under «Vill du avboka den här tiden?»
+
+
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
 STATUS_LABEL = N_("Where is my card?")
 BOOK_LABEL = N_("Book")
@@ -353,7 +361,7 @@ async def _offer_slots(
         label = format_slot_time(slot.starts_at, conv.locale)
         if name := venue_names.get(slot.venue_id):
             label = f"{label} · {name}"
-        buttons.append([conv.offer(label, "pick", move=move, **slot_to_data(slot))])
+        buttons.append([conv.offer(label, CardOffer.pick, move=move, **slot_to_data(slot))])
     conv.go(CardStep.pick, move=move)
     conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), Name.menu)])
 
@@ -419,7 +427,7 @@ async def _summary(conv: Conversation, card: Card | None, offer: dict[str, Any])
     conv.go(CardStep.summary, move=offer.get("move"))
     conv.say(
         "\n\n".join(lines),
-        [conv.offer(conv._(CONFIRM_LABEL), "confirm", **offer)],
+        [conv.offer(conv._(CONFIRM_LABEL), CardOffer.confirm, **offer)],
         [
             conv.command(conv._(OTHER_TIMES_LABEL), Name.again),
             conv.command(conv._(MENU_LABEL), Name.menu),
@@ -499,7 +507,7 @@ async def _ask_cancel(conv: Conversation, card: Card | None) -> None:
     conv.say(
         question,
         [
-            conv.offer(conv._(CANCEL_LABEL), "cancel", meeting=meeting.id),
+            conv.offer(conv._(CANCEL_LABEL), CardOffer.cancel, meeting=meeting.id),
             conv.command(conv._(KEEP_LABEL), Name.menu),
         ],
     )
@@ -562,27 +570,56 @@ def help_text(conv: Conversation) -> str:
     )
 
 
+async def _show_status(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _status(conv, card)
+
+
+async def _ask_book(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _ask_wish(conv, card, move=None)
+
+
+async def _ask_move(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _move(conv, card)
+
+
+async def _ask_to_cancel(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _ask_cancel(conv, card)
+
+
+async def _show_menu(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _menu(conv, card)
+
+
+async def _show_help(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _menu(conv, card, help_text(conv))
+
+
+async def _other_times(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    """«Andra tider» at the summary: ask again, for a booking or for the move under way."""
+    move = conv.get("move")
+    meeting = await _meeting(conv, card)
+    await _ask_wish(conv, card, move=meeting if move is not None else None)
+
+
+_Run = Callable[[Conversation, CardUser, Card | None], Awaitable[None]]
+# What each of a card user's commands does; any other command is stale.
+_COMMANDS: dict[Name, _Run] = {
+    Name.status: _show_status,
+    Name.book: _ask_book,
+    Name.move: _ask_move,
+    Name.cancel: _ask_to_cancel,
+    Name.menu: _show_menu,
+    Name.help: _show_help,
+    Name.again: _other_times,
+}
+
+
 async def _run(conv: Conversation, user: CardUser, card: Card | None, action: Action) -> None:
-    """Run a menu command."""
-    name = action.name if isinstance(action, Command) else None
-    if name is Name.status:
-        await _status(conv, card)
-    elif name is Name.book:
-        await _ask_wish(conv, card, move=None)
-    elif name is Name.move:
-        await _move(conv, card)
-    elif name is Name.cancel:
-        await _ask_cancel(conv, card)
-    elif name is Name.menu:
-        await _menu(conv, card)
-    elif name is Name.help:
-        await _menu(conv, card, help_text(conv))
-    elif name is Name.again:
-        move = conv.get("move")
-        meeting = await _meeting(conv, card)
-        await _ask_wish(conv, card, move=meeting if move is not None else None)
-    elif isinstance(action, QuickWish) and conv.step in _CHOOSING:
+    """Run a menu command, or a quick wish while a time is asked for."""
+    if isinstance(action, QuickWish) and conv.step in _CHOOSING:
         await _propose(conv, card, QUICK_TEXT[action.key])
+    elif isinstance(action, Command) and action.name in _COMMANDS:
+        await _COMMANDS[action.name](conv, user, card)
     else:
         await _stale(conv, card)
 
@@ -613,6 +650,33 @@ async def _proposed(conv: Conversation, user: CardUser, card: Card | None, meeti
     await _summary(conv, card, offer)
 
 
+async def _picked(conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]) -> None:
+    await _summary(conv, card, offer)
+
+
+async def _cancel_offered(
+    conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]
+) -> None:
+    await _cancel(conv, user, card, int(offer["meeting"]))
+
+
+async def _meant(conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]) -> None:
+    """A «Menade du …?» button: the reading it stands for, carried out."""
+    context = await _context(conv, card)
+    reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
+    await _act(conv, user, card, reading)
+
+
+_Pressed = Callable[[Conversation, CardUser, Card, dict[str, Any]], Awaitable[None]]
+# What each offered button does with the object it carries (a time, a meeting, a reading).
+_OFFERS: dict[str, _Pressed] = {
+    CardOffer.pick: _picked,
+    CardOffer.confirm: _book,
+    CardOffer.cancel: _cancel_offered,
+    clarify.MEANT: _meant,
+}
+
+
 async def _press(
     conv: Conversation, user: CardUser, card: Card | None, action: Action | None
 ) -> None:
@@ -624,22 +688,11 @@ async def _press(
         await _proposed(conv, user, card, action.meeting_id)
         return
     offer = conv.offered(action)
-    if offer is None or card is None:
+    pressed = _OFFERS.get(str(offer.pop("action"))) if offer is not None else None
+    if offer is None or pressed is None or card is None:
         await _stale(conv, card)
         return
-    action = offer.pop("action")
-    if action == "pick":
-        await _summary(conv, card, offer)
-    elif action == "confirm":
-        await _book(conv, user, card, offer)
-    elif action == "cancel":
-        await _cancel(conv, user, card, int(offer["meeting"]))
-    elif action == clarify.MEANT:
-        context = await _context(conv, card)
-        reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
-        await _act(conv, user, card, reading)
-    else:
-        await _stale(conv, card)
+    await pressed(conv, user, card, offer)
 
 
 def _offer_at(conv: Conversation, text: str) -> dict[str, Any] | None:
@@ -648,7 +701,7 @@ def _offer_at(conv: Conversation, text: str) -> dict[str, Any] | None:
     hits = [
         offer
         for offer in conv.current_offers()
-        if offer.get("action") == "pick"
+        if offer.get("action") == CardOffer.pick
         and datetime.fromisoformat(offer["starts_at"]).astimezone(STOCKHOLM).strftime("%H:%M")
         == wanted
     ]
@@ -848,7 +901,10 @@ async def _cant_come(conv: Conversation, card: Card | None) -> None:
 
 async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> None:
     """A yes to the open question: book the summary's time, or cancel the asked-about one."""
-    questions: dict[str, str] = {CardStep.summary: "confirm", CardStep.cancel: "cancel"}
+    questions: dict[str, CardOffer] = {
+        CardStep.summary: CardOffer.confirm,
+        CardStep.cancel: CardOffer.cancel,
+    }
     wanted = questions.get(conv.step)
     found = [o for o in conv.current_offers() if wanted and o.get("action") == wanted]
     if not found or card is None:
@@ -856,7 +912,7 @@ async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> N
         return
     offer = found[0]
     offer.pop("action")
-    if wanted == "confirm":
+    if wanted is CardOffer.confirm:
         await _book(conv, user, card, offer)
     else:
         await _cancel(conv, user, card, int(offer["meeting"]))

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import admin_flow
+from bot import admin_flow, card_user_flow
 from bot.admin_custody_flow import CustodyOffer, CustodyStep
 from bot.admin_flow import AdminOffer, AdminStep
 from bot.admin_outcome_flow import OutcomeOffer, OutcomeStep
 from bot.admin_settings_flow import SettingsOffer, SettingsStep, step_of
-from bot.card_user_flow import CardStep
+from bot.card_user_flow import CardOffer, CardStep
 from bot.clarify import MEANT
 from bot.dialogue import Conversation, Dialogue
 from bot.flows import StartStep
@@ -53,6 +53,10 @@ def test_every_admin_button_has_its_handler_in_one_table() -> None:
     assert len(offers) == len(set(offers))
     assert set(admin_flow._OFFERS) == set(offers)
     assert all(action.startswith("tider:") for action in SettingsOffer)
+
+
+def test_every_card_user_button_has_its_handler_in_one_table() -> None:
+    assert set(card_user_flow._OFFERS) == {MEANT, *CardOffer}
 
 
 @pytest.fixture
