@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -600,7 +599,9 @@ async def _refused(conv: Conversation, admin: Admin, refusal: DomainError) -> No
 async def handle(conv: Conversation, admin: Admin, *, command: Command | None = None) -> None:
     """One update from a linked admin; refusals become a reply and the menu."""
     incoming = conv.incoming
-    conv.on_refusal = partial(_refused, conv, admin)
+    if await conv.answer_refusal(admin):
+        return
+    conv.on_refusal = _refused
     if command is not None:
         await _run(conv, admin, command)
     elif incoming.button is not None:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from babel.dates import get_day_names
@@ -856,7 +855,9 @@ async def handle(
     """One /tider update from a linked admin (or a command on their behalf); a domain refusal
     becomes an explanation and the overview."""
     incoming = conv.incoming
-    conv.on_refusal = partial(_refused, conv, admin)
+    if await conv.answer_refusal(admin):
+        return
+    conv.on_refusal = _refused
     if command is not None:
         await _run(conv, admin, command)
     elif incoming.button is not None:

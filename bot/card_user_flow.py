@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam
@@ -998,7 +997,9 @@ async def handle(conv: Conversation, user: CardUser, *, command: Command | None 
     become a reply and the menu."""
     card = await _current_card(conv, user)
     incoming = conv.incoming
-    conv.on_refusal = partial(_refused, conv, card)
+    if await conv.answer_refusal(user):
+        return
+    conv.on_refusal = _refused
     if command is not None:
         await _run(conv, user, card, command)
     elif incoming.button is not None:
@@ -1010,7 +1011,7 @@ async def handle(conv: Conversation, user: CardUser, *, command: Command | None 
         await _menu(conv, card, conv._("I can only read text and button presses. Choose below:"))
 
 
-async def _refused(conv: Conversation, card: Card | None, refusal: DomainError) -> None:
+async def _refused(conv: Conversation, user: CardUser, refusal: DomainError) -> None:
     """A refused action (all it wrote is undone): why, and the menu."""
     clarify.reset(conv)  # it was understood
-    await _menu(conv, card, refusal.translated(conv.locale))
+    await _menu(conv, await _current_card(conv, user), refusal.translated(conv.locale))

@@ -6,9 +6,11 @@ written. Either way the row serialises a chat's updates across processes, and th
 it keeps make a redelivered update a no-op. Adapters (Telegram, console) only translate to and
 from these types.
 
-The flow runs in one savepoint of that transaction, and flows nest none of their own: a refused
-action (a DomainError) rolls back all the update wrote, and then the flow that handled it
-answers (`Conversation.on_refusal`).
+A refused action (a DomainError out of the flow) rolls back the whole transaction, so nothing
+the update wrote stays, and flows nest no savepoints of their own. The update is then handled
+again in a new transaction, where the flow that met the refusal answers it
+(`Conversation.on_refusal`, `Conversation.answer_refusal`). The transaction is the update's
+one rollback point; a savepoint around every update would cost two more statements each.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
@@ -120,8 +121,11 @@ class Conversation:
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
     _offers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # How the flow handling the update answers a refused action, once all it wrote is undone.
-    on_refusal: Callable[[DomainError], Awaitable[None]] | None = None
+    # How the flow handling the update answers a refused action: set by the flow, and used
+    # when the update is handled again with all it wrote undone.
+    on_refusal: RefusalAnswer | None = None
+    # The refusal the first attempt at this update met, and the flow's answer to it.
+    refused: tuple[DomainError, RefusalAnswer] | None = None
 
     @property
     def step(self) -> str:
@@ -193,6 +197,16 @@ class Conversation:
         self.replies.clear()
         self._offers.clear()
 
+    async def answer_refusal(self, account: Any) -> bool:
+        """On the second attempt at a refused update, answer the refusal instead of acting
+        again (`account`: the card user or admin the flow serves); whether it was answered."""
+        if self.refused is None:
+            return False
+        refusal, answer = self.refused
+        self.refused = None
+        await answer(self, account, refusal)
+        return True
+
     def finish(self) -> None:
         """Store the offers of this update's replies; older buttons become stale."""
         if any(reply.chat_key is None for reply in self.replies):
@@ -200,6 +214,17 @@ class Conversation:
 
 
 Flow = Callable[[Conversation], Awaitable[None]]
+# A flow's answer to a refused action: (conversation, the account it serves, the refusal).
+RefusalAnswer = Callable[[Conversation, Any, DomainError], Awaitable[None]]
+
+
+class _Refused(Exception):
+    """A flow refused the action: roll everything back, then let the flow answer."""
+
+    def __init__(self, refusal: DomainError, answer: RefusalAnswer) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
+        self.answer = answer
 
 
 async def _locked_state(session: AsyncSession, incoming: Incoming) -> DialogueState:
@@ -219,23 +244,6 @@ async def _locked_state(session: AsyncSession, incoming: Incoming) -> DialogueSt
         # Another worker created it first; take theirs.
         state = (await session.exec(query.with_for_update())).one()
     return state
-
-
-async def _run_flow(flow: Flow, conv: Conversation) -> None:
-    """The flow in one savepoint; a refusal rolls it back, and the flow's own answer follows."""
-    try:
-        async with conv.session.begin_nested():
-            await flow(conv)
-    except DomainError as refusal:
-        if conv.on_refusal is None:
-            raise
-        conv.discard()
-        conv.memo.clear()
-        # What the savepoint changed is expired: read it again here, not lazily in the answer.
-        for row in list(conv.session.identity_map.values()):
-            if inspect(row).expired_attributes:
-                await conv.session.refresh(row)
-        await conv.on_refusal(refusal)
 
 
 class RecentStates:
@@ -313,21 +321,39 @@ class Dialogue:
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
         try:
-            replies = await self._handle(incoming, from_copy=True)
+            replies = await self._attempt(incoming, from_copy=True)
         except StaleDataError:
             # Another worker handled this chat since our copy: do it again from the row, locked.
             logger.info(
                 "update %s: the chat state changed elsewhere, read again", incoming.update_id
             )
             self.recent.forget(incoming)
-            replies = await self._handle(incoming, from_copy=False)
+            replies = await self._attempt(incoming, from_copy=False)
         except BaseException:
             self.recent.forget(incoming)
             raise
         return replies
 
-    async def _handle(self, incoming: Incoming, *, from_copy: bool) -> list[Reply]:
-        """One attempt in one transaction; StaleDataError if the copy of the state was stale."""
+    async def _attempt(self, incoming: Incoming, *, from_copy: bool) -> list[Reply]:
+        """The update in one transaction; if the flow refuses the action, everything is rolled
+        back and the flow answers the refusal in a second one."""
+        try:
+            return await self._handle(incoming, from_copy=from_copy)
+        except _Refused as refused:
+            logger.info("update %s: refused (%s)", incoming.update_id, refused.refusal.code)
+            return await self._handle(
+                incoming, from_copy=from_copy, refused=(refused.refusal, refused.answer)
+            )
+
+    async def _handle(
+        self,
+        incoming: Incoming,
+        *,
+        from_copy: bool,
+        refused: tuple[DomainError, RefusalAnswer] | None = None,
+    ) -> list[Reply]:
+        """One attempt in one transaction; StaleDataError if the copy of the state was stale,
+        _Refused if the flow refused the action."""
         async with transaction(self.sessions) as session:
             state = self.recent.attach(session, incoming) if from_copy else None
             if state is None:
@@ -345,8 +371,17 @@ class Dialogue:
                 locale=state.data.get("locale", DEFAULT_LOCALE),
                 tariffs=self.tariffs,
                 calendar_url=self.calendar_url,
+                refused=refused,
             )
-            await _run_flow(self.flow, conversation)
+            try:
+                await self.flow(conversation)
+            except DomainError as refusal:
+                if conversation.on_refusal is None or refused is not None:
+                    raise
+                # Rows the refusal names (meetings in the way …) stay readable, as read, once
+                # the rollback has expired what the session holds.
+                session.expunge_all()
+                raise _Refused(refusal, conversation.on_refusal) from refusal
             conversation.finish()
             if conversation.locale != state.data.get("answered_in", DEFAULT_LOCALE):
                 state.data = {**state.data, "answered_in": conversation.locale}

@@ -1,5 +1,5 @@
 """The flows' steps and offered buttons: each flow names its own, and they do not collide; and
-each update runs in one savepoint that a refusal rolls back."""
+a refusal rolls back all the update wrote, and the flow answers it."""
 
 from __future__ import annotations
 
@@ -67,15 +67,18 @@ async def world(services: Services) -> World:
 async def test_a_refusal_undoes_all_the_update_wrote_and_the_flow_answers(
     services: Services, world: World
 ) -> None:
+    attempts: list[str] = []
+
+    async def refused(conv: Conversation, admin: Admin, refusal: DomainError) -> None:
+        conv.go(AdminStep.idle)
+        conv.say(f"{refusal.translated('en')} ({admin.first_name}, {conv.step})")
+
     async def flow(conv: Conversation) -> None:
         admin = await conv.session.get(Admin, world.admin_id)
         assert admin is not None
-
-        async def refused(refusal: DomainError) -> None:
-            # The rows the savepoint changed are read again, with what was there before.
-            conv.go(AdminStep.idle, seen_step=conv.step)
-            conv.say(f"{refusal.translated('en')} ({admin.first_name})")
-
+        attempts.append(conv.step)
+        if await conv.answer_refusal(admin):
+            return
         conv.on_refusal = refused
         conv.go(AdminStep.confirm_cards)
         admin.name = "Changed Name"
@@ -86,10 +89,14 @@ async def test_a_refusal_undoes_all_the_update_wrote_and_the_flow_answers(
 
     chat = Chat(Dialogue(services.sessions, services.vault, flow), 7001)
     replies = await chat.send("anything")
-    assert [reply.text for reply in replies] == ["Not allowed. (Anna)"]
+    # The second attempt sees the chat and the admin as they were before the update.
+    assert [reply.text for reply in replies] == ["Not allowed. (Anna, idle)"]
+    assert attempts == ["start", "start"]
     async with transaction(services.sessions) as session:
         admin = await session.get(Admin, world.admin_id)
         assert admin is not None and admin.first_name == "Anna"
+    await chat.send("again")
+    assert attempts[-1] == "idle"
 
 
 async def test_a_refusal_no_flow_answers_fails_the_update(services: Services) -> None:
