@@ -29,7 +29,6 @@ ADMIN_REMINDER_AFTER = timedelta(hours=12)
 # No SMS from 21:00 to 08:00. A reminder that would fall there goes out at 20:00 before;
 # any other SMS waits until 08:00.
 QUIET_FROM, QUIET_UNTIL, QUIET_EARLIER = time(21), time(8), time(20)
-MORNING_AGENDA = time(7)
 
 
 class Template(StrEnum):
