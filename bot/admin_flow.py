@@ -17,7 +17,7 @@ from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
 from models.zone import STOCKHOLM, local_midnight
-from scheduler import booking, custody
+from scheduler import booking, custody, relay
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import slot_from_data, slot_to_data
@@ -36,6 +36,8 @@ MENU_WORDS = frozenset({"meny", "menu"})
 UPCOMING_DAYS = 14
 PROPOSALS = 5
 REQUEST_PREFIX = "m:"
+# «Svara» under a card user's relayed message: r:<message id> (scheduler.rendering writes it).
+RELAY_PREFIX = "r:"
 CUSTODY_ACTIONS = frozenset({"toggle", "pickup_done", "return"})
 OUTCOME_ACTIONS = frozenset({"meeting", "reveal", "handout", "document", "check", "fail", "reason"})
 
@@ -45,6 +47,7 @@ class AdminStep(StrEnum):
 
     idle = "idle"
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
+    reply = "reply"  # «Svara» pressed under a card user's message: the answer is typed next
 
 
 def _menu(conv: Conversation, text: str | None = None) -> None:
@@ -267,6 +270,8 @@ async def _propose(conv: Conversation, admin: Admin, offer: dict[str, object]) -
 async def _press(conv: Conversation, admin: Admin, data: str) -> None:
     if data.startswith(REQUEST_PREFIX):
         await _answer_request(conv, admin, data)
+    elif data.startswith(RELAY_PREFIX):
+        await _ask_reply(conv, admin, data[len(RELAY_PREFIX) :])
     elif data.startswith(COMMAND_PREFIX):
         await _run(conv, admin, data[len(COMMAND_PREFIX) :])
     elif (offer := conv.offered(data)) is None:
@@ -301,6 +306,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if text.strip().casefold() in MENU_WORDS:
         clarify.reset(conv)
         _menu(conv)
+        return
+    if conv.step == AdminStep.reply:
+        clarify.reset(conv)
+        await _reply(conv, admin, text)
         return
     # A typed yes answers the newest request only where no other question is open.
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
@@ -552,3 +561,36 @@ async def handle(conv: Conversation, admin: Admin, *, command: str | None = None
     except DomainError as refusal:
         conv.discard()
         _menu(conv, refusal.translated(conv.locale))
+
+
+async def _ask_reply(conv: Conversation, admin: Admin, message_id: str) -> None:
+    """«Svara» under a card user's message: ask for the one answer (only to one's own)."""
+    if not message_id.isdigit():
+        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
+        return
+    assert admin.id is not None
+    relayed = await relay.answerable(conv.session, message_id=int(message_id), admin_id=admin.id)
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    conv.go(AdminStep.reply, message=relayed.id)
+    conv.say(
+        conv._("Write your answer to {name}. It is passed on as you write it, once.").format(
+            name=user.given_name
+        ),
+        [conv.command(conv._("Menu"), "menu")],
+    )
+
+
+async def _reply(conv: Conversation, admin: Admin, text: str) -> None:
+    """The typed answer to the message «Svara» was pressed for, back to the card user."""
+    assert admin.id is not None
+    message_id = conv.get("message")
+    if not isinstance(message_id, int) or not text.strip():
+        _menu(conv)
+        return
+    relayed = await relay.answer(
+        conv.session, message_id=message_id, admin_id=admin.id, text=text.strip(), now=conv.now
+    )
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    _menu(conv, conv._("Sent to {name}.").format(name=user.given_name))
