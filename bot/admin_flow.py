@@ -48,6 +48,7 @@ class AdminStep(StrEnum):
     idle = "idle"
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
     reply = "reply"  # «Svara» pressed under a card user's message: the answer is typed next
+    confirm_reply = "confirm_reply"  # text typed right after a message: «Svar till Maria: …?»
 
 
 def _menu(conv: Conversation, text: str | None = None) -> None:
@@ -284,6 +285,8 @@ async def _press(conv: Conversation, admin: Admin, data: str) -> None:
         await _propose(conv, admin, offer)
     elif offer["action"] == "cards_confirm":
         await _cards_confirmed(conv, admin, offer)
+    elif offer["action"] == "relay_reply":
+        await _send_reply(conv, admin, offer.get("message"), str(offer.get("text", "")))
     elif offer["action"] == clarify.MEANT:
         request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
         context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
@@ -327,6 +330,8 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     )
     if english:
         conv.locale = "en"  # this answer only; the offer below makes it stick
+    if clarify.is_miss(reading) and conv.step in _AT_REST and await _offer_reply(conv, admin, text):
+        return
     await _understood(conv, admin, reading, text, request)
     if english:
         conv.say(
@@ -509,6 +514,13 @@ async def _answer_by_text(
 ) -> None:
     """A typed yes or no: to the cards asked about, else to the newest booking request,
     named in the reply so that there is no doubt which one it answered."""
+    if conv.step == AdminStep.confirm_reply:
+        replies = [o for o in conv.current_offers() if o.get("action") == "relay_reply"]
+        if intent is Intent.confirm and replies:
+            await _send_reply(conv, admin, replies[0].get("message"), str(replies[0]["text"]))
+        else:
+            _menu(conv, conv._("OK, the answer was not sent."))
+        return
     if conv.step == AdminStep.confirm_cards:
         offers = [o for o in conv.current_offers() if o.get("action") == "cards_confirm"]
         if intent is Intent.confirm and offers:
@@ -583,8 +595,36 @@ async def _ask_reply(conv: Conversation, admin: Admin, message_id: str) -> None:
 
 async def _reply(conv: Conversation, admin: Admin, text: str) -> None:
     """The typed answer to the message «Svara» was pressed for, back to the card user."""
+    await _send_reply(conv, admin, conv.get("message"), text)
+
+
+async def _offer_reply(conv: Conversation, admin: Admin, text: str) -> bool:
+    """Text that means nothing else, typed soon after a card user's message came: ask whether
+    it is the answer (never sent without a yes). False when no message waits."""
     assert admin.id is not None
-    message_id = conv.get("message")
+    relayed = await relay.recent_unanswered(conv.session, admin_id=admin.id, now=conv.now)
+    if relayed is None:
+        return False
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    card = await conv.session.get(Card, relayed.card_id)
+    assert user is not None and card is not None
+    words = text.strip()[: relay.MAX_LENGTH]
+    conv.go(AdminStep.confirm_reply)
+    conv.say(
+        conv._('Send this as your answer to {who}: "{text}"?').format(
+            who=f"{user.given_name} {user.family_name} ({card.order_ref})", text=words
+        ),
+        [
+            conv.offer(conv._("Yes, send it"), "relay_reply", message=relayed.id, text=words),
+            conv.command(conv._("No"), "menu"),
+        ],
+    )
+    return True
+
+
+async def _send_reply(conv: Conversation, admin: Admin, message_id: object, text: str) -> None:
+    """The admin's one answer to a card user's message, back to them through the outbox."""
+    assert admin.id is not None
     if not isinstance(message_id, int) or not text.strip():
         _menu(conv)
         return

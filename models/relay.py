@@ -36,6 +36,23 @@ async def sent_since(session: AsyncSession, *, card_user_id: int, since: datetim
     return int((await session.exec(query)).one())
 
 
+async def newest_unanswered(
+    session: AsyncSession, *, admin_id: int, since: datetime
+) -> RelayedMessage | None:
+    """The newest message to the admin since then that has no answer yet."""
+    query = (
+        select(RelayedMessage)
+        .where(
+            RelayedMessage.admin_id == admin_id,
+            col(RelayedMessage.answered_at).is_(None),
+            col(RelayedMessage.sent_at) >= since,
+        )
+        .order_by(col(RelayedMessage.sent_at).desc(), col(RelayedMessage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
 async def last_sent(session: AsyncSession, *, card_user_id: int) -> datetime | None:
     """When the card user last sent one."""
     query = (

@@ -14,7 +14,7 @@ from models.cards import Card, CardUser
 from models.errors import DomainError, Forbidden, NotFound
 from models.i18n import N_
 from models.meetings import Meeting
-from models.relay import RelayedMessage, last_sent, sent_since
+from models.relay import RelayedMessage, last_sent, newest_unanswered, sent_since
 from models.zone import STOCKHOLM, local_midnight
 from scheduler import notifications
 
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # At most this many messages per card user per day (Stockholm), and this long between two.
 MAX_PER_DAY = 5
 MIN_INTERVAL = timedelta(minutes=2)
+# An admin's text that is nothing else, this soon after a message came, may be its answer.
+ANSWER_BY_TEXT_WITHIN = timedelta(minutes=30)
 # Longer messages are cut: a chat message to say one is late, not a letter.
 MAX_LENGTH = 500
 
@@ -96,6 +98,13 @@ async def answerable(session: AsyncSession, *, message_id: int, admin_id: int) -
     if relayed.answered_at is not None:
         raise Forbidden(N_("You have already answered that message."))
     return relayed
+
+
+async def recent_unanswered(
+    session: AsyncSession, *, admin_id: int, now: datetime
+) -> RelayedMessage | None:
+    """The message to this admin that a typed text right after it may answer."""
+    return await newest_unanswered(session, admin_id=admin_id, since=now - ANSWER_BY_TEXT_WITHIN)
 
 
 async def answer(

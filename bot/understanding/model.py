@@ -90,6 +90,7 @@ FLOW_STEPS = {
     "confirm_cards": Step.confirm_cards,
     "tider:absence:confirm": Step.confirm_absence,
     "write_confirm": Step.confirm_send,
+    "confirm_reply": Step.confirm_send,
 }
 
 

@@ -325,3 +325,48 @@ async def test_second_miss_without_a_meeting_offers_no_writing(maria: Chat) -> N
     await maria.send("qwerty asdf")
     assert "fortfarande inte" in maria.text
     assert "Skriv till ID-administratören" not in maria.labels()
+
+
+async def test_text_right_after_a_message_is_offered_as_its_answer(
+    services: Services,
+    world: World,
+    clock: Clock,
+    booked: Chat,
+    dispatcher: Dispatcher,
+    recorder: Recorder,
+) -> None:
+    anna = await linked_admin(services, clock, world.admin_id, ANNA_TG)
+    await booked.send(f"skriv till admin att {LATE}")
+    await booked.press("Ja")
+    await dispatcher.run_due()
+    recorder.take()
+    clock.now += timedelta(minutes=5)
+    await anna.send(ANSWER)
+    assert anna.text == f'Skicka det här som svar till Maria Test (SE-1): "{ANSWER}"?'
+    await anna.send("nej")
+    assert "Okej, svaret skickades inte." in anna.text
+    assert await _rows(services, Template.relay_answer) == []
+    await anna.send(ANSWER)
+    await anna.send("ja")
+    assert "Skickat till Maria." in anna.text
+    await dispatcher.run_due()
+    [to_user] = recorder.take()
+    assert f'"{ANSWER}"' in to_user.message.text
+    # Answered: the next text is read as the admin's own again.
+    await anna.send(ANSWER)
+    assert "Skicka det här som svar" not in anna.text
+
+
+async def test_text_long_after_a_message_is_not_taken_as_its_answer(
+    services: Services, world: World, clock: Clock, booked: Chat
+) -> None:
+    anna = await linked_admin(services, clock, world.admin_id, ANNA_TG)
+    await booked.send(f"skriv till admin att {LATE}")
+    await booked.press("Ja")
+    clock.now += relay.ANSWER_BY_TEXT_WITHIN + timedelta(minutes=1)
+    await anna.send(ANSWER)
+    assert "Skicka det här som svar" not in anna.text
+    # What the layer understands, right after a message, is still the admin's own request.
+    clock.now -= timedelta(minutes=30)
+    await anna.send("vad har jag imorgon")
+    assert "Skicka det här som svar" not in anna.text
