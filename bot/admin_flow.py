@@ -76,6 +76,7 @@ def _help(conv: Conversation, admin: Admin) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            conv._("Card users' messages come with «Reply»: you can answer each one once."),
             conv._(
                 "Or just write, for example «what do I have tomorrow», «picked up K-1 and K-2», "
                 "«off on friday», or «yes» to the newest booking request."

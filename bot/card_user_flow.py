@@ -548,6 +548,10 @@ def help_text(conv: Conversation) -> str:
                 "Or just write, for example «when is my time?», «tuesday afternoon» or «I want "
                 "to cancel»."
             ),
+            conv._(
+                "Once you have a time, you can write to the ID administrator here, for example "
+                "«tell the admin I am ten minutes late»."
+            ),
             "",
             what_to_bring(conv.locale),
         )
