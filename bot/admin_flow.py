@@ -17,7 +17,7 @@ from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
 from models.zone import STOCKHOLM, local_midnight
-from scheduler import booking, custody
+from scheduler import booking, custody, relay
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import slot_from_data, slot_to_data
@@ -36,6 +36,8 @@ MENU_WORDS = frozenset({"meny", "menu"})
 UPCOMING_DAYS = 14
 PROPOSALS = 5
 REQUEST_PREFIX = "m:"
+# «Svara» under a card user's relayed message: r:<message id> (scheduler.rendering writes it).
+RELAY_PREFIX = "r:"
 CUSTODY_ACTIONS = frozenset({"toggle", "pickup_done", "return"})
 OUTCOME_ACTIONS = frozenset({"meeting", "reveal", "handout", "document", "check", "fail", "reason"})
 
@@ -45,6 +47,8 @@ class AdminStep(StrEnum):
 
     idle = "idle"
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
+    reply = "reply"  # «Svara» pressed under a card user's message: the answer is typed next
+    confirm_reply = "confirm_reply"  # text typed right after a message: «Svar till Maria: …?»
 
 
 def _menu(conv: Conversation, text: str | None = None) -> None:
@@ -72,6 +76,7 @@ def _help(conv: Conversation, admin: Admin) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            conv._("Card users' messages come with «Reply»: you can answer each one once."),
             conv._(
                 "Or just write, for example «what do I have tomorrow», «picked up K-1 and K-2», "
                 "«off on friday», or «yes» to the newest booking request."
@@ -267,6 +272,8 @@ async def _propose(conv: Conversation, admin: Admin, offer: dict[str, object]) -
 async def _press(conv: Conversation, admin: Admin, data: str) -> None:
     if data.startswith(REQUEST_PREFIX):
         await _answer_request(conv, admin, data)
+    elif data.startswith(RELAY_PREFIX):
+        await _ask_reply(conv, admin, data[len(RELAY_PREFIX) :])
     elif data.startswith(COMMAND_PREFIX):
         await _run(conv, admin, data[len(COMMAND_PREFIX) :])
     elif (offer := conv.offered(data)) is None:
@@ -279,6 +286,8 @@ async def _press(conv: Conversation, admin: Admin, data: str) -> None:
         await _propose(conv, admin, offer)
     elif offer["action"] == "cards_confirm":
         await _cards_confirmed(conv, admin, offer)
+    elif offer["action"] == "relay_reply":
+        await _send_reply(conv, admin, offer.get("message"), str(offer.get("text", "")))
     elif offer["action"] == clarify.MEANT:
         request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
         context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
@@ -302,6 +311,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
         clarify.reset(conv)
         _menu(conv)
         return
+    if conv.step == AdminStep.reply:
+        clarify.reset(conv)
+        await _reply(conv, admin, text)
+        return
     # A typed yes answers the newest request only where no other question is open.
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
     context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
@@ -318,6 +331,8 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     )
     if english:
         conv.locale = "en"  # this answer only; the offer below makes it stick
+    if clarify.is_miss(reading) and conv.step in _AT_REST and await _offer_reply(conv, admin, text):
+        return
     await _understood(conv, admin, reading, text, request)
     if english:
         conv.say(
@@ -500,6 +515,13 @@ async def _answer_by_text(
 ) -> None:
     """A typed yes or no: to the cards asked about, else to the newest booking request,
     named in the reply so that there is no doubt which one it answered."""
+    if conv.step == AdminStep.confirm_reply:
+        replies = [o for o in conv.current_offers() if o.get("action") == "relay_reply"]
+        if intent is Intent.confirm and replies:
+            await _send_reply(conv, admin, replies[0].get("message"), str(replies[0]["text"]))
+        else:
+            _menu(conv, conv._("OK, the answer was not sent."))
+        return
     if conv.step == AdminStep.confirm_cards:
         offers = [o for o in conv.current_offers() if o.get("action") == "cards_confirm"]
         if intent is Intent.confirm and offers:
@@ -552,3 +574,64 @@ async def handle(conv: Conversation, admin: Admin, *, command: str | None = None
     except DomainError as refusal:
         conv.discard()
         _menu(conv, refusal.translated(conv.locale))
+
+
+async def _ask_reply(conv: Conversation, admin: Admin, message_id: str) -> None:
+    """«Svara» under a card user's message: ask for the one answer (only to one's own)."""
+    if not message_id.isdigit():
+        _menu(conv, conv._("That button is no longer valid. Here are your choices now:"))
+        return
+    assert admin.id is not None
+    relayed = await relay.answerable(conv.session, message_id=int(message_id), admin_id=admin.id)
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    conv.go(AdminStep.reply, message=relayed.id)
+    conv.say(
+        conv._("Write your answer to {name}. It is passed on as you write it, once.").format(
+            name=user.given_name
+        ),
+        [conv.command(conv._("Menu"), "menu")],
+    )
+
+
+async def _reply(conv: Conversation, admin: Admin, text: str) -> None:
+    """The typed answer to the message «Svara» was pressed for, back to the card user."""
+    await _send_reply(conv, admin, conv.get("message"), text)
+
+
+async def _offer_reply(conv: Conversation, admin: Admin, text: str) -> bool:
+    """Text that means nothing else, typed soon after a card user's message came: ask whether
+    it is the answer (never sent without a yes). False when no message waits."""
+    assert admin.id is not None
+    relayed = await relay.recent_unanswered(conv.session, admin_id=admin.id, now=conv.now)
+    if relayed is None:
+        return False
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    card = await conv.session.get(Card, relayed.card_id)
+    assert user is not None and card is not None
+    words = text.strip()[: relay.MAX_LENGTH]
+    conv.go(AdminStep.confirm_reply)
+    conv.say(
+        conv._('Send this as your answer to {who}: "{text}"?').format(
+            who=f"{user.given_name} {user.family_name} ({card.order_ref})", text=words
+        ),
+        [
+            conv.offer(conv._("Yes, send it"), "relay_reply", message=relayed.id, text=words),
+            conv.command(conv._("No"), "menu"),
+        ],
+    )
+    return True
+
+
+async def _send_reply(conv: Conversation, admin: Admin, message_id: object, text: str) -> None:
+    """The admin's one answer to a card user's message, back to them through the outbox."""
+    assert admin.id is not None
+    if not isinstance(message_id, int) or not text.strip():
+        _menu(conv)
+        return
+    relayed = await relay.answer(
+        conv.session, message_id=message_id, admin_id=admin.id, text=text.strip(), now=conv.now
+    )
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    _menu(conv, conv._("Sent to {name}.").format(name=user.given_name))

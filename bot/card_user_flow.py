@@ -25,7 +25,7 @@ from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import Meeting, MeetingStatus, standing
 from models.network import Office, Venue
 from models.zone import STOCKHOLM
-from scheduler import booking, notifications
+from scheduler import booking, notifications, relay
 from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import Slot, slot_from_data, slot_to_data
@@ -50,6 +50,8 @@ class CardStep(StrEnum):
     pick = "pick"  # free times offered
     summary = "summary"  # «Stämmer det här?» before booking
     cancel = "cancel"  # «Vill du avboka den här tiden?»
+    write = "write"  # asked for the words to pass to the administrator
+    write_confirm = "write_confirm"  # «Skicka till Anna: "…"?»
 
 
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
@@ -62,6 +64,8 @@ MENU_LABEL = N_("Menu")
 CONFIRM_LABEL = N_("Confirm")
 OTHER_TIMES_LABEL = N_("Other times")
 KEEP_LABEL = N_("Keep the time")
+YES_LABEL = N_("Yes")
+NO_LABEL = N_("No")
 WORDS = {
     STATUS_LABEL: "status",
     BOOK_LABEL: "book",
@@ -544,6 +548,10 @@ def help_text(conv: Conversation) -> str:
                 "Or just write, for example «when is my time?», «tuesday afternoon» or «I want "
                 "to cancel»."
             ),
+            conv._(
+                "Once you have a time, you can write to the ID administrator here, for example "
+                "«tell the admin I am ten minutes late»."
+            ),
             "",
             what_to_bring(conv.locale),
         )
@@ -570,6 +578,10 @@ async def _run(conv: Conversation, user: CardUser, card: Card | None, name: str)
         await _ask_wish(conv, card, move=meeting if move is not None else None)
     elif name.startswith("wish:") and name[5:] in QUICK_TEXT and conv.step in _CHOOSING:
         await _propose(conv, card, QUICK_TEXT[name[5:]])
+    elif name == "write":
+        await _ask_write(conv, user, card, None)
+    elif name == "write:no":
+        await _menu(conv, card, answers.not_sent(conv))
     else:
         await _stale(conv, card)
 
@@ -619,6 +631,8 @@ async def _press(conv: Conversation, user: CardUser, card: Card | None, data: st
         await _book(conv, user, card, offer)
     elif action == "cancel":
         await _cancel(conv, user, card, int(offer["meeting"]))
+    elif action == "relay_send":
+        await _send_message(conv, user, card, str(offer.get("text", "")))
     elif action == clarify.MEANT:
         context = await _context(conv, card)
         reading = clarify.meant(offer, context, locale=conv.locale, now=conv.now)
@@ -657,6 +671,10 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
     if word is not None and not (word == "cancel" and conv.step == CardStep.cancel):
         clarify.reset(conv)
         await _run(conv, user, card, word)
+        return
+    if conv.step == CardStep.write:
+        clarify.reset(conv)
+        await _send_message(conv, user, card, text)
         return
     if conv.step == CardStep.pick and (offer := _offer_at(conv, text)) is not None:
         clarify.reset(conv)
@@ -714,7 +732,16 @@ async def _missed(conv: Conversation, card: Card | None, text: str) -> None:
 
 
 async def _lost(conv: Conversation, card: Card | None) -> None:
-    await _menu(conv, card, conv._(clarify.STILL_NOT_UNDERSTOOD))
+    """The second miss in a row: the menu in other words, and a way to write to the
+    administrator when there is a meeting to write about."""
+    meeting = await _meeting(conv, card)
+    conv.go(CardStep.idle)
+    conv.say(
+        clarify.still_not_understood(conv, can_write=meeting is not None),
+        _menu_buttons(conv, card, meeting),
+        clarify.write_admin_row(conv, can_write=meeting is not None),
+        [conv.command(conv._(HELP_LABEL), "help")],
+    )
 
 
 async def _aside(conv: Conversation, card: Card | None, text: str) -> None:
@@ -757,6 +784,8 @@ async def _act(conv: Conversation, user: CardUser, card: Card | None, reading: R
         await _aside(conv, card, conv._("OK!"))
     elif intent is Intent.language:
         await _language(conv, user, card, reading.slots.language)
+    elif intent is Intent.write_admin:
+        await _ask_write(conv, user, card, reading.slots.message)
     else:
         await _missed(conv, card, "")
 
@@ -833,7 +862,11 @@ async def _cant_come(conv: Conversation, card: Card | None) -> None:
 
 async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> None:
     """A yes to the open question: book the summary's time, or cancel the asked-about one."""
-    questions: dict[str, str] = {CardStep.summary: "confirm", CardStep.cancel: "cancel"}
+    questions: dict[str, str] = {
+        CardStep.summary: "confirm",
+        CardStep.cancel: "cancel",
+        CardStep.write_confirm: "relay_send",
+    }
     wanted = questions.get(conv.step)
     found = [o for o in conv.current_offers() if wanted and o.get("action") == wanted]
     if not found or card is None:
@@ -843,6 +876,8 @@ async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> N
     offer.pop("action")
     if wanted == "confirm":
         await _book(conv, user, card, offer)
+    elif wanted == "relay_send":
+        await _send_message(conv, user, card, str(offer.get("text", "")))
     else:
         await _cancel(conv, user, card, int(offer["meeting"]))
 
@@ -854,6 +889,8 @@ async def _declined(conv: Conversation, card: Card | None) -> None:
         text = conv._("OK, your time is not cancelled. It stands: {when}.").format(
             when=format_slot_time(meeting.starts_at, conv.locale)
         )
+    elif conv.step == CardStep.write_confirm:
+        text = answers.not_sent(conv)
     elif conv.step == CardStep.summary:
         text = conv._("OK, that time is not booked.")
         if meeting is not None:
@@ -905,10 +942,6 @@ async def _bring(conv: Conversation, user: CardUser, card: Card | None) -> str:
     return what_to_bring(conv.locale)
 
 
-async def _write_admin(conv: Conversation, user: CardUser, card: Card | None) -> str:
-    return answers.write_admin(conv)
-
-
 # Questions answered in words, wherever the chat stands.
 _ANSWERS: dict[Intent, _Answer] = {
     Intent.greet: _greeting,
@@ -918,7 +951,6 @@ _ANSWERS: dict[Intent, _Answer] = {
     Intent.what_to_bring: _bring,
     Intent.where: _where,
     Intent.keep_time: _keep_time,
-    Intent.write_admin: _write_admin,
 }
 
 
@@ -943,3 +975,55 @@ async def handle(conv: Conversation, user: CardUser, *, command: str | None = No
         conv.memo.clear()
         conv.discard()
         await _menu(conv, card, refusal.translated(conv.locale))
+
+
+async def _ask_write(
+    conv: Conversation, user: CardUser, card: Card | None, words: str | None
+) -> None:
+    """Write to the meeting's administrator: the words given, to confirm, or a question for
+    them. Without a meeting there is nobody to write to yet."""
+    meeting = await _meeting(conv, card)
+    if card is None or meeting is None:
+        await _menu(conv, card, answers.write_needs_a_meeting(conv, card))
+        return
+    assert user.id is not None
+    await relay.check_limit(conv.session, card_user_id=user.id, now=conv.now)
+    place = await place_of_meeting(conv.session, meeting)
+    name = place.admin.first_name
+    if not words:
+        conv.go(CardStep.write)
+        conv.say(
+            conv._(
+                "What would you like to write to {name} about your time {when}? Write your "
+                "message, and I pass it on."
+            ).format(name=name, when=format_slot_time(meeting.starts_at, conv.locale)),
+            [conv.command(conv._(MENU_LABEL), "menu")],
+        )
+        return
+    words = words[: relay.MAX_LENGTH]
+    conv.go(CardStep.write_confirm)
+    conv.say(
+        conv._('Send to {name}: "{text}"?').format(name=name, text=words),
+        [
+            conv.offer(conv._(YES_LABEL), "relay_send", text=words),
+            conv.command(conv._(NO_LABEL), "write:no"),
+        ],
+    )
+
+
+async def _send_message(conv: Conversation, user: CardUser, card: Card | None, words: str) -> None:
+    """Pass the words to the meeting's administrator, through the outbox."""
+    meeting = await _meeting(conv, card)
+    words = words.strip()
+    if card is None or meeting is None:
+        await _menu(conv, card, answers.write_needs_a_meeting(conv, card))
+        return
+    if not words:
+        await _ask_write(conv, user, card, None)
+        return
+    async with conv.session.begin_nested():
+        await relay.write_to_admin(
+            conv.session, user=user, card=card, meeting=meeting, text=words, now=conv.now
+        )
+    place = await place_of_meeting(conv.session, meeting)
+    await _menu(conv, card, answers.sent(conv, place.admin.first_name))
