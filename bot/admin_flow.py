@@ -22,10 +22,11 @@ from models.lifecycle import Role
 from models.meetings import Meeting, MeetingStatus, agenda, pending_move
 from models.network import Admin, Office, Venue
 from models.zone import STOCKHOLM, local_midnight
-from scheduler import booking, custody
+from scheduler import booking, custody, relay
 from scheduler.actions import (
     Action,
     AddWindowOn,
+    AnswerMessage,
     AnswerRequest,
     Command,
     Name,
@@ -56,6 +57,8 @@ class AdminStep(StrEnum):
 
     idle = "idle"
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» typed, before it is recorded
+    reply = "reply"  # «Svara» pressed under a card user's message: the answer is typed next
+    confirm_reply = "confirm_reply"  # text typed right after a message: «Svar till Maria: …?»
 
 
 class AdminOffer(StrEnum):
@@ -63,6 +66,7 @@ class AdminOffer(StrEnum):
 
     propose = "propose"  # a time of one's own instead of the requested one
     cards_confirm = "cards_confirm"  # yes to «Hämtat K-1 och K-2?»
+    relay_reply = "relay_reply"  # yes to «Skicka det här som svar till …?»
 
 
 def _menu(conv: Conversation, text: str | None = None) -> None:
@@ -90,6 +94,7 @@ def _help(conv: Conversation, admin: Admin) -> str:
             conv._("/kort – the cards you keep; log the avi and the pickup of REKs"),
             conv._("/tider – your weekly times, places, absences and settings"),
             conv._("Booking requests come as messages with buttons to answer them."),
+            conv._("Card users' messages come with «Reply»: you can answer each one once."),
             conv._(
                 "Or just write, for example «what do I have tomorrow», «picked up K-1 and K-2», "
                 "«off on friday», or «yes» to the newest booking request."
@@ -314,6 +319,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
         clarify.reset(conv)
         _menu(conv)
         return
+    if conv.step == AdminStep.reply:
+        clarify.reset(conv)
+        await _reply(conv, admin, text)
+        return
     # A typed yes answers the newest request only where no other question is open.
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None
     context = Context(Speaker.admin, step_of(conv.step), pending_request=request is not None)
@@ -333,6 +342,8 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     )
     if english:
         conv.locale = "en"  # this answer only; the offer below makes it stick
+    if clarify.is_miss(reading) and conv.step in _AT_REST and await _offer_reply(conv, admin, text):
+        return
     await _understood(conv, admin, reading, text, request)
     if english:
         conv.say(
@@ -522,6 +533,13 @@ async def _answer_by_text(
 ) -> None:
     """A typed yes or no: to the cards asked about, else to the newest booking request,
     named in the reply so that there is no doubt which one it answered."""
+    if conv.step == AdminStep.confirm_reply:
+        replies = [o for o in conv.current_offers() if o.get("action") == AdminOffer.relay_reply]
+        if intent is Intent.confirm and replies:
+            await _send_reply(conv, admin, replies[0].get("message"), str(replies[0]["text"]))
+        else:
+            _menu(conv, conv._("OK, the answer was not sent."))
+        return
     if conv.step == AdminStep.confirm_cards:
         offers = [o for o in conv.current_offers() if o.get("action") == AdminOffer.cards_confirm]
         if intent is Intent.confirm and offers:
@@ -567,6 +585,11 @@ async def _to_settings(conv: Conversation, admin: Admin, offer: dict[str, Any]) 
     await admin_settings_flow.handle(conv, admin)
 
 
+async def _reply_offered(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    """«Ja, skicka» under a typed answer."""
+    await _send_reply(conv, admin, offer.get("message"), str(offer.get("text", "")))
+
+
 _Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
 # What each offered button does, whichever of the admin's flows offered it.
 _OFFERS: dict[str, _Pressed] = {
@@ -575,6 +598,7 @@ _OFFERS: dict[str, _Pressed] = {
     **{action: _to_settings for action in SettingsOffer},
     AdminOffer.propose: _propose,
     AdminOffer.cards_confirm: _cards_confirmed,
+    AdminOffer.relay_reply: _reply_offered,
     clarify.MEANT: _meant,
 }
 
@@ -582,6 +606,8 @@ _OFFERS: dict[str, _Pressed] = {
 async def _press(conv: Conversation, admin: Admin, action: Action | None) -> None:
     if isinstance(action, AnswerRequest):
         await _answer_request(conv, admin, action)
+    elif isinstance(action, AnswerMessage):
+        await _ask_reply(conv, admin, action.message_id)
     elif isinstance(action, (Command, AddWindowOn)):
         await _run(conv, admin, action)
     elif (offer := conv.offered(action)) is not None and offer["action"] in _OFFERS:
@@ -611,3 +637,63 @@ async def handle(conv: Conversation, admin: Admin, *, command: Command | None = 
         await _text(conv, admin, incoming.text)
     else:
         _menu(conv, conv._("I can only read text and button presses. Choose below:"))
+
+
+async def _ask_reply(conv: Conversation, admin: Admin, message_id: int) -> None:
+    """«Svara» under a card user's message: ask for the one answer (only to one's own)."""
+    assert admin.id is not None
+    relayed = await relay.answerable(conv.session, message_id=message_id, admin_id=admin.id)
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    conv.go(AdminStep.reply, message=relayed.id)
+    conv.say(
+        conv._("Write your answer to {name}. It is passed on as you write it, once.").format(
+            name=user.given_name
+        ),
+        [conv.command(conv._("Menu"), Name.menu)],
+    )
+
+
+async def _reply(conv: Conversation, admin: Admin, text: str) -> None:
+    """The typed answer to the message «Svara» was pressed for, back to the card user."""
+    await _send_reply(conv, admin, conv.get("message"), text)
+
+
+async def _offer_reply(conv: Conversation, admin: Admin, text: str) -> bool:
+    """Text that means nothing else, typed soon after a card user's message came: ask whether
+    it is the answer (never sent without a yes). False when no message waits."""
+    assert admin.id is not None
+    relayed = await relay.recent_unanswered(conv.session, admin_id=admin.id, now=conv.now)
+    if relayed is None:
+        return False
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    card = await conv.session.get(Card, relayed.card_id)
+    assert user is not None and card is not None
+    words = text.strip()[: relay.MAX_LENGTH]
+    conv.go(AdminStep.confirm_reply)
+    conv.say(
+        conv._('Send this as your answer to {who}: "{text}"?').format(
+            who=f"{user.given_name} {user.family_name} ({card.order_ref})", text=words
+        ),
+        [
+            conv.offer(
+                conv._("Yes, send it"), AdminOffer.relay_reply, message=relayed.id, text=words
+            ),
+            conv.command(conv._("No"), Name.menu),
+        ],
+    )
+    return True
+
+
+async def _send_reply(conv: Conversation, admin: Admin, message_id: object, text: str) -> None:
+    """The admin's one answer to a card user's message, back to them through the outbox."""
+    assert admin.id is not None
+    if not isinstance(message_id, int) or not text.strip():
+        _menu(conv)
+        return
+    relayed = await relay.answer(
+        conv.session, message_id=message_id, admin_id=admin.id, text=text.strip(), now=conv.now
+    )
+    user = await conv.session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    _menu(conv, conv._("Sent to {name}.").format(name=user.given_name))

@@ -49,11 +49,20 @@ def nothing_changed(conv: Conversation) -> str:
     return conv._("OK, nothing is changed.")
 
 
-def write_admin(conv: Conversation) -> str:
-    return conv._(
-        "I cannot pass messages to the ID administrator yet. If you cannot come, change or "
-        "cancel your time here."
-    )
+def write_needs_a_meeting(conv: Conversation, card: Card | None) -> str:
+    """Nobody to write to before a time is booked: the meeting names the administrator."""
+    text = conv._("You can write to the ID administrator once you have booked a time.")
+    if card is not None and card.status == CardStatus.in_custody:
+        text += " " + conv._("Your card is waiting for you: book a time here.")
+    return text
+
+
+def sent(conv: Conversation, name: str) -> str:
+    return conv._("Sent to {name}. The answer comes here.").format(name=name)
+
+
+def not_sent(conv: Conversation) -> str:
+    return conv._("OK, the message was not sent.")
 
 
 def keep_time(conv: Conversation, card: Card | None, office: Office | None) -> str:

@@ -25,7 +25,7 @@ from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import Meeting, MeetingStatus, standing
 from models.network import Office, Venue
 from models.zone import STOCKHOLM
-from scheduler import booking, notifications
+from scheduler import booking, notifications, relay
 from scheduler.actions import (
     Action,
     BookProposal,
@@ -57,6 +57,8 @@ class CardStep(StrEnum):
     pick = "pick"  # free times offered
     summary = "summary"  # «Stämmer det här?» before booking
     cancel = "cancel"  # «Vill du avboka den här tiden?»
+    write = "write"  # asked for the words to pass to the administrator
+    write_confirm = "write_confirm"  # «Skicka till Anna: "…"?»
 
 
 class CardOffer(StrEnum):
@@ -65,6 +67,7 @@ class CardOffer(StrEnum):
     pick = "pick"  # a free time
     confirm = "confirm"  # «Bekräfta» under the summary of the chosen time
     cancel = "cancel"  # «Avboka» under «Vill du avboka den här tiden?»
+    relay_send = "relay_send"  # «Ja» under «Skicka till Anna: "…"?»
 
 
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
@@ -77,6 +80,8 @@ MENU_LABEL = N_("Menu")
 CONFIRM_LABEL = N_("Confirm")
 OTHER_TIMES_LABEL = N_("Other times")
 KEEP_LABEL = N_("Keep the time")
+YES_LABEL = N_("Yes")
+NO_LABEL = N_("No")
 WORDS = {
     STATUS_LABEL: Name.status,
     BOOK_LABEL: Name.book,
@@ -563,6 +568,10 @@ def help_text(conv: Conversation) -> str:
                 "Or just write, for example «when is my time?», «tuesday afternoon» or «I want "
                 "to cancel»."
             ),
+            conv._(
+                "Once you have a time, you can write to the ID administrator here, for example "
+                "«tell the admin I am ten minutes late»."
+            ),
             "",
             what_to_bring(conv.locale),
         )
@@ -600,9 +609,19 @@ async def _other_times(conv: Conversation, user: CardUser, card: Card | None) ->
     await _ask_wish(conv, card, move=meeting if move is not None else None)
 
 
+async def _ask_to_write(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _ask_write(conv, user, card, None)
+
+
+async def _not_sent(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    await _menu(conv, card, answers.not_sent(conv))
+
+
 _Run = Callable[[Conversation, CardUser, Card | None], Awaitable[None]]
 # What each of a card user's commands does; any other command is stale.
 _COMMANDS: dict[Name, _Run] = {
+    Name.write: _ask_to_write,
+    Name.write_no: _not_sent,
     Name.status: _show_status,
     Name.book: _ask_book,
     Name.move: _ask_move,
@@ -666,12 +685,19 @@ async def _meant(conv: Conversation, user: CardUser, card: Card, offer: dict[str
     await _act(conv, user, card, reading)
 
 
+async def _send_offered(
+    conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]
+) -> None:
+    await _send_message(conv, user, card, str(offer.get("text", "")))
+
+
 _Pressed = Callable[[Conversation, CardUser, Card, dict[str, Any]], Awaitable[None]]
 # What each offered button does with the object it carries (a time, a meeting, a reading).
 _OFFERS: dict[str, _Pressed] = {
     CardOffer.pick: _picked,
     CardOffer.confirm: _book,
     CardOffer.cancel: _cancel_offered,
+    CardOffer.relay_send: _send_offered,
     clarify.MEANT: _meant,
 }
 
@@ -724,6 +750,10 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
     if word is not None and not (word is Name.cancel and conv.step == CardStep.cancel):
         clarify.reset(conv)
         await _run(conv, user, card, Command(word))
+        return
+    if conv.step == CardStep.write:
+        clarify.reset(conv)
+        await _send_message(conv, user, card, text)
         return
     if conv.step == CardStep.pick and (offer := _offer_at(conv, text)) is not None:
         clarify.reset(conv)
@@ -781,7 +811,16 @@ async def _missed(conv: Conversation, card: Card | None, text: str) -> None:
 
 
 async def _lost(conv: Conversation, card: Card | None) -> None:
-    await _menu(conv, card, conv._(clarify.STILL_NOT_UNDERSTOOD))
+    """The second miss in a row: the menu in other words, and a way to write to the
+    administrator when there is a meeting to write about."""
+    meeting = await _meeting(conv, card)
+    conv.go(CardStep.idle)
+    conv.say(
+        clarify.still_not_understood(conv, can_write=meeting is not None),
+        _menu_buttons(conv, card, meeting),
+        clarify.write_admin_row(conv, can_write=meeting is not None),
+        [conv.command(conv._(HELP_LABEL), Name.help)],
+    )
 
 
 async def _aside(conv: Conversation, card: Card | None, text: str) -> None:
@@ -824,6 +863,8 @@ async def _act(conv: Conversation, user: CardUser, card: Card | None, reading: R
         await _aside(conv, card, conv._("OK!"))
     elif intent is Intent.language:
         await _language(conv, user, card, reading.slots.language)
+    elif intent is Intent.write_admin:
+        await _ask_write(conv, user, card, reading.slots.message)
     else:
         await _missed(conv, card, "")
 
@@ -903,6 +944,7 @@ async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> N
     questions: dict[str, CardOffer] = {
         CardStep.summary: CardOffer.confirm,
         CardStep.cancel: CardOffer.cancel,
+        CardStep.write_confirm: CardOffer.relay_send,
     }
     wanted = questions.get(conv.step)
     found = [o for o in conv.current_offers() if wanted and o.get("action") == wanted]
@@ -913,6 +955,8 @@ async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> N
     offer.pop("action")
     if wanted is CardOffer.confirm:
         await _book(conv, user, card, offer)
+    elif wanted is CardOffer.relay_send:
+        await _send_message(conv, user, card, str(offer.get("text", "")))
     else:
         await _cancel(conv, user, card, int(offer["meeting"]))
 
@@ -924,6 +968,8 @@ async def _declined(conv: Conversation, card: Card | None) -> None:
         text = conv._("OK, your time is not cancelled. It stands: {when}.").format(
             when=format_slot_time(meeting.starts_at, conv.locale)
         )
+    elif conv.step == CardStep.write_confirm:
+        text = answers.not_sent(conv)
     elif conv.step == CardStep.summary:
         text = conv._("OK, that time is not booked.")
         if meeting is not None:
@@ -975,10 +1021,6 @@ async def _bring(conv: Conversation, user: CardUser, card: Card | None) -> str:
     return what_to_bring(conv.locale)
 
 
-async def _write_admin(conv: Conversation, user: CardUser, card: Card | None) -> str:
-    return answers.write_admin(conv)
-
-
 # Questions answered in words, wherever the chat stands.
 _ANSWERS: dict[Intent, _Answer] = {
     Intent.greet: _greeting,
@@ -988,7 +1030,6 @@ _ANSWERS: dict[Intent, _Answer] = {
     Intent.what_to_bring: _bring,
     Intent.where: _where,
     Intent.keep_time: _keep_time,
-    Intent.write_admin: _write_admin,
 }
 
 
@@ -1015,3 +1056,54 @@ async def _refused(conv: Conversation, user: CardUser, refusal: DomainError) -> 
     """A refused action (all it wrote is undone): why, and the menu."""
     clarify.reset(conv)  # it was understood
     await _menu(conv, await _current_card(conv, user), refusal.translated(conv.locale))
+
+
+async def _ask_write(
+    conv: Conversation, user: CardUser, card: Card | None, words: str | None
+) -> None:
+    """Write to the meeting's administrator: the words given, to confirm, or a question for
+    them. Without a meeting there is nobody to write to yet."""
+    meeting = await _meeting(conv, card)
+    if card is None or meeting is None:
+        await _menu(conv, card, answers.write_needs_a_meeting(conv, card))
+        return
+    assert user.id is not None
+    await relay.check_limit(conv.session, card_user_id=user.id, now=conv.now)
+    place = await place_of_meeting(conv.session, meeting)
+    name = place.admin.first_name
+    if not words:
+        conv.go(CardStep.write)
+        conv.say(
+            conv._(
+                "What would you like to write to {name} about your time {when}? Write your "
+                "message, and I pass it on."
+            ).format(name=name, when=format_slot_time(meeting.starts_at, conv.locale)),
+            [conv.command(conv._(MENU_LABEL), Name.menu)],
+        )
+        return
+    words = words[: relay.MAX_LENGTH]
+    conv.go(CardStep.write_confirm)
+    conv.say(
+        conv._('Send to {name}: "{text}"?').format(name=name, text=words),
+        [
+            conv.offer(conv._(YES_LABEL), CardOffer.relay_send, text=words),
+            conv.command(conv._(NO_LABEL), Name.write_no),
+        ],
+    )
+
+
+async def _send_message(conv: Conversation, user: CardUser, card: Card | None, words: str) -> None:
+    """Pass the words to the meeting's administrator, through the outbox."""
+    meeting = await _meeting(conv, card)
+    words = words.strip()
+    if card is None or meeting is None:
+        await _menu(conv, card, answers.write_needs_a_meeting(conv, card))
+        return
+    if not words:
+        await _ask_write(conv, user, card, None)
+        return
+    await relay.write_to_admin(
+        conv.session, user=user, card=card, meeting=meeting, text=words, now=conv.now
+    )
+    place = await place_of_meeting(conv.session, meeting)
+    await _menu(conv, card, answers.sent(conv, place.admin.first_name))

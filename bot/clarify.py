@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.dialogue import Button, Conversation
 from bot.understanding import Context, Intent, Reading, understand
 from models.i18n import N_
+from scheduler.actions import Name
 
 MISSES = "misses"
 MEANT = "meant"
@@ -49,6 +50,10 @@ STILL_NOT_UNDERSTOOD = N_(
     "Sorry, I still do not understand. These are the things I can help with; press one, or "
     "write /hjalp to see what you can write."
 )
+STILL_NOT_UNDERSTOOD_WRITE = N_(
+    "Sorry, I still do not understand. These are the things I can help with; press one, "
+    "write /hjalp to see what you can write, or write to the ID administrator."
+)
 
 
 def reset(conv: Conversation) -> None:
@@ -67,6 +72,18 @@ def missed(conv: Conversation) -> int:
 def not_understood_text(conv: Conversation, misses: int) -> str:
     """The answer to a miss: a first one, then the menu, never the same text twice in a row."""
     return conv._(NOT_UNDERSTOOD if misses % 2 else STILL_NOT_UNDERSTOOD)
+
+
+def still_not_understood(conv: Conversation, *, can_write: bool) -> str:
+    """The second miss in a row, which offers writing to the administrator when one can."""
+    return conv._(STILL_NOT_UNDERSTOOD_WRITE if can_write else STILL_NOT_UNDERSTOOD)
+
+
+def write_admin_row(conv: Conversation, *, can_write: bool) -> list[Button]:
+    """«Skriv till ID-administratören», for a card user with a meeting to write about."""
+    if not can_write:
+        return []
+    return [conv.command(conv._(INTENT_LABELS[Intent.write_admin]), Name.write)]
 
 
 def is_miss(reading: Reading) -> bool:

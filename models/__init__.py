@@ -13,6 +13,7 @@ from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from models.operators import Operator
 from models.outbox import Notification, SmsOptOut
 from models.payouts import PayoutLine, PayoutStatement
+from models.relay import RelayedMessage
 
 __all__ = [
     "Absence",
@@ -32,6 +33,7 @@ __all__ = [
     "Operator",
     "PayoutLine",
     "PayoutStatement",
+    "RelayedMessage",
     "SmsOptOut",
     "Venue",
 ]

@@ -12,6 +12,7 @@ messages already sent carry, so they must not change:
 | `AddWindowOn(1)` | `cmd:tider:add:1` |
 | `BookProposal(7)` | `p:7` |
 | `AnswerRequest(Verb.confirm, 7)` | `m:confirm:7` |
+| `AnswerMessage(5)` | `r:5` (an administrator's «Svara» under a card user's message) |
 | `Offer("Ab3_-x9Q")` | `o:Ab3_-x9Q` (a random token for an object kept in that chat's state) |
 
 `decode` reads any string a button may carry, and anything else (forged, truncated, from an
@@ -33,6 +34,7 @@ MAX_ID = 2**31 - 1
 COMMAND_PREFIX = "cmd:"
 PROPOSAL_PREFIX = "p:"
 REQUEST_PREFIX = "m:"
+MESSAGE_PREFIX = "r:"
 OFFER_PREFIX = "o:"
 WISH_PREFIX = "wish:"
 LANGUAGE_PREFIX = "lang:"
@@ -54,6 +56,8 @@ class Name(StrEnum):
     move = "move"
     cancel = "cancel"
     again = "again"  # «Andra tider» at the booking summary
+    write = "write"  # write to the meeting's administrator
+    write_no = "write:no"  # «Nej» to «Skicka till Anna: …?»
     # administrators
     today = "today"
     upcoming = "upcoming"
@@ -179,6 +183,19 @@ class AnswerRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerMessage:
+    """An administrator answers a card user's relayed message (`r:5`)."""
+
+    message_id: int
+
+    def __post_init__(self) -> None:
+        _check_id(self.message_id)
+
+    def encode(self) -> str:
+        return f"{MESSAGE_PREFIX}{self.message_id}"
+
+
+@dataclass(frozen=True, slots=True)
 class Offer:
     """A concrete object offered in one chat, found by its token in the chat's state (`o:…`)."""
 
@@ -192,7 +209,16 @@ class Offer:
         return OFFER_PREFIX + self.token
 
 
-Action = Command | QuickWish | SetLanguage | AddWindowOn | BookProposal | AnswerRequest | Offer
+Action = (
+    Command
+    | QuickWish
+    | SetLanguage
+    | AddWindowOn
+    | BookProposal
+    | AnswerRequest
+    | AnswerMessage
+    | Offer
+)
 
 
 def _decode_command(name: str) -> Action | None:
@@ -217,6 +243,12 @@ def _decode_request(rest: str) -> Action | None:
     return AnswerRequest(Verb(verb), int(meeting_id))
 
 
+def _id_after(data: str, prefix: str) -> int | None:
+    """The id that follows `prefix`, or None when it is not one of ours."""
+    raw = data[len(prefix) :]
+    return int(raw) if _ID.fullmatch(raw) and int(raw) <= MAX_ID else None
+
+
 def decode(data: str) -> Action | None:
     """The action a button's data stands for; None for anything no button of ours carries."""
     if not isinstance(data, str) or len(data.encode("utf-8", "replace")) > MAX_DATA_BYTES:
@@ -227,10 +259,11 @@ def decode(data: str) -> Action | None:
         token = data[len(OFFER_PREFIX) :]
         return Offer(token) if _TOKEN.fullmatch(token) else None
     if data.startswith(PROPOSAL_PREFIX):
-        meeting_id = data[len(PROPOSAL_PREFIX) :]
-        if not _ID.fullmatch(meeting_id) or int(meeting_id) > MAX_ID:
-            return None
-        return BookProposal(int(meeting_id))
+        meeting_id = _id_after(data, PROPOSAL_PREFIX)
+        return BookProposal(meeting_id) if meeting_id is not None else None
+    if data.startswith(MESSAGE_PREFIX):
+        message_id = _id_after(data, MESSAGE_PREFIX)
+        return AnswerMessage(message_id) if message_id is not None else None
     if data.startswith(REQUEST_PREFIX):
         return _decode_request(data[len(REQUEST_PREFIX) :])
     return None

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
 from models.db import transaction
-from models.outbox import Channel, Notification
+from models.outbox import Channel, Notification, NotificationStatus
 from models.types import utcnow
 from scheduler import notifications, outbox, rendering
 from scheduler.channels.base import ChannelError, DeliveryState, OutgoingMessage, Sender
@@ -32,6 +32,7 @@ BATCH = 200
 OPTED_OUT = "opted out"
 QUIET = "quiet hours"
 IN_FLIGHT = 50
+SETTLED = (NotificationStatus.sent, NotificationStatus.failed, NotificationStatus.cancelled)
 
 
 @runtime_checkable
@@ -214,6 +215,8 @@ class Dispatcher:
                     await fall_back_to_email(session, row, now=now)
                 else:
                     outbox.mark_retry(row, reason=outcome.error.reason, now=now)
+                if row.template in notifications.CARRIES_WORDS and row.status in SETTLED:
+                    outbox.forget_words(row)
                 session.add(row)
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from models.lifecycle import Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin
 from models.outbox import Channel
+from models.relay import RelayedMessage
 from models.zone import STOCKHOLM, local_midnight
 from scheduler import outbox
 from scheduler.slots import Slot
@@ -29,7 +30,6 @@ ADMIN_REMINDER_AFTER = timedelta(hours=12)
 # No SMS from 21:00 to 08:00. A reminder that would fall there goes out at 20:00 before;
 # any other SMS waits until 08:00.
 QUIET_FROM, QUIET_UNTIL, QUIET_EARLIER = time(21), time(8), time(20)
-MORNING_AGENDA = time(7)
 
 
 class Template(StrEnum):
@@ -50,6 +50,12 @@ class Template(StrEnum):
     admin_request_reminder = "admin_request_reminder"
     admin_cancelled = "admin_cancelled"
     admin_agenda = "admin_agenda"
+    admin_message = "admin_message"  # a card user's words, relayed
+    relay_answer = "relay_answer"  # the admin's answer to them, relayed back
+
+
+# Rows whose payload carries someone's own words: dropped from the row once it is settled.
+CARRIES_WORDS = (Template.admin_message, Template.relay_answer)
 
 
 MEETING_TEMPLATES_TO_CANCEL = (
@@ -449,3 +455,41 @@ async def plan_morning_agenda(session: AsyncSession, *, now: datetime) -> int:
             payload={"day": today.isoformat(), "admin_id": admin_id},
         )
     return len(admins)
+
+
+async def message_to_admin(
+    session: AsyncSession, relayed: RelayedMessage, *, text: str, now: datetime
+) -> None:
+    """A card user's message to their meeting's admin: in the admin's chat, else by e-mail."""
+    admin = await session.get(Admin, relayed.admin_id)
+    assert admin is not None
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_message,
+        due=now,
+        key=f"relay:{relayed.id}:message",
+        payload={"text": text, "relay_id": relayed.id},
+        card_id=relayed.card_id,
+        meeting_id=relayed.meeting_id,
+    )
+
+
+async def answer_to_user(
+    session: AsyncSession, relayed: RelayedMessage, *, text: str, now: datetime
+) -> None:
+    """The admin's answer, in the card user's chat, else by SMS."""
+    user = await session.get(CardUser, relayed.card_user_id)
+    assert user is not None
+    for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
+        await _add(
+            session,
+            to,
+            Template.relay_answer,
+            due=now,
+            key=f"relay:{relayed.id}:answer",
+            payload={"text": text, "relay_id": relayed.id},
+            card_id=relayed.card_id,
+            meeting_id=relayed.meeting_id,
+            now=now,
+        )

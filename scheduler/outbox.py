@@ -135,6 +135,7 @@ async def settle_claim(
         release(row)
     else:
         mark_sent(row, provider_message_id=provider_message_id, now=now)
+        forget_words(row)
     session.add(row)
     return True
 
@@ -151,6 +152,12 @@ def mark_failed(row: Notification, *, reason: str) -> None:
     """Retrying cannot help."""
     row.status = NotificationStatus.failed
     row.last_error = reason[:500]
+
+
+def forget_words(row: Notification) -> None:
+    """Drop someone's own words from a settled row: kept only as long as delivery needs them."""
+    if "text" in row.payload:
+        row.payload = {key: value for key, value in row.payload.items() if key != "text"}
 
 
 def mark_cancelled(row: Notification, *, reason: str) -> None:

@@ -5,7 +5,7 @@ was needed because an earlier one failed through no fault of the admin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +22,7 @@ from models.meetings import (
     MeetingStatus,
 )
 from models.payouts import PayoutKind, PayoutLine, Tariffs
-from models.zone import STOCKHOLM
+from models.zone import local_day
 from scheduler import notifications
 from scheduler.booking import drop_pending_move, meeting_for_actor
 from scheduler.cards import change_status
@@ -34,10 +34,6 @@ class TooEarly(DomainError):
     code = "too_early"
 
 
-def _day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
-
-
 async def meeting_to_record(
     session: AsyncSession, *, admin_id: int, meeting_id: int, now: datetime
 ) -> Meeting:
@@ -47,7 +43,7 @@ async def meeting_to_record(
     )
     if meeting.status != MeetingStatus.confirmed:
         raise DomainError(N_("That meeting is not waiting for an outcome."))
-    if _day(now) < _day(meeting.starts_at):
+    if local_day(now) < local_day(meeting.starts_at):
         raise TooEarly(N_("The outcome can be recorded from the day of the meeting."))
     return meeting
 
@@ -172,7 +168,7 @@ async def reveal_personnummer(
     meeting = await meeting_for_actor(
         session, meeting_id=meeting_id, role=Role.admin, actor_id=admin_id
     )
-    if meeting.admin_id != admin_id or _day(now) != _day(meeting.starts_at):
+    if meeting.admin_id != admin_id or local_day(now) != local_day(meeting.starts_at):
         raise Forbidden(
             N_("The full personnummer is shown only to the meeting's administrator, on its day.")
         )

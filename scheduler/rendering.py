@@ -16,8 +16,9 @@ from models.i18n import N_, translate
 from models.meetings import FailureReason, Meeting, MeetingStatus, agenda
 from models.network import Admin, Office
 from models.outbox import Channel, Notification
+from models.relay import RelayedMessage
 from models.zone import STOCKHOLM, local_midnight
-from scheduler.actions import AnswerRequest, BookProposal, Command, Name, Verb
+from scheduler.actions import AnswerMessage, AnswerRequest, BookProposal, Command, Name, Verb
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
 from scheduler.notifications import Template, meeting_people, proposal_of
@@ -56,6 +57,8 @@ SUBJECTS = {
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
     Template.admin_agenda: N_("Your meetings today"),
+    Template.admin_message: N_("A message from a card user"),
+    Template.relay_answer: N_("An answer from the ID administrator"),
 }
 FAILURE_TEXTS = {
     FailureReason.no_valid_id: N_("no valid ID document was shown"),
@@ -84,6 +87,8 @@ async def render(
     meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
     card = await session.get(Card, row.card_id) if row.card_id else None
     _check_fresh(template, row, meeting, card)
+    if template in (Template.admin_message, Template.relay_answer):
+        return await _render_relayed(session, row, template, settings)
     if template.startswith("admin_"):
         return await _render_for_admin(session, row, template, meeting, settings, now=now)
     assert card is not None
@@ -456,3 +461,71 @@ async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, l
         clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
         lines.append(f"{clock} – {venue} – {user.given_name} {user.family_name} ({card.order_ref})")
     return "\n".join(lines)
+
+
+# The button under a relayed message (its data: scheduler.actions.AnswerMessage).
+REPLY_LABEL = N_("Reply")
+
+
+async def _render_relayed(
+    session: AsyncSession, row: Notification, template: Template, settings: RenderSettings
+) -> OutgoingMessage:
+    """A card user's words to their admin, or the admin's answer back: the meeting it is
+    about, and the sender named by name only (never a number or a chat account)."""
+    words = row.payload.get("text")
+    relayed = await session.get(RelayedMessage, row.payload.get("relay_id"))
+    if not words or relayed is None:
+        raise Stale("the words are gone")
+    meeting = await session.get(Meeting, relayed.meeting_id)
+    admin = await session.get(Admin, relayed.admin_id)
+    assert meeting is not None and admin is not None
+    card, user, _ = await meeting_people(session, meeting)
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    if template == Template.admin_message:
+        locale = admin.locale
+        place = await place_of_meeting(session, meeting)
+        venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
+        parts = [
+            translate(N_("A message from {who} about the meeting {when}, {place}:"), locale).format(
+                who=f"{user.given_name} {user.family_name} ({card.order_ref})",
+                when=format_slot_time(meeting.starts_at, locale),
+                place=venue,
+            ),
+            f'"{words}"',
+        ]
+        if row.channel == Channel.telegram:
+            parts.append(
+                translate(N_("You can answer it once, with «{button}»."), locale).format(
+                    button=translate(REPLY_LABEL, locale)
+                )
+            )
+            assert relayed.id is not None
+            buttons = (((translate(REPLY_LABEL, locale), AnswerMessage(relayed.id).encode()),),)
+        else:
+            parts.append(
+                translate(
+                    N_(
+                        "An answer to this e-mail does not reach the card user; answers go "
+                        "through the Kortkontor chat."
+                    ),
+                    locale,
+                )
+            )
+    else:
+        locale = user.locale
+        parts = [
+            translate(N_("Hello {name}!"), locale).format(name=user.given_name),
+            translate(
+                N_("{admin}, the ID administrator, answers your message about the meeting {when}:"),
+                locale,
+            ).format(admin=admin.first_name, when=format_slot_time(meeting.starts_at, locale)),
+            f'"{words}"',
+            what_to_bring(locale),
+        ]
+    return OutgoingMessage(
+        recipient=row.recipient,
+        text="\n\n".join(parts),
+        subject=translate(SUBJECTS[template], locale),
+        buttons=buttons,
+        status_callback_url=_status_callback(settings, row),
+    )

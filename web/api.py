@@ -27,7 +27,7 @@ from models.network import Office, Venue, VenueKind, get_office_by_code
 from models.orders import UNKNOWN_OFFICE as UNKNOWN_OFFICE_CODE
 from models.orders import OrderBatch, collect_orders
 from models.types import utcnow
-from models.zone import STOCKHOLM
+from models.zone import local_day
 from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
 from web.deps import SessionDep, SettingsDep, VaultDep
@@ -195,11 +195,6 @@ def office_state(office: Office, *, today: date) -> OfficeState:
     if ends_on is None:
         return OfficeState.open
     return OfficeState.closing if today <= ends_on else OfficeState.closed
-
-
-def stockholm_today() -> date:
-    """Today's date in Sweden."""
-    return utcnow().astimezone(STOCKHOLM).date()
 
 
 # -- queries ----------------------------------------------------------------------------------
@@ -480,5 +475,5 @@ async def list_offices(
     session: SessionDep, filters: Annotated[OfficeFilters, Query()]
 ) -> list[OfficeOut]:
     """Every office with its venues, optionally only those in one state."""
-    offices = await _offices(session, today=stockholm_today())
+    offices = await _offices(session, today=local_day(utcnow()))
     return [office for office in offices if filters.status in (None, office.state)]

@@ -15,9 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.i18n import N_, translate
 from models.network import Office, Venue
+from models.types import utcnow
+from models.zone import local_day
 from scheduler.office_settings import notice_ends_on
 from scheduler.wording import format_day, what_to_bring
-from web.api import OfficeState, office_state, stockholm_today
+from web.api import OfficeState, office_state
 from web.deps import SessionDep
 
 LOCALE = "sv"
@@ -95,7 +97,7 @@ async def active_offices_by_city(session: AsyncSession, *, today: date) -> list[
 @router.get("/", response_class=HTMLResponse)
 async def public_offices(request: Request, session: SessionDep) -> HTMLResponse:
     """The active offices by city, in Swedish."""
-    cities = await active_offices_by_city(session, today=stockholm_today())
+    cities = await active_offices_by_city(session, today=local_day(utcnow()))
     texts = {key: translate(text, LOCALE) for key, text in TEXTS.items()}
     texts["bring"] = what_to_bring(LOCALE)
     return templates.TemplateResponse(

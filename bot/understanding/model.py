@@ -76,6 +76,7 @@ class Step(StrEnum):
     confirm_absence = "confirm_absence"  # «Borta … ?»
     pickup = "pickup"  # an administrator chooses the cards fetched at the postal agent
     confirm_cards = "confirm_cards"  # «Hämtat K-1 och K-2?» (or their avi) before it is recorded
+    confirm_send = "confirm_send"  # «Skicka till Anna: "…"?» before a message is passed on
 
 
 # The flows' own step names (DialogueState.step) as the layer's steps; others are MENU.
@@ -88,6 +89,8 @@ FLOW_STEPS = {
     "pickup": Step.pickup,
     "confirm_cards": Step.confirm_cards,
     "tider:absence:confirm": Step.confirm_absence,
+    "write_confirm": Step.confirm_send,
+    "confirm_reply": Step.confirm_send,
 }
 
 
@@ -104,6 +107,7 @@ QUESTIONS = frozenset(
         Step.confirm_move,
         Step.confirm_absence,
         Step.confirm_cards,
+        Step.confirm_send,
     }
 )
 # Steps where the bot asked for a time: there a time wish is an answer, wherever it sits.

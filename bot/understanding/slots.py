@@ -126,7 +126,9 @@ def language_asked(tokens: tuple[Token, ...]) -> str | None:
 _TO_WHOM = (
     r"(?:till\s+)?(?:(?:min|mina|din|den|er|din)\s+)?"
     r"(?:id-?admin\w*|admin\w*|administratör\w*|handläggare\w*|henne|honom|dem|dom|"
-    r"den\s+som\s+lämnar\s+ut(?:\s+kortet)?)?"
+    r"den\s+som\s+lämnar\s+ut(?:\s+kortet)?|"
+    # a name: «säg till anna att …»
+    r"[^\W\d_]+(?=\s+att\b))?"
 )
 _DIRECTIVES = (
     re.compile(

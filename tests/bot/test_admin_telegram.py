@@ -186,3 +186,35 @@ async def test_free_text_from_an_admin_over_telegram(
     assert "tisdag 1 december kl. 16:00" in anna.text and "bekräftad" in anna.text
     await anna.send("ledig fredag")
     assert "4 december" in anna.text
+
+
+async def test_a_card_users_message_and_the_answer_over_telegram(
+    running: tuple[Any, Dispatcher], fake: FakeBotApi, services: Services, world: World
+) -> None:
+    _, dispatcher = running
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    maria = await linked(fake, services, world, "maria", 7301)
+    await maria.book("måndag 30 november kl. 16:00")
+    await dispatcher.run_due()
+    await anna._replies(1)  # the booking request
+
+    await maria.send("säg till anna att jag blir tio minuter sen")
+    assert maria.text == 'Skicka till Anna: "jag blir tio minuter sen"?'
+    await maria.press("Ja")
+    assert "Skickat till Anna" in maria.text
+
+    await dispatcher.run_due()
+    await anna._replies(1)
+    assert "Meddelande från Maria Test (SE-1) om mötet måndag 30 november kl. 16:00" in anna.text
+    assert '"jag blir tio minuter sen"' in anna.text
+    assert "+46701112233" not in anna.text and "7301" not in anna.text
+    await anna.press("Svara")
+    assert "Skriv ditt svar till Maria" in anna.text
+    await anna.send("Inga problem, jag väntar.")
+    assert "Skickat till Maria." in anna.text
+
+    await dispatcher.run_due()
+    await maria._replies(1)
+    assert "Anna, ID-administratören, svarar på ditt meddelande" in maria.text
+    assert '"Inga problem, jag väntar."' in maria.text
+    assert "+46701234567" not in maria.text and str(ANNA) not in maria.text

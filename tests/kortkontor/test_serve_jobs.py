@@ -19,16 +19,24 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from kortkontor.wiring import Services
-from models.cards import Card, CardStatus, CardUser
+from models.cards import CardStatus
 from models.db import transaction
-from models.meetings import Meeting, MeetingStatus
+from models.meetings import MeetingStatus
 from models.network import Venue, get_admin_by_email, get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
 from models.zone import STOCKHOLM
 from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import network_toml
+from tests.factories import (
+    PERSONNUMMER,
+    add,
+    add_card,
+    card_user,
+    meeting,
+    network_toml,
+    notification,
+)
 
 KORTKONTOR = [sys.executable, "-m", "kortkontor.cli"]
 # A Wednesday; serve starts this long before a job's time (start-up takes a few seconds).
@@ -123,45 +131,33 @@ async def seed(services: Services, *, custody_since: datetime, meeting_at: datet
         anna = await get_admin_by_email(session, email="anna@example.se")
         venue = (await session.exec(select(Venue))).one()
         assert office is not None and office.id and anna is not None and anna.id
-        encrypted = services.vault.encrypt("198503121231")
         maria, ahmed = (
-            CardUser(
+            card_user(
+                services.vault,
+                personnummer=PERSONNUMMER[name.lower()][0],
                 given_name=name,
-                family_name="Test",
-                personnummer_encrypted=encrypted,
-                personnummer_hmac=f"jobs-{name}",
                 phone=phone,
                 email=f"{name.lower()}@example.se",
             )
             for name, phone in (("Maria", "+46701112233"), ("Ahmed", "+46702223344"))
         )
-        session.add_all([maria, ahmed])
-        await session.flush()
-        assert maria.id and ahmed.id
-        waiting = Card(
+        waiting = await add_card(
+            session,
+            services.vault,
+            office,
+            user=maria,
             order_ref="SE-1",
-            office_id=office.id,
-            card_user_id=maria.id,
             status=CardStatus.in_custody,
             status_changed_at=custody_since,
             in_custody_since=custody_since,
         )
-        booked = Card(
-            order_ref="SE-2", office_id=office.id, card_user_id=ahmed.id, status=CardStatus.booked
+        booked = await add_card(
+            session, services.vault, office, user=ahmed, order_ref="SE-2", status=CardStatus.booked
         )
-        session.add_all([waiting, booked])
-        await session.flush()
-        assert waiting.id and booked.id
         session.add(
-            Meeting(
-                card_id=booked.id,
-                admin_id=anna.id,
-                venue_id=venue.id,
-                starts_at=meeting_at,
-                ends_at=meeting_at + timedelta(minutes=15),
-                status=MeetingStatus.confirmed,
-            )
+            meeting(booked, anna, meeting_at, venue_id=venue.id, status=MeetingStatus.confirmed)
         )
+        assert waiting.id
         return waiting.id
 
 
@@ -169,19 +165,19 @@ async def leave_a_crashed_claim(services: Services, card_id: int, now: datetime)
     """A card-arrived e-mail that a process claimed ten minutes ago and then died with."""
     claimed = now - timedelta(minutes=10)
     async with transaction(services.sessions) as session:
-        row = Notification(
-            channel=Channel.email,
-            recipient="maria@example.se",
-            template="card_arrived",
-            due_at=claimed,
-            idempotency_key="test:crashed-claim",
-            status=NotificationStatus.sending,
-            attempts=1,
-            claimed_at=claimed,
-            card_id=card_id,
+        row = await add(
+            session,
+            notification(
+                claimed,
+                channel=Channel.email,
+                recipient="maria@example.se",
+                template="card_arrived",
+                status=NotificationStatus.sending,
+                attempts=1,
+                claimed_at=claimed,
+                card_id=card_id,
+            ),
         )
-        session.add(row)
-        await session.flush()
         assert row.id is not None
         return row.id
 

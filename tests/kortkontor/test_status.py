@@ -9,11 +9,12 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.job_runs import mark_scheduled, record_run
-from models.outbox import Channel, Notification, NotificationStatus
+from models.outbox import NotificationStatus
 from models.types import utcnow
 from models.zone import STOCKHOLM
 from scheduler.jobs import periodic_jobs
 from scheduler.outbox import RETRY_SCHEDULE
+from tests.factories import add, notification
 from tests.kortkontor.cli_helpers import query, run_cli
 
 JOB_IDS = [job.job_id for job in periodic_jobs()]
@@ -42,16 +43,7 @@ def add_row(
     """An outbox row in this state, due then."""
 
     async def work(session: AsyncSession) -> int:
-        row = Notification(
-            channel=Channel.sms,
-            recipient="+46701112233",
-            template="nudge",
-            due_at=due,
-            idempotency_key=f"status:{due.isoformat()}:{status}",
-            status=status,
-        )
-        session.add(row)
-        await session.flush()
+        row = await add(session, notification(due, status=status))
         assert row.id is not None
         return row.id
 

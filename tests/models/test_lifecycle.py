@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from kortkontor.wiring import Services
 from models.audit import AuditEvent
-from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser
+from models.cards import CARD_STATUS_NAMES, Card, CardStatus
 from models.db import transaction
 from models.errors import IllegalTransition
 from models.i18n import translate
@@ -24,7 +24,7 @@ from models.lifecycle import (
     check_transition,
     transition_card,
 )
-from models.network import Office
+from tests import factories
 
 ALLOWED = sorted(
     (current, target, role)
@@ -70,23 +70,8 @@ def test_anything_not_in_the_table_is_refused(
 
 async def _card(services: Services, status: CardStatus) -> int:
     async with transaction(services.sessions) as session:
-        office = Office(code="X", name="X", city="Uppsala")
-        session.add(office)
-        await session.flush()
-        user = CardUser(
-            given_name="A",
-            family_name="B",
-            personnummer_encrypted="x",
-            personnummer_hmac="h",
-            phone="+46701234567",
-            email="a@example.se",
-        )
-        session.add(user)
-        await session.flush()
-        assert office.id and user.id
-        card = Card(order_ref="SE-1", office_id=office.id, card_user_id=user.id, status=status)
-        session.add(card)
-        await session.flush()
+        office = await factories.add(session, factories.office())
+        card = await factories.add_card(session, services.vault, office, status=status)
         assert card.id
         return card.id
 

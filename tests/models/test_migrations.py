@@ -18,11 +18,11 @@ from models.db import transaction
 from models.meetings import Meeting
 from models.migrate import alembic_config
 from models.network import Venue
-from models.outbox import Channel, Notification
 from models.types import UTCDateTime
 from scheduler import notifications
 from scheduler.slots import Slot, slot_to_data
 from tests.bot.world import NOW, build_world
+from tests.factories import notification
 
 
 async def test_models_and_migrations_do_not_drift(services: Services) -> None:
@@ -84,12 +84,10 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
             )
         )
         session.add(
-            Notification(
-                channel=Channel.sms,
-                recipient="+46701112233",
+            notification(
+                NOW,
                 template="time_proposed",
                 payload={"proposal": slot_to_data(proposal)},
-                due_at=NOW,
                 idempotency_key="meeting:1:declined:sms",
                 meeting_id=1,
                 card_id=world.cards["maria"],

@@ -12,6 +12,7 @@ from scheduler.actions import (
     MAX_ID,
     Action,
     AddWindowOn,
+    AnswerMessage,
     AnswerRequest,
     BookProposal,
     Command,
@@ -37,6 +38,7 @@ actions: st.SearchStrategy[Action] = st.one_of(
     st.builds(AddWindowOn, st.integers(min_value=0, max_value=6)),
     st.builds(BookProposal, ids),
     st.builds(AnswerRequest, st.sampled_from(Verb), ids),
+    st.builds(AnswerMessage, ids),
     st.builds(Offer, tokens),
 )
 
@@ -59,6 +61,8 @@ def test_every_action_round_trips_within_telegrams_limit(action: Action) -> None
         (SetLanguage("en"), "cmd:lang:en"),
         (AddWindowOn(6), "cmd:tider:add:6"),
         (BookProposal(42), "p:42"),
+        (AnswerMessage(5), "r:5"),
+        (Command(Name.write_no), "cmd:write:no"),
         (AnswerRequest(Verb.confirm, 7), "m:confirm:7"),
         (AnswerRequest(Verb.propose, 7), "m:propose:7"),
         (AnswerRequest(Verb.decline, 7), "m:decline:7"),
@@ -89,6 +93,10 @@ def test_the_wire_strings_of_buttons_already_sent_still_work(action: Action, dat
         "p:-3",
         "p:0",
         "p:007",
+        "r:",
+        "r:0",
+        "r:x1",
+        f"r:{MAX_ID + 1}",
         "p:٣",
         "p:1e3",
         f"p:{MAX_ID + 1}",
@@ -133,6 +141,7 @@ def test_any_bytes_decode_without_raising(raw: bytes) -> None:
         lambda: SetLanguage("de"),
         lambda: AddWindowOn(7),
         lambda: BookProposal(0),
+        lambda: AnswerMessage(-1),
         lambda: BookProposal(MAX_ID + 1),
         lambda: AnswerRequest("accept", 1),  # type: ignore[arg-type]
         lambda: Offer("a b"),

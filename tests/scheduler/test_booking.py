@@ -11,15 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from kortkontor.wiring import Services
-from models.cards import Card, CardStatus, CardUser
+from models.cards import Card, CardStatus
 from models.db import transaction
 from models.errors import NotFound
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
-from models.network import Admin, AvailabilityWindow, Office, Venue, VenueKind
+from models.network import Office
 from scheduler import booking
 from scheduler.availability import load_availability
 from scheduler.booking import Booked, NotBookable, SlotTaken, TooLate
 from scheduler.slots import Slot
+from tests import factories
 from tests.conftest import requires_postgres
 
 # Monday 30 November 2026, 09:00 in Stockholm.
@@ -37,60 +38,24 @@ class World:
 async def build_world(services: Services, *, cards: int = 3, auto_confirm: bool = False) -> World:
     """One office, two admins available every weekday 16:00–19:00, cards in custody."""
     async with transaction(services.sessions) as session:
-        office = Office(code="UPS1", name="Uppsala", city="Uppsala")
-        other_office = Office(code="GBG1", name="Göteborg", city="Göteborg")
-        session.add_all([office, other_office])
-        await session.flush()
-        assert office.id and other_office.id
-        venue = Venue(
-            office_id=office.id, key="cafe", name="Café", address="Gatan 1", kind=VenueKind.cafe
+        office = await factories.add(session, factories.office())
+        other_office = await factories.add(
+            session, factories.office(code="GBG1", name="Göteborg", city="Göteborg")
         )
-        admin = Admin(
-            office_id=office.id,
-            email="a@example.se",
-            name="Anna A",
-            phone="+46701234567",
-            auto_confirm=auto_confirm,
-        )
-        other = Admin(
-            office_id=other_office.id, email="b@example.se", name="Bo B", phone="+46701234568"
-        )
+        venue = factories.venue(office)
+        admin = factories.admin(office, auto_confirm=auto_confirm)
+        other = factories.admin(other_office, email="bo@example.se", name="Bo B")
         session.add_all([venue, admin, other])
         await session.flush()
-        assert venue.id and admin.id and other.id
-        for weekday in range(5):
-            session.add(
-                AvailabilityWindow(
-                    admin_id=admin.id,
-                    weekday=weekday,
-                    start=time(16),
-                    end=time(19),
-                    venue_id=venue.id,
-                )
-            )
+        session.add_all(factories.window(admin, venue, day, time(16), time(19)) for day in range(5))
         made: list[tuple[int, int]] = []
-        for n in range(cards):
-            user = CardUser(
-                given_name=f"U{n}",
-                family_name="X",
-                personnummer_encrypted="x",
-                personnummer_hmac=f"h{n}",
-                phone="+46701112233",
-                email=f"u{n}@example.se",
+        for _ in range(cards):
+            card = await factories.add_card(
+                session, services.vault, office, status=CardStatus.in_custody
             )
-            session.add(user)
-            await session.flush()
-            assert user.id
-            card = Card(
-                order_ref=f"SE-{n}",
-                office_id=office.id,
-                card_user_id=user.id,
-                status=CardStatus.in_custody,
-            )
-            session.add(card)
-            await session.flush()
             assert card.id
-            made.append((card.id, user.id))
+            made.append((card.id, card.card_user_id))
+        assert office.id and admin.id and other.id
         return World(office.id, admin.id, other.id, made)
 
 
@@ -306,13 +271,7 @@ async def test_postgres_itself_refuses_overlapping_active_meetings(services: Ser
         card: int, minutes: int, status: MeetingStatus = MeetingStatus.requested
     ) -> Meeting:
         begins = start + timedelta(minutes=minutes)
-        return Meeting(
-            card_id=world.cards[card][0],
-            admin_id=world.admin_id,
-            starts_at=begins,
-            ends_at=begins + timedelta(minutes=15),
-            status=status,
-        )
+        return factories.meeting(world.cards[card][0], world.admin_id, begins, status=status)
 
     async with transaction(services.sessions) as session:
         session.add(meeting(0, 0))
@@ -502,13 +461,8 @@ async def test_the_database_keeps_one_standing_meeting_and_one_pending_move_per_
 
     def meeting(minutes: int, status: MeetingStatus, replaces: int | None = None) -> Meeting:
         begins = start + timedelta(minutes=minutes)
-        return Meeting(
-            card_id=card_id,
-            admin_id=world.admin_id,
-            starts_at=begins,
-            ends_at=begins + timedelta(minutes=15),
-            status=status,
-            replaces_meeting_id=replaces,
+        return factories.meeting(
+            card_id, world.admin_id, begins, status=status, replaces_meeting_id=replaces
         )
 
     async with transaction(services.sessions) as session:

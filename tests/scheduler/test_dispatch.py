@@ -24,7 +24,7 @@ from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import CardUser
 from models.db import transaction
-from models.outbox import Channel, Notification, NotificationStatus
+from models.outbox import Channel, NotificationStatus
 from scheduler import booking, dispatch, outbox
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
@@ -33,6 +33,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.rendering import RenderSettings
 from tests.bot.world import NOW, World, build_world
 from tests.conftest import TEST_SECRET_KEY
+from tests.factories import notification
 from tests.fakes.smtp import Collector, run_server
 from tests.fakes.telegram import FakeBotApi
 from tests.fakes.twilio import FakeTwilio
@@ -313,18 +314,16 @@ async def test_recovery_asks_the_provider_outside_a_transaction(services: Servic
     world = await build_world(services)
     claimed = NOW - timedelta(minutes=10)
     async with transaction(services.sessions) as session:
-        row = Notification(
-            channel=Channel.sms,
-            recipient=MARIA_PHONE,
-            template="nudge",
-            due_at=claimed,
-            idempotency_key="test:left-sending",
-            status=NotificationStatus.sending,
-            attempts=1,
-            claimed_at=claimed,
-            card_id=world.cards["maria"],
+        session.add(
+            notification(
+                claimed,
+                recipient=MARIA_PHONE,
+                status=NotificationStatus.sending,
+                attempts=1,
+                claimed_at=claimed,
+                card_id=world.cards["maria"],
+            )
         )
-        session.add(row)
     provider = SearchingProvider(services)
     dispatcher = Dispatcher(
         services.sessions, {Channel.sms: provider}, RenderSettings(), clock=lambda: NOW

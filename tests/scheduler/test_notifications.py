@@ -12,10 +12,11 @@ from sqlmodel import col, select
 from kortkontor.wiring import Services
 from models.cards import CardUser
 from models.db import transaction
+from models.errors import NotFound
 from models.meetings import Meeting
 from models.outbox import Channel, Notification, NotificationStatus
 from models.zone import STOCKHOLM
-from scheduler import booking, notifications, rendering
+from scheduler import booking, notifications, outbox, relay, rendering
 from scheduler.availability import load_availability
 from scheduler.notifications import Template, reminder_due, sms_due
 from scheduler.rendering import RenderSettings, Stale
@@ -311,3 +312,53 @@ async def test_the_proposed_time_is_kept_on_the_meeting(services: Services) -> N
     message = await rendered(services, row)
     assert "Tid: fredag 4 december kl. 16:00" in message.text
     assert message.buttons[0] == (("Boka fredag 4 december kl. 16:00", f"p:{meeting.id}"),)
+
+
+async def test_a_relayed_message_and_its_answer_carry_their_words_until_sent(
+    services: Services,
+) -> None:
+    world = await build_world(services)
+    booked = await book_first_free(services, world)
+    async with transaction(services.sessions) as session:
+        user = await session.get(CardUser, world.users["maria"])
+        card = await session.get(booking.Card, world.cards["maria"])
+        meeting = await session.get(Meeting, booked.id)
+        assert user is not None and card is not None and meeting is not None
+        relayed = await relay.write_to_admin(
+            session, user=user, card=card, meeting=meeting, text="jag blir sen", now=NOW
+        )
+        assert relayed.id is not None
+    [message] = await rows(services, template=Template.admin_message)
+    # Anna has no chat linked: e-mail, with the words and the relayed message's id only.
+    assert message.channel == Channel.email and message.recipient == "anna@example.se"
+    assert message.payload == {"text": "jag blir sen", "relay_id": relayed.id}
+
+    # An answer in the evening reaches Maria (no Telegram) by SMS the next morning.
+    evening = local("2026-11-30 22:30").astimezone(UTC)
+    async with transaction(services.sessions) as session:
+        await relay.answer(
+            session, message_id=relayed.id, admin_id=world.admin_id, text="ok!", now=evening
+        )
+    [answer] = await rows(services, template=Template.relay_answer)
+    assert answer.channel == Channel.sms and answer.due_at == local("2026-12-01 08:00")
+    async with services.sessions() as session:
+        text = (await rendering.render(session, answer, RenderSettings(), now=evening)).text
+        assert '"ok!"' in text and "Anna, ID-administratören" in text
+        outbox.forget_words(answer)
+        assert answer.payload == {"relay_id": relayed.id}
+        with pytest.raises(Stale, match="words"):
+            await rendering.render(session, answer, RenderSettings(), now=evening)
+
+
+async def test_a_message_about_someone_elses_meeting_is_refused(services: Services) -> None:
+    world = await build_world(services)
+    booked = await book_first_free(services, world)
+    async with transaction(services.sessions) as session:
+        lena = await session.get(CardUser, world.users["lena"])
+        card = await session.get(booking.Card, world.cards["lena"])
+        meeting = await session.get(Meeting, booked.id)
+        assert lena is not None and card is not None and meeting is not None
+        with pytest.raises(NotFound):
+            await relay.write_to_admin(
+                session, user=lena, card=card, meeting=meeting, text="hej", now=NOW
+            )

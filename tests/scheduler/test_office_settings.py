@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -11,10 +10,10 @@ from sqlmodel import col, select
 
 from kortkontor.wiring import Services
 from models.audit import AuditEvent, verify_chain
-from models.cards import Card, CardStatus, CardUser
+from models.cards import CardStatus
 from models.db import transaction
 from models.errors import InvalidInput, NotFound
-from models.meetings import Meeting, MeetingStatus
+from models.meetings import MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue, VenueKind
 from scheduler import office_settings as settings
 from scheduler.office_settings import (
@@ -25,11 +24,11 @@ from scheduler.office_settings import (
     TooFewWeekdays,
     VenueInUse,
 )
+from tests import factories
 
 # Monday 30 November 2026, 09:00 in Stockholm.
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 MON, TUE, WED, THU, FRI, SAT = range(6)
-_refs = itertools.count(1)
 
 
 @dataclass
@@ -46,51 +45,31 @@ class World:
 
 async def _build(services: Services) -> World:
     async with transaction(services.sessions) as session:
-        ups, gbg = (
-            Office(code="UPS1", name="Uppsala centrum", city="Uppsala"),
-            Office(code="GBG1", name="Göteborg", city="Göteborg"),
+        ups = await factories.add(session, factories.office())
+        gbg = await factories.add(
+            session, factories.office(code="GBG1", name="Göteborg", city="Göteborg")
         )
-        session.add_all([ups, gbg])
-        await session.flush()
-        assert ups.id and gbg.id
-        cafe = Venue(
-            office_id=ups.id, key="cafe", name="Café Linné", address="Gatan 1", kind=VenueKind.cafe
+        cafe = factories.venue(ups)
+        hotel = factories.venue(
+            gbg, key="hotel", name="Hotellet", address="Vägen 2", kind=VenueKind.hotel_lobby
         )
-        hotel = Venue(
-            office_id=gbg.id,
-            key="hotel",
-            name="Hotellet",
-            address="Vägen 2",
-            kind=VenueKind.hotel_lobby,
-        )
-        anna = Admin(office_id=ups.id, email="a@example.se", name="Anna A", phone="+46701234567")
-        cecilia = Admin(office_id=ups.id, email="c@example.se", name="Cilla C", phone="+4670123")
-        bo = Admin(office_id=gbg.id, email="b@example.se", name="Bo B", phone="+46701234568")
+        anna = factories.admin(ups)
+        cecilia = factories.admin(ups, email="cecilia@example.se", name="Cecilia C")
+        bo = factories.admin(gbg, email="bo@example.se", name="Bo B")
         session.add_all([cafe, hotel, anna, cecilia, bo])
         await session.flush()
-        assert cafe.id and hotel.id and anna.id and cecilia.id and bo.id
         windows = {
-            "tue": AvailabilityWindow(
-                admin_id=anna.id, weekday=TUE, start=time(16), end=time(19), venue_id=cafe.id
-            ),
-            "thu": AvailabilityWindow(
-                admin_id=anna.id, weekday=THU, start=time(8), end=time(10), venue_id=cafe.id
-            ),
-            "sat": AvailabilityWindow(
-                admin_id=anna.id, weekday=SAT, start=time(10), end=time(12), venue_id=cafe.id
-            ),
-            "cecilia": AvailabilityWindow(
-                admin_id=cecilia.id, weekday=MON, start=time(16), end=time(19), venue_id=cafe.id
-            ),
-            "bo": AvailabilityWindow(
-                admin_id=bo.id, weekday=MON, start=time(16), end=time(19), venue_id=hotel.id
-            ),
+            "tue": factories.window(anna, cafe, TUE, time(16), time(19)),
+            "thu": factories.window(anna, cafe, THU, time(8), time(10)),
+            "sat": factories.window(anna, cafe, SAT, time(10), time(12)),
+            "cecilia": factories.window(cecilia, cafe, MON, time(16), time(19)),
+            "bo": factories.window(bo, hotel, MON, time(16), time(19)),
         }
         session.add_all(windows.values())
-        absence = Absence(admin_id=bo.id, first_day=date(2026, 12, 21), last_day=date(2027, 1, 6))
-        session.add(absence)
-        await session.flush()
-        assert absence.id
+        absence = await factories.add(
+            session, factories.absence(bo, date(2026, 12, 21), date(2027, 1, 6))
+        )
+        assert ups.id and cafe.id and hotel.id and anna.id and cecilia.id and bo.id and absence.id
         return World(
             office_id=ups.id,
             anna=anna.id,
@@ -123,38 +102,20 @@ async def meeting(
     venue_id: int | None = None,
 ) -> int:
     """A meeting of its own card (one active meeting per card)."""
-    n = next(_refs)
     async with transaction(services.sessions) as session:
-        user = CardUser(
-            given_name="U",
-            family_name="X",
-            personnummer_encrypted="x",
-            personnummer_hmac=f"hmac-{n}",
-            phone="+46701112233",
-            email=f"u{n}@example.se",
+        card = await factories.add_card(
+            session, services.vault, world.office_id, status=CardStatus.booked
         )
-        session.add(user)
-        await session.flush()
-        assert user.id
-        card = Card(
-            order_ref=f"SE-{n}",
-            office_id=world.office_id,
-            card_user_id=user.id,
-            status=CardStatus.booked,
+        row = await factories.add(
+            session,
+            factories.meeting(
+                card,
+                admin_id or world.anna,
+                starts_at,
+                venue_id=venue_id or world.cafe,
+                status=status,
+            ),
         )
-        session.add(card)
-        await session.flush()
-        assert card.id
-        row = Meeting(
-            card_id=card.id,
-            admin_id=admin_id or world.anna,
-            venue_id=venue_id or world.cafe,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=15),
-            status=status,
-        )
-        session.add(row)
-        await session.flush()
         assert row.id
         return row.id
 

@@ -28,7 +28,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kortkontor.wiring import Services
-from models.cards import Card, CardStatus, CardUser
+from models.cards import Card, CardStatus
 from models.db import async_url, make_sessionmaker, transaction
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
@@ -37,7 +37,7 @@ from models.zone import STOCKHOLM
 from scheduler import notifications
 from tests.clock import SetClock
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import network_toml
+from tests.factories import card, card_user, network_toml
 from tests.fakes.twilio import FakeTwilio, SentSms
 
 Reader = async_sessionmaker[AsyncSession]
@@ -73,29 +73,17 @@ async def seed(services: Services) -> None:
         await upsert_network(session, read_network_toml(network_toml(absences="[]")))
         office = await get_office_by_code(session, code="UPS1")
         assert office is not None and office.id is not None
-        encrypted = services.vault.encrypt("199001010017")
         users = [
-            CardUser(
-                given_name=f"Användare{n}",
-                family_name="Test",
-                personnummer_encrypted=encrypted,
-                personnummer_hmac=f"crash-{n}",
-                phone=phone(n),
-                email=f"u{n}@example.se",
+            card_user(
+                services.vault, given_name=f"Användare{n}", phone=phone(n), email=f"u{n}@example.se"
             )
             for n in range(CARDS)
         ]
         session.add_all(users)
         await session.flush()
         session.add_all(
-            Card(
-                order_ref=f"C-{n}",
-                office_id=office.id,
-                card_user_id=user.id,
-                status=CardStatus.in_custody,
-            )
+            card(user, office, order_ref=f"C-{n}", status=CardStatus.in_custody)
             for n, user in enumerate(users)
-            if user.id is not None
         )
 
 

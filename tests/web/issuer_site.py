@@ -20,14 +20,14 @@ from kortkontor.wiring import Services
 from models.cards import Card, CardStatus
 from models.db import transaction
 from models.lifecycle import Role, transition_card
-from models.meetings import Meeting, MeetingStatus
+from models.meetings import MeetingStatus
 from models.network import Office, Venue, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.types import utcnow
 from scheduler.cards import import_orders
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import PERSONNUMMER, csv_row, orders_csv
+from tests.factories import PERSONNUMMER, add, csv_row, meeting, orders_csv
 from web.app import create_app
 from web.server import WebServer
 
@@ -128,20 +128,11 @@ async def _meeting(
     status: MeetingStatus,
     **fields: Any,
 ) -> int:
-    assert card.id is not None
-    meeting = Meeting(
-        card_id=card.id,
-        admin_id=admin_id,
-        venue_id=venue_id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=15),
-        status=status,
-        **fields,
+    row = await add(
+        session, meeting(card, admin_id, starts_at, venue_id=venue_id, status=status, **fields)
     )
-    session.add(meeting)
-    await session.flush()
-    assert meeting.id is not None
-    return meeting.id
+    assert row.id is not None
+    return row.id
 
 
 async def build_network(services: Services) -> Network:

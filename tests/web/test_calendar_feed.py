@@ -14,7 +14,7 @@ from models.db import transaction
 from models.meetings import Meeting
 from scheduler.wording import format_slot_time
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import ALL_TEST_PERSONNUMMER
+from tests.factories import ALL_TEST_PERSONNUMMER, add, meeting
 from tests.web.issuer_site import Network, Site, build_network, serving
 from web.calendar_feed import feed_url
 
@@ -86,16 +86,16 @@ async def test_a_requested_move_names_the_confirmed_time_it_would_replace(
     async with transaction(services.sessions) as session:
         confirmed = await session.get(Meeting, network.meetings["confirmed"])
         assert confirmed is not None
-        move = Meeting(
-            card_id=confirmed.card_id,
-            admin_id=confirmed.admin_id,
-            venue_id=confirmed.venue_id,
-            starts_at=confirmed.starts_at + timedelta(hours=2),
-            ends_at=confirmed.ends_at + timedelta(hours=2),
-            replaces_meeting_id=confirmed.id,
+        move = await add(
+            session,
+            meeting(
+                confirmed.card_id,
+                confirmed.admin_id,
+                confirmed.starts_at + timedelta(hours=2),
+                venue_id=confirmed.venue_id,
+                replaces_meeting_id=confirmed.id,
+            ),
         )
-        session.add(move)
-        await session.flush()
     response = await site.client.get(path_of(network.admins["UPS1"]))
     events = {str(e["uid"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
     tentative = events[f"meeting-{move.id}-feed@kortkontor"]

@@ -18,9 +18,10 @@ from twilio.request_validator import RequestValidator
 
 from kortkontor.wiring import Services
 from models.db import transaction
-from models.outbox import Channel, Notification, NotificationStatus, SmsOptOut
+from models.outbox import Notification, NotificationStatus, SmsOptOut
 from models.types import utcnow
 from scheduler.outbox import is_opted_out, set_opt_out
+from tests.factories import add, notification
 from web.app import create_app
 from web.server import WebServer, run_web
 from web.twilio_hooks import UNDELIVERABLE_HANDLERS
@@ -112,17 +113,17 @@ def undeliverable() -> Iterator[list[tuple[int | None, str | None]]]:
 async def sent_sms(services: Services) -> int:
     """An SMS notification Twilio accepted as SID; returns its id."""
     async with transaction(services.sessions) as session:
-        row = Notification(
-            channel=Channel.sms,
-            recipient=PHONE,
-            template="reminder",
-            due_at=utcnow(),
-            idempotency_key="reminder:1:24h",
-            status=NotificationStatus.sent,
-            provider_message_id=SID,
+        row = await add(
+            session,
+            notification(
+                utcnow(),
+                recipient=PHONE,
+                template="reminder",
+                idempotency_key="reminder:1:24h",
+                status=NotificationStatus.sent,
+                provider_message_id=SID,
+            ),
         )
-        session.add(row)
-        await session.flush()
         assert row.id is not None
         return row.id
 

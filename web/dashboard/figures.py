@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from models.cards import CardStatus
 from models.payouts import PayoutKind
-from models.zone import STOCKHOLM
+from models.zone import local_day
 from payout.statements import Statement
 
 WEEKS_SHOWN = 12
@@ -98,11 +98,6 @@ def status_counts(
             StatusCount(status, count, age_in_days(oldest, now) if oldest and count else None)
         )
     return rows
-
-
-def local_day(moment: datetime) -> date:
-    """The Stockholm calendar day of an aware moment."""
-    return moment.astimezone(STOCKHOLM).date()
 
 
 def first_week_shown(today: date, weeks: int = WEEKS_SHOWN) -> date:

@@ -18,7 +18,7 @@ from models.audit import AuditEvent
 from models.cards import Card, get_card_by_order_ref
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Absence, Admin, Office, Venue, get_office_by_code
-from models.zone import local_midnight
+from models.zone import local_day, local_midnight
 from payout.statements import month_bounds
 from payout.store import MonthExport, Payee, month_statements
 from scheduler.custody import KEPT, uncollected_cards
@@ -183,7 +183,7 @@ async def custody_ages(session: AsyncSession, *, now: datetime) -> list[AgeBucke
 
 async def handouts_per_week(session: AsyncSession, *, now: datetime) -> list[WeekCount]:
     """Meetings that handed a card out, per ISO week over the last 12 weeks."""
-    today = figures.local_day(now)
+    today = local_day(now)
     start = _local_midnight(figures.first_week_shown(today))
     query = select(Meeting.closed_at).where(
         Meeting.status == MeetingStatus.handed_out, col(Meeting.closed_at) >= start
@@ -209,7 +209,7 @@ async def stuck_cards(
 
 async def meetings_ahead(session: AsyncSession, *, now: datetime) -> list[OfficeMeetings]:
     """Per office, today's meetings and those of the coming 7 days, in time order."""
-    today = figures.local_day(now)
+    today = local_day(now)
     start = _local_midnight(today)
     end = _local_midnight(today + timedelta(days=figures.UPCOMING_DAYS + 1))
     query = (

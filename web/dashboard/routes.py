@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from models.errors import InvalidInput
 from models.operators import Operator
+from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
 from payout.store import MonthExport, export_month
@@ -112,7 +113,7 @@ async def payouts(
     month: str | None = None,
 ) -> HTMLResponse:
     """A month's statements per administrator (the previous month unless one is asked for)."""
-    chosen = month or figures.previous_month(figures.local_day(now))
+    chosen = month or figures.previous_month(local_day(now))
     try:
         page = await queries.payouts_page(session, month=chosen, now=now)
     except InvalidInput as error:
