@@ -445,6 +445,10 @@ CARD_USER = [
     case("proposals", "sv", "nej", absent=("förfrågan är skickad",)),
     case("proposals", "en", "tuesday afternoon", buttons=("Tuesday 1 December at 16:00",)),
     case("proposals", "en", "where is the office?", "Svartbäcksgatan 22"),
+    case("proposals", "en", "ok", absent=("request is sent",)),
+    case("proposals", "en", "no", "nothing is changed"),
+    case("proposals", "en", "thanks", "welcome"),
+    case("proposals", "en", "menu", buttons=("Book",)),
     # At the booking summary.
     case("summary", "sv", "ok", "Din förfrågan är skickad", check=BOOKED),
     case("summary", "sv", "ja", "Din förfrågan är skickad", check=BOOKED),
@@ -456,6 +460,9 @@ CARD_USER = [
     case("summary", "sv", ("vad ska jag ta med mig?", "ok"), "Din förfrågan", check=BOOKED),
     case("summary", "en", "ok", "Your request is sent", check=BOOKED),
     case("summary", "en", "no", "not booked"),
+    case("summary", "en", "yes", "Your request is sent", check=BOOKED),
+    case("summary", "en", "thanks", absent=("request is sent",)),
+    case("summary", "en", ("what should I bring?", "ok"), "Your request is sent", check=BOOKED),
     case("summary", "en", "wednesday", buttons=("Wednesday 2 December at 16:00",)),
     # At the cancel prompt.
     case("cancel prompt", "sv", "nej", "inte avbokad", "måndag 30 november kl. 16:00"),
@@ -468,6 +475,9 @@ CARD_USER = [
     case("cancel prompt", "sv", "när är min tid?", "måndag 30 november kl. 16:00"),
     case("cancel prompt", "en", "no", "not cancelled"),
     case("cancel prompt", "en", "yes", "cancelled", check=cancelled),
+    case("cancel prompt", "en", "ok", "Your time is cancelled", check=cancelled),
+    case("cancel prompt", "en", "thanks", absent=("cancelled",)),
+    case("cancel prompt", "en", "when is my appointment?", "Monday 30 November at 16:00"),
     # At the move's summary: the old time stands until a yes.
     case("move summary", "sv", "ja", "Din förfrågan är skickad", "släppt", check=MOVED),
     case("move summary", "sv", "nej", absent=("avbokad",)),
@@ -475,6 +485,8 @@ CARD_USER = [
     case("move summary", "sv", "ok", "torsdag 3 december kl. 16:00", check=MOVED),
     case("move summary", "en", "yes", "Your request is sent", "released", check=MOVED),
     case("move summary", "en", "no", absent=("cancelled",)),
+    case("move summary", "en", "ok", "Thursday 3 December at 16:00", check=MOVED),
+    case("move summary", "en", "thanks", absent=("cancelled",)),
 ]
 
 ADMIN = [
@@ -536,6 +548,22 @@ ADMIN = [
     case("admin menu", "sv", "ok", absent=("Bekräftad",)),
     case("admin menu", "en", "hello", "Hello, Anna!", buttons=("Today",)),
     case("admin menu", "en", "help", "/idag"),
+    case("admin menu", "en", "what can you do?", "/idag", "/kort"),
+    case("admin menu", "en", "xyzzy plugh", "understand", buttons=("Today",)),
+    case(
+        "admin menu",
+        "en",
+        ("the avi has arrived for SE-2", "yes"),
+        "SE-2",
+        check=card_now("SE-2", CardStatus.notified),
+    ),
+    case(
+        "admin menu",
+        "en",
+        ("sick today", "yes"),
+        "Absence saved: 30 November 2026",
+        check=absence_added(date(2026, 11, 30)),
+    ),
     case("admin menu", "en", "what do i have today", "No meetings"),
     case("admin menu", "en", "what do i have tomorrow", "No meetings tomorrow."),
     case("admin menu", "en", "upcoming", "No meetings"),
@@ -579,6 +607,10 @@ ADMIN = [
     case("admin pending", "en", "no that doesn't suit", "Declined", check=cancelled),
     case("admin pending", "en", "thanks", "welcome"),
     case("admin pending", "en", "what do i have today", "Maria Test (SE-1)"),
+    case("admin pending", "en", "hello", "Hello, Anna!"),
+    case("admin pending", "en", "upcoming", "Maria Test (SE-1)"),
+    case("admin pending", "en", "picked up SE-2", "SE-2 Ahmed Test?"),
+    case("admin pending", "en", "no", "Declined", check=cancelled),
 ]
 
 
