@@ -18,6 +18,7 @@ from babel.dates import get_day_names
 
 from bot import clarify
 from bot.dialogue import Button, Conversation
+from bot.understanding import Context, Intent, Speaker, Step, understand
 from bot.wish_parser import parse_wish
 from models.errors import DomainError
 from models.i18n import N_, translate
@@ -777,6 +778,13 @@ def _typed_weekday(conv: Conversation, text: str) -> int | None:
     return None
 
 
+def _declines(conv: Conversation, text: str) -> bool:
+    """Whether typed text says no to «Borta …?» («nej», «no», «nej tack»)."""
+    context = Context(Speaker.admin, Step.confirm_absence)
+    reading = understand(text, context, locale=conv.locale, now=conv.now)
+    return reading.intent is Intent.decline and not reading.unsure
+
+
 def _typed_offer(conv: Conversation, text: str, action: str) -> dict[str, Any] | None:
     """The one current offer of this action whose label-like value the text names."""
     folded = _fold(text)
@@ -835,6 +843,8 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
         offer := _typed_offer(conv, text, SettingsOffer.venue_add)
     ):
         await _add_venue(conv, admin, offer)
+    elif step == SettingsStep.absence_confirm and _declines(conv, text):
+        await _summary(conv, admin, conv._("OK, nothing changed: no absence was added."))
     elif step == SettingsStep.absence_confirm and (
         offer := _typed_offer(conv, text, SettingsOffer.absence_add)
     ):
