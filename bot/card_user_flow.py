@@ -278,8 +278,8 @@ async def _office(conv: Conversation, card: Card) -> Office:
     return office
 
 
-async def _status(conv: Conversation, card: Card | None) -> None:
-    """Where the card is, in plain words, and what happens next."""
+async def _status(conv: Conversation, card: Card | None, lead: str | None = None) -> None:
+    """Where the card is, in plain words, and what happens next (after `lead`, if given)."""
     if card is None:
         await _menu(conv, card, conv._("There is no card order in your name right now."))
         return
@@ -288,7 +288,8 @@ async def _status(conv: Conversation, card: Card | None) -> None:
     text = STATUS_TEXTS[card.status]
     if card.status == CardStatus.in_custody and meeting is not None:
         text = REQUESTED_TEXT
-    parts = [conv._(text).format(office=f"{office.name} ({office.city})")]
+    parts = [lead] if lead else []
+    parts.append(conv._(text).format(office=f"{office.name} ({office.city})"))
     if card.status in (CardStatus.ordered, CardStatus.shipped):
         parts.append(_expected(conv, card))
     if meeting is not None:
@@ -889,7 +890,7 @@ async def _my_meeting(conv: Conversation, card: Card | None) -> None:
     """When and where the booked time is, with a map link."""
     meeting = await _meeting(conv, card)
     if meeting is None:
-        await _status(conv, card)
+        await _status(conv, card, lead=conv._("You have no booked time."))
         return
     text = await _meeting_text(conv, meeting, await _pending_move(conv, card))
     venue = await conv.session.get(Venue, meeting.venue_id) if meeting.venue_id else None

@@ -348,7 +348,9 @@ CARD_USER = [
     case("menu", "sv", "imorgon efter 15", buttons=("tisdag 1 december kl. 16:00",)),
     case("menu", "sv", "tisdag eftermiddag", buttons=("tisdag 1 december kl. 16:00",)),
     case("menu", "sv", "tisdga", buttons=("tisdag 1 december",)),
-    case("menu", "sv", "när är min tid?", "väntar på dig", "Boka en tid"),
+    case(
+        "menu", "sv", "när är min tid?", "Du har ingen bokad tid.", "väntar på dig", "Boka en tid"
+    ),
     case("menu", "sv", "jag vill avboka", "ingen bokad tid"),
     case("menu", "sv", "ok", absent=("avbokad", "förstod")),
     case("menu", "sv", "nej", absent=("avbokad",)),
