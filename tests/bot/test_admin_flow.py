@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import col, select
 
 from kortkontor.wiring import Services
@@ -17,20 +16,10 @@ from models.meetings import Meeting, MeetingStatus
 from models.outbox import Notification
 from models.payouts import PayoutKind, PayoutLine
 from models.zone import STOCKHOLM
-from tests.bot.world import NOW, Chat, Clock, World, active_meeting, build_world, card_link
+from tests.bot.world import NOW, Chat, Clock, World, active_meeting, card_link
 from tests.bot.world import new_dialogue as dialogue_on
 
 ANNA_TG, BO_TG, MARIA_TG, AHMED_TG = 9001, 9002, 9101, 9102
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 async def admin_chat(services: Services, clock: Clock, admin_id: int, tg: int) -> Chat:

@@ -22,19 +22,9 @@ from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from scheduler import booking
 from scheduler.actions import AddWindowOn, Command, Name, Offer, decode
 from scheduler.slots import Slot
-from tests.bot.world import NOW, Chat, Clock, World, build_world
+from tests.bot.world import NOW, Chat, Clock, World
 
 ANNA_TG = 7001
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 class AsAdmin:

@@ -15,20 +15,10 @@ from models.db import transaction
 from models.invites import InvitePurpose, issue_invite
 from models.meetings import MeetingStatus
 from models.network import Absence
-from tests.bot.world import Chat, Clock, World, active_meeting, build_world, card_link
+from tests.bot.world import Chat, Clock, World, active_meeting, card_link
 from tests.bot.world import new_dialogue as dialogue_on
 
 ANNA_TG, MARIA_TG, AHMED_TG = 9201, 9301, 9302
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from scheduler.channels.console import ConsoleSender
 from scheduler.dispatch import Dispatcher
 from scheduler.rendering import RenderSettings
 from tests.bot.test_telegram import TgUser, linked
-from tests.bot.world import Clock, World, build_world, new_dialogue
+from tests.bot.world import Clock, World, new_dialogue
 from tests.fakes.telegram import FakeBotApi
 
 ANNA, BO, AHMED = 7101, 7102, 7201
@@ -33,11 +33,6 @@ ANNA, BO, AHMED = 7101, 7102, 7201
 def fake() -> Iterator[FakeBotApi]:
     with FakeBotApi() as api:
         yield api
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -15,27 +14,19 @@ from models.cards import Card, CardStatus, CardUser
 from models.db import transaction
 from models.meetings import Meeting, MeetingStatus
 from scheduler import booking
-from tests.bot.world import NOW, Chat, Clock, World, active_meeting, build_world, card_link
+from tests.bot.world import (
+    NOW,
+    Chat,
+    Clock,
+    World,
+    active_meeting,
+    build_world,
+    card_link,
+    linked_card_user,
+)
 from tests.bot.world import new_dialogue as dialogue_on
 
 MARIA_TG, AHMED_TG, STRANGER_TG = 5001, 5002, 5999
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-async def linked_chat(services: Services, world: World, clock: Clock, name: str, tg: int) -> Chat:
-    chat = Chat(dialogue_on(services, clock), tg)
-    await chat.send(f"/start {await card_link(services, world.users[name])}")
-    assert "Välkommen" in chat.text
-    return chat
 
 
 async def test_a_stranger_is_asked_to_share_their_own_number(
@@ -84,7 +75,7 @@ async def test_contact_links_only_the_senders_own_known_number(
 async def test_book_with_a_free_text_wish_and_confirm(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.press("Boka")
     assert "När passar det dig?" in chat.text
     assert {"Snarast", "Förmiddag", "Eftermiddag", "Mån", "Fre"} <= set(chat.labels())
@@ -112,7 +103,7 @@ async def test_book_with_a_free_text_wish_and_confirm(
 
 async def test_auto_confirm_books_at_once(services: Services, clock: Clock) -> None:
     world = await build_world(services, auto_confirm=True)
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.press("Boka")
     await chat.press("Snarast")
     await chat.press("måndag 30 november kl. 16:00")
@@ -127,7 +118,7 @@ async def test_auto_confirm_books_at_once(services: Services, clock: Clock) -> N
 async def test_a_typed_time_picks_the_offer_and_ja_confirms(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.send("boka")
     await chat.send("onsdag 2 december")
     await chat.send("16:30")
@@ -139,7 +130,7 @@ async def test_a_typed_time_picks_the_offer_and_ja_confirms(
 async def test_the_answer_explains_a_wish_that_cannot_be_met(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.press("Boka")
     await chat.send("lördag förmiddag")
     assert "Ingen tid" in chat.text and "närmaste är" in chat.text
@@ -151,7 +142,7 @@ async def test_the_answer_explains_a_wish_that_cannot_be_met(
 async def test_move_keeps_the_old_time_until_the_new_one_is_taken(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.book("måndag 30 november kl. 16:00")
     first = await active_meeting(services, world.cards["maria"])
     await chat.press("Ändra tid")
@@ -174,7 +165,7 @@ async def test_a_move_confirmed_at_once_names_the_time_it_released(
     services: Services, clock: Clock
 ) -> None:
     world = await build_world(services, auto_confirm=True)
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.book("måndag 30 november kl. 16:00")
     await chat.press("Ändra tid")
     await chat.send("torsdag")
@@ -201,7 +192,7 @@ async def pending_move(services: Services, meeting: Meeting) -> Meeting | None:
 async def test_status_during_a_move_shows_the_booked_time_and_the_wish(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.book("måndag 30 november kl. 16:00")
     await confirm(services, world, await active_meeting(services, world.cards["maria"]))
     await chat.send("/status")
@@ -240,7 +231,7 @@ async def test_status_during_a_move_shows_the_booked_time_and_the_wish(
 async def test_cancelling_during_a_move_cancels_the_wish_too(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.book("måndag 30 november kl. 16:00")
     await confirm(services, world, await active_meeting(services, world.cards["maria"]))
     await chat.send("/status")
@@ -259,7 +250,7 @@ async def test_cancelling_during_a_move_cancels_the_wish_too(
 
 
 async def test_cancel_and_the_cut_off(services: Services, world: World, clock: Clock) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.send("/boka")
     await chat.press("Snarast")
     await chat.press("måndag 30 november kl. 16:00")
@@ -290,7 +281,7 @@ async def test_cancel_and_the_cut_off(services: Services, world: World, clock: C
 async def test_a_lost_race_offers_times_nearby(
     services: Services, world: World, clock: Clock
 ) -> None:
-    maria = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    maria = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await maria.press("Boka")
     await maria.press("Snarast")
     await maria.press("måndag 30 november kl. 16:00")
@@ -300,7 +291,7 @@ async def test_a_lost_race_offers_times_nearby(
         assert card is not None
         card.status = CardStatus.in_custody
         session.add(card)
-    ahmed = await linked_chat(services, world, clock, "ahmed", AHMED_TG)
+    ahmed = await linked_card_user(services, world, clock, "ahmed", AHMED_TG)
     await ahmed.book("måndag 30 november kl. 16:00")
     assert "Din förfrågan är skickad" in ahmed.text
 
@@ -313,14 +304,14 @@ async def test_a_lost_race_offers_times_nearby(
 async def test_a_stale_or_forged_button_changes_nothing(
     services: Services, world: World, clock: Clock
 ) -> None:
-    maria = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    maria = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await maria.press("Boka")
     await maria.press("Snarast")
     old_offer = maria.button("måndag 30 november kl. 16:00")
     await maria.press_data(old_offer)
     confirm = maria.button("Bekräfta")
 
-    lena = await linked_chat(services, world, clock, "lena", 5003)
+    lena = await linked_card_user(services, world, clock, "lena", 5003)
     await lena.press_data(confirm)  # Maria's confirm button, forged into Lena's chat
     assert "gäller inte längre" in lena.text
     await lena.press_data("o:nonsense")
@@ -339,7 +330,7 @@ async def test_a_stale_or_forged_button_changes_nothing(
 async def test_a_redelivered_update_changes_nothing(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.press("Boka")
     await chat.press("Snarast")
     await chat.press("måndag 30 november kl. 16:00")
@@ -362,7 +353,7 @@ async def test_a_redelivered_update_changes_nothing(
 async def test_a_restart_mid_booking_continues_where_it_was(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.press("Boka")
     await chat.send("fredag")
     await chat.press("fredag 4 december kl. 16:00")
@@ -390,7 +381,7 @@ async def test_two_workers_take_turns_on_one_chat(
     services: Services, world: World, clock: Clock
 ) -> None:
     """Each worker keeps a copy of the states it wrote; a copy gone stale is never trusted."""
-    first = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    first = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     second = Chat(dialogue_on(services, clock), MARIA_TG)  # another process, its own copies
     await first.press("Boka")
     second.last = first.last
@@ -411,7 +402,7 @@ async def test_two_workers_take_turns_on_one_chat(
 async def test_a_redelivered_update_changes_nothing_on_another_worker(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     other = dialogue_on(services, clock)
     from bot.dialogue import Incoming
 
@@ -425,7 +416,7 @@ async def test_a_redelivered_update_changes_nothing_on_another_worker(
 async def test_a_worker_reads_the_chat_state_once_then_uses_its_copy(
     services: Services, world: World, clock: Clock
 ) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     statements: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -443,7 +434,7 @@ async def test_a_worker_reads_the_chat_state_once_then_uses_its_copy(
 
 
 async def test_language_help_and_odd_input(services: Services, world: World, clock: Clock) -> None:
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
     await chat.send("/hjalp")
     assert "/boka" in chat.text and "PIN-brev" in chat.text
     await chat.send("/language")
@@ -469,7 +460,7 @@ async def test_update_ids_that_restart_lower_are_still_handled(
     # Telegram may number updates afresh after a quiet week: a lower id is a new update.
     from bot.dialogue import Incoming
 
-    chat = await linked_chat(services, world, clock, "maria", MARIA_TG)
+    chat = await linked_card_user(services, world, clock, "maria", MARIA_TG)
 
     def update(update_id: int, text: str) -> Incoming:
         return Incoming(

@@ -7,33 +7,15 @@ import pytest
 
 from kortkontor.wiring import Services
 from models.meetings import MeetingStatus
-from tests.bot.world import Chat, Clock, World, active_meeting, build_world, card_link
-from tests.bot.world import new_dialogue as dialogue_on
+from tests.bot.world import Chat, Clock, World, active_meeting, linked_card_user
 
 MARIA_TG, AHMED_TG = 5101, 5102
 BOOKED = "måndag 30 november kl. 16:00"
 
 
 @pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-async def linked(services: Services, world: World, clock: Clock, name: str, tg: int) -> Chat:
-    chat = Chat(dialogue_on(services, clock), tg)
-    await chat.send(f"/start {await card_link(services, world.users[name])}")
-    assert "Välkommen" in chat.text
-    return chat
-
-
-@pytest.fixture
 async def maria(services: Services, world: World, clock: Clock) -> Chat:
-    return await linked(services, world, clock, "maria", MARIA_TG)
+    return await linked_card_user(services, world, clock, "maria", MARIA_TG)
 
 
 @pytest.fixture

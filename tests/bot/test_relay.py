@@ -23,7 +23,7 @@ from scheduler.channels.base import DeliveryState, OutgoingMessage
 from scheduler.dispatch import Dispatcher
 from scheduler.notifications import Template
 from scheduler.rendering import RenderSettings
-from tests.bot.world import Chat, Clock, World, build_world, card_link
+from tests.bot.world import Chat, Clock, World, linked_card_user
 from tests.bot.world import new_dialogue as dialogue_on
 
 MARIA_TG, ANNA_TG, BO_TG = 5301, 5401, 5402
@@ -69,16 +69,6 @@ class _Sender:
 
 
 @pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
 
@@ -87,12 +77,6 @@ def recorder() -> Recorder:
 def dispatcher(services: Services, clock: Clock, recorder: Recorder) -> Dispatcher:
     senders = {channel: recorder.sender(channel) for channel in Channel}
     return Dispatcher(services.sessions, senders, RenderSettings(), clock=clock)
-
-
-async def linked_user(services: Services, world: World, clock: Clock, name: str, tg: int) -> Chat:
-    chat = Chat(dialogue_on(services, clock), tg)
-    await chat.send(f"/start {await card_link(services, world.users[name])}")
-    return chat
 
 
 async def linked_admin(services: Services, clock: Clock, admin_id: int, tg: int) -> Chat:
@@ -106,7 +90,7 @@ async def linked_admin(services: Services, clock: Clock, admin_id: int, tg: int)
 
 @pytest.fixture
 async def maria(services: Services, world: World, clock: Clock) -> Chat:
-    return await linked_user(services, world, clock, "maria", MARIA_TG)
+    return await linked_card_user(services, world, clock, "maria", MARIA_TG)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from kortkontor.wiring import Services
 from models.db import transaction
 from models.errors import DomainError
 from models.network import Admin
-from tests.bot.world import Chat, World, build_world
+from tests.bot.world import Chat, World
 
 ADMIN_STEPS: tuple[type[StrEnum], ...] = (AdminStep, CustodyStep, OutcomeStep, SettingsStep)
 
@@ -57,11 +57,6 @@ def test_every_admin_button_has_its_handler_in_one_table() -> None:
 
 def test_every_card_user_button_has_its_handler_in_one_table() -> None:
     assert set(card_user_flow._OFFERS) == {MEANT, *CardOffer}
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
 
 
 async def test_a_refusal_undoes_all_the_update_wrote_and_the_flow_answers(

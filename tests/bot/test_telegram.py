@@ -16,7 +16,7 @@ from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.i18n import translate
 from models.meetings import MeetingStatus
-from tests.bot.world import NOW, Clock, World, active_meeting, build_world, card_link, new_dialogue
+from tests.bot.world import NOW, Clock, World, active_meeting, card_link, new_dialogue
 from tests.conftest import TEST_SECRET_KEY
 from tests.fakes.telegram import FakeBotApi, Sent
 
@@ -28,11 +28,6 @@ Application = Any
 def fake() -> Iterator[FakeBotApi]:
     with FakeBotApi() as api:
         yield api
-
-
-@pytest.fixture
-async def world(services: Services) -> World:
-    return await build_world(services)
 
 
 async def running(

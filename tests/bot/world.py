@@ -175,3 +175,13 @@ class Chat:
 def new_dialogue(services: Services, clock: Clock) -> Dialogue:
     """The whole bot's dialogue on the test database."""
     return Dialogue(services.sessions, services.vault, converse, clock=clock)
+
+
+async def linked_card_user(
+    services: Services, world: World, clock: Clock, name: str, chat_id: int
+) -> Chat:
+    """The named card user's chat, linked through their card's /start link."""
+    chat = Chat(new_dialogue(services, clock), chat_id)
+    await chat.send(f"/start {await card_link(services, world.users[name])}")
+    assert "Välkommen" in chat.text
+    return chat
