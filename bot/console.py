@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.accounts import CONSOLE
-from bot.dialogue import Button, Dialogue, Incoming, Reply
+from bot.dialogue import Button, Dialogue, Incoming, Reply, button_at, numbered_buttons
 from models.i18n import N_, translate
 
 QUIT_WORDS = frozenset({"q", "quit", "sluta", "avsluta", "exit"})
@@ -14,7 +14,7 @@ PROMPT = N_("Write a number or some text (q to quit)")
 
 def render(reply: Reply, first: int = 1) -> tuple[str, list[Button]]:
     """A reply as terminal text with its buttons numbered from `first`, and those buttons."""
-    buttons = [button for row in reply.buttons for button in row]
+    buttons = numbered_buttons([reply])
     lines = [reply.text]
     lines += [f"  {number}) {button.label}" for number, button in enumerate(buttons, start=first)]
     return "\n".join(lines), buttons
@@ -23,13 +23,13 @@ def render(reply: Reply, first: int = 1) -> tuple[str, list[Button]]:
 def to_incoming(line: str, buttons: list[Button], *, card_user_id: int) -> Incoming:
     """A number picks a shown button, an empty line asks for the menu, the rest is text."""
     choice = line.strip() or "/meny"
-    number = int(choice) if choice.isdigit() else 0
+    button = button_at(int(choice), buttons) if choice.isdigit() else None
     return Incoming(
         channel=CONSOLE,
         chat_key=f"card_user:{card_user_id}",
         user_id=card_user_id,
-        button=buttons[number - 1].data if 1 <= number <= len(buttons) else None,
-        text=None if 1 <= number <= len(buttons) else choice,
+        button=button.data if button else None,
+        text=None if button else choice,
     )
 
 

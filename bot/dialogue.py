@@ -75,6 +75,17 @@ class Reply:
     chat_key: str | None = None
 
 
+def numbered_buttons(replies: Sequence[Reply]) -> list[Button]:
+    """The buttons of one turn's replies in the order a text channel numbers them (from 1):
+    reply by reply, row by row."""
+    return [button for reply in replies for row in reply.buttons for button in row]
+
+
+def button_at(number: int, buttons: Sequence[Button]) -> Button | None:
+    """The button numbered `number` (from 1) among numbered buttons, if there is one."""
+    return buttons[number - 1] if 1 <= number <= len(buttons) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from a chat: text, a button press, a shared contact or something else."""
