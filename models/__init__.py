@@ -11,7 +11,7 @@ from models.job_runs import JobRun
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from models.operators import Operator
-from models.outbox import Notification, SmsOptOut
+from models.outbox import InboundSms, Notification, SmsOptOut
 from models.payouts import PayoutLine, PayoutStatement
 from models.relay import RelayedMessage
 
@@ -24,6 +24,7 @@ __all__ = [
     "CardStatus",
     "CardUser",
     "DialogueState",
+    "InboundSms",
     "InviteToken",
     "JobRun",
     "Meeting",

@@ -119,6 +119,8 @@ class Meeting(SQLModel, table=True):
     proposed_venue_id: int | None = Field(default=None, foreign_key="venue.id")
     proposed_starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     proposed_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the card user answered the day-before reminder «JA, jag kommer».
+    attendance_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def standing() -> ColumnElement[bool]:

@@ -77,3 +77,12 @@ class SmsOptOut(SQLModel, table=True):
 
     phone: str = Field(primary_key=True, max_length=20)
     opted_out_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboundSms(SQLModel, table=True):
+    """An inbound SMS handled once: Twilio retries a webhook with the same MessageSid."""
+
+    __tablename__ = "inbound_sms"
+
+    message_sid: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
