@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import audit
-from models.cards import CardUser
+from models.cards import Card, CardUser
 from models.errors import InvalidInput
 from models.invites import InvitePurpose, redeem_invite
 from models.network import Admin
 from models.validation import normalize_phone
 
 CONSOLE = "console"
+SMS = "sms"
 Account = CardUser | Admin
 
 
@@ -115,3 +117,24 @@ async def link_by_contact(
     linked = await _link(session, owners[0], user_id)
     assert isinstance(linked, CardUser)
     return linked
+
+
+async def card_users_by_phone(session: AsyncSession, phone: str) -> list[CardUser]:
+    """The card users who gave this number (E.164) with their orders, oldest first."""
+    query = select(CardUser).where(CardUser.phone == phone).order_by(col(CardUser.id))
+    return list((await session.exec(query)).all())
+
+
+async def card_user_by_order_ref(
+    session: AsyncSession, phone: str, order_ref: str
+) -> CardUser | None:
+    """The card user with this number whose card has this order reference (any case)."""
+    query = (
+        select(CardUser)
+        .join(Card, col(Card.card_user_id) == CardUser.id)
+        .where(
+            CardUser.phone == phone,
+            func.upper(Card.order_ref) == order_ref.strip().upper(),
+        )
+    )
+    return (await session.exec(query)).first()

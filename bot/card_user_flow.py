@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot import card_user_answers as answers
 from bot import clarify
+from bot.accounts import SMS
 from bot.dialogue import Button, Conversation
 from bot.proposals import explain, not_understood
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
@@ -182,6 +183,10 @@ _LINKED_USER_CARDS = _cards_query(
     col(CardUser.telegram_user_id) == bindparam("telegram_user_id"),
 )
 _USER_CARDS = _cards_query(col(CardUser.id) == bindparam("card_user_id"))
+_PHONE_USER_CARDS = _cards_query(
+    col(CardUser.id) == bindparam("card_user_id"),
+    col(CardUser.phone) == bindparam("phone"),
+)
 
 
 async def _load_cards(conv: Conversation, query: Any, **params: Any) -> CardUser | None:
@@ -202,10 +207,15 @@ async def _load_cards(conv: Conversation, query: Any, **params: Any) -> CardUser
 
 
 async def linked_user(conv: Conversation, card_user_id: int) -> CardUser | None:
-    """The card user this chat's hint names, if still linked to the sender, with their cards.
+    """The card user this chat's hint names, if still linked to the sender, with their cards:
+    by the Telegram account, or by SMS the phone number.
 
     One query instead of two on every update from a card user: who writes, and their cards.
     """
+    if conv.incoming.channel == SMS:
+        return await _load_cards(
+            conv, _PHONE_USER_CARDS, card_user_id=card_user_id, phone=conv.incoming.chat_key
+        )
     return await _load_cards(
         conv,
         _LINKED_USER_CARDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.accounts import CONSOLE
-from bot.dialogue import Button, Dialogue, Incoming, Reply, button_at, numbered_buttons
+from bot.dialogue import Button, Dialogue, Incoming, Reply, numbered_buttons, typed_choice
 from models.i18n import N_, translate
 
 QUIT_WORDS = frozenset({"q", "quit", "sluta", "avsluta", "exit"})
@@ -23,7 +23,7 @@ def render(reply: Reply, first: int = 1) -> tuple[str, list[Button]]:
 def to_incoming(line: str, buttons: list[Button], *, card_user_id: int) -> Incoming:
     """A number picks a shown button, an empty line asks for the menu, the rest is text."""
     choice = line.strip() or "/meny"
-    button = button_at(int(choice), buttons) if choice.isdigit() else None
+    button = typed_choice(choice, buttons)
     return Incoming(
         channel=CONSOLE,
         chat_key=f"card_user:{card_user_id}",

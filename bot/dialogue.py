@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -45,14 +46,17 @@ logger = logging.getLogger(__name__)
 # Longer texts are cut before any parsing: nobody writes a time wish of a page.
 MAX_TEXT = 500
 # Step data that outlives a step: the shown offers, a stranger's chosen language, the linked
-# account, the update ids handled last, how many messages in a row were not understood, and
-# the language of the last answer (for an error message when an update fails).
-KEPT = ("offers", "locale", "account", "seen", "misses", "answered_in")
+# account, the update ids handled last, how many messages in a row were not understood, the
+# language of the last answer (for an error message when an update fails), and on a channel
+# without buttons the buttons that the last reply's numbers stand for.
+KEPT = ("offers", "locale", "account", "seen", "misses", "answered_in", "choices")
 # Telegram redelivers only recent updates; its ids may restart lower after a quiet week, so a
 # duplicate is an id among the last ones handled, not any id below the newest.
 SEEN_UPDATES = 32
 # How many chats' states a process keeps a copy of between their updates (RecentStates).
 RECENT_STATES = 10_000
+# A number typed a day after the choices were shown no longer picks one of them.
+CHOICES_LAST = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,16 @@ def button_at(number: int, buttons: Sequence[Button]) -> Button | None:
     return buttons[number - 1] if 1 <= number <= len(buttons) else None
 
 
+_TYPED_NUMBER = re.compile(r"(?:(?:nr|nummer|number)\.?\s*)?([0-9]{1,3})\s*[.)]?", re.IGNORECASE)
+
+
+def typed_choice(text: str, buttons: Sequence[Button]) -> Button | None:
+    """The button a typed number stands for («2», « 2 », «2.», «nr 2»); None for anything else
+    and for a number without a button («12» among three)."""
+    match = _TYPED_NUMBER.fullmatch(text.strip())
+    return button_at(int(match.group(1)), buttons) if match is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from a chat: text, a button press, a shared contact or something else."""
@@ -99,6 +113,8 @@ class Incoming:
     contact_phone: str | None = None
     contact_user_id: int | None = None
     first_name: str | None = None
+    # The channel shows buttons as numbered choices (SMS): a typed number picks one.
+    numbered: bool = False
 
     @property
     def action(self) -> Action | None:
@@ -218,13 +234,37 @@ class Conversation:
         await answer(self, account, refusal)
         return True
 
+    def own_replies(self) -> list[Reply]:
+        """The replies to the chat the update came from."""
+        return [reply for reply in self.replies if reply.chat_key is None]
+
     def finish(self) -> None:
-        """Store the offers of this update's replies; older buttons become stale."""
-        if any(reply.chat_key is None for reply in self.replies):
+        """Store the offers of this update's replies, and on a numbered channel what their
+        numbers stand for; older buttons become stale."""
+        own = self.own_replies()
+        if own:
             self.state.data = {**self.state.data, "offers": self._offers}
+            if self.incoming.numbered:
+                choices = [button.data for button in numbered_buttons(own)]
+                self.state.data = {**self.state.data, "choices": choices}
+
+    def chosen(self) -> Incoming:
+        """The update, with a typed number that picks one of the last reply's numbered choices
+        read as that button."""
+        incoming = self.incoming
+        choices = self.state.data.get("choices")
+        if not (incoming.numbered and incoming.text and choices):
+            return incoming
+        if self.now - self.state.updated_at > CHOICES_LAST:
+            return incoming
+        button = typed_choice(incoming.text, [Button("", str(data)) for data in choices])
+        return incoming if button is None else replace(incoming, text=None, button=button.data)
 
 
 Flow = Callable[[Conversation], Awaitable[None]]
+# What an adapter does with a handled update's replies inside its transaction (the SMS adapter
+# writes them to the outbox, so that they are sent if and only if the update's changes stand).
+Within = Callable[[AsyncSession, Conversation], Awaitable[None]]
 # A flow's answer to a refused action: (conversation, the account it serves, the refusal).
 RefusalAnswer = Callable[[Conversation, Any, DomainError], Awaitable[None]]
 
@@ -327,33 +367,40 @@ class Dialogue:
         answered_in = state.data.get("answered_in") if state is not None else None
         return str(answered_in) if answered_in in SUPPORTED_LOCALES else DEFAULT_LOCALE
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Handle one update; a redelivered update_id changes nothing and answers nothing."""
+    async def handle(self, incoming: Incoming, *, within: Within | None = None) -> list[Reply]:
+        """Handle one update; a redelivered update_id changes nothing and answers nothing.
+
+        `within` runs in the update's transaction once the flow has answered."""
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
         try:
-            replies = await self._attempt(incoming, from_copy=True)
+            replies = await self._attempt(incoming, from_copy=True, within=within)
         except StaleDataError:
             # Another worker handled this chat since our copy: do it again from the row, locked.
             logger.info(
                 "update %s: the chat state changed elsewhere, read again", incoming.update_id
             )
             self.recent.forget(incoming)
-            replies = await self._attempt(incoming, from_copy=False)
+            replies = await self._attempt(incoming, from_copy=False, within=within)
         except BaseException:
             self.recent.forget(incoming)
             raise
         return replies
 
-    async def _attempt(self, incoming: Incoming, *, from_copy: bool) -> list[Reply]:
+    async def _attempt(
+        self, incoming: Incoming, *, from_copy: bool, within: Within | None
+    ) -> list[Reply]:
         """The update in one transaction; if the flow refuses the action, everything is rolled
         back and the flow answers the refusal in a second one."""
         try:
-            return await self._handle(incoming, from_copy=from_copy)
+            return await self._handle(incoming, from_copy=from_copy, within=within)
         except _Refused as refused:
             logger.info("update %s: refused (%s)", incoming.update_id, refused.refusal.code)
             return await self._handle(
-                incoming, from_copy=from_copy, refused=(refused.refusal, refused.answer)
+                incoming,
+                from_copy=from_copy,
+                within=within,
+                refused=(refused.refusal, refused.answer),
             )
 
     async def _handle(
@@ -361,6 +408,7 @@ class Dialogue:
         incoming: Incoming,
         *,
         from_copy: bool,
+        within: Within | None = None,
         refused: tuple[DomainError, RefusalAnswer] | None = None,
     ) -> list[Reply]:
         """One attempt in one transaction; StaleDataError if the copy of the state was stale,
@@ -384,6 +432,7 @@ class Dialogue:
                 calendar_url=self.calendar_url,
                 refused=refused,
             )
+            conversation.incoming = conversation.chosen()
             try:
                 await self.flow(conversation)
             except DomainError as refusal:
@@ -401,6 +450,8 @@ class Dialogue:
                 state.data = {**state.data, "seen": [*seen, incoming.update_id][-SEEN_UPDATES:]}
             state.updated_at = conversation.now
             session.add(state)
+            if within is not None:
+                await within(session, conversation)
         self.recent.keep(state)
         if self.after_commit is not None:
             self.after_commit()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from bot import admin_flow, card_user_flow
 from bot.accounts import (
     CONSOLE,
+    SMS,
     Account,
+    card_user_by_order_ref,
+    card_users_by_phone,
     hint_for,
     hinted,
     identify,
@@ -18,6 +22,7 @@ from bot.accounts import (
 from bot.dialogue import Conversation
 from models.cards import CardUser
 from models.i18n import N_
+from models.zone import local_day
 from scheduler.actions import Command, Name, SetLanguage
 
 
@@ -26,6 +31,7 @@ class StartStep(StrEnum):
 
     start = "start"  # never answered (DialogueState's default)
     link = "link"  # asked who the person is
+    which_card = "which_card"  # by SMS from a shared number: asked for the order reference
 
 
 LANGUAGES = (("sv", "Svenska"), ("en", "English"))
@@ -154,6 +160,9 @@ async def _account(conv: Conversation) -> Account | None:
 async def converse(conv: Conversation) -> None:
     """Everything one update can mean, for anyone who writes to the bot."""
     incoming = conv.incoming
+    if incoming.channel == SMS:
+        await _by_sms(conv)
+        return
     account = await _account(conv)
     if account is not None:
         conv.locale = account.locale
@@ -172,3 +181,89 @@ async def converse(conv: Conversation) -> None:
         _ask_contact(conv, _greeting(conv))
     else:
         await _dispatch(conv, account)
+
+
+# An order reference is one word: a message of one word is checked against the number's orders.
+ORDER_REF_MAX = 50
+
+
+async def _by_sms(conv: Conversation) -> None:
+    """An SMS: the sender is the card user who gave this number. A number that several card
+    users share names the card first, by its order reference; a number nobody gave is told so,
+    at most once a day. The text that came before the order reference is read after it."""
+    phone, text = conv.incoming.chat_key, (conv.incoming.text or "").strip()
+    named = hinted(conv.state.data.get("account"))
+    account: CardUser | None = None
+    if text and " " not in text and len(text) <= ORDER_REF_MAX:
+        account = await card_user_by_order_ref(conv.session, phone, text)
+        if account is not None:
+            await _sms_identified(conv, account)
+            return
+    if named is not None and named[0] == "card_user":
+        account = await card_user_flow.linked_user(conv, named[1])
+    if account is None:
+        owners = await card_users_by_phone(conv.session, phone)
+        if len(owners) > 1:
+            _ask_order_ref(conv, text)
+            return
+        account = owners[0] if owners else None
+    if account is None:
+        _stranger_by_sms(conv)
+        return
+    conv.locale = account.locale
+    conv.state.data = {**conv.state.data, "account": hint_for(account)}
+    action = conv.incoming.action
+    if action == Command(Name.language):
+        _ask_language(conv)
+    elif isinstance(action, SetLanguage):
+        await _set_language(conv, account, action.code)
+    else:
+        await card_user_flow.handle(conv, account)
+
+
+async def _sms_identified(conv: Conversation, account: CardUser) -> None:
+    """The order reference named the card user: read what they wrote before it, or show the
+    card."""
+    conv.locale = account.locale
+    unread = conv.get("unread") if conv.step == StartStep.which_card else None
+    conv.state.data = {**conv.state.data, "account": hint_for(account)}
+    conv.go(card_user_flow.CardStep.idle)
+    if isinstance(unread, str) and unread:
+        conv.incoming = replace(conv.incoming, text=unread)
+        await card_user_flow.handle(conv, account)
+    else:
+        await card_user_flow.handle(conv, account, command=Command(Name.status))
+
+
+def _ask_order_ref(conv: Conversation, text: str) -> None:
+    """Which card: a number several card users gave says nothing about any of them."""
+    asked = conv.step == StartStep.which_card
+    unread = conv.get("unread") if asked else text
+    conv.go(StartStep.which_card, unread=unread)
+    lead = (
+        conv._("I cannot find a card with that order reference for this number.")
+        if asked and text
+        else conv._("This number belongs to more than one card order.")
+    )
+    conv.say(
+        lead
+        + " "
+        + conv._(
+            "Reply with the order reference of your card. It is in the e-mail about your card."
+        )
+    )
+
+
+def _stranger_by_sms(conv: Conversation) -> None:
+    """A number nobody gave: a neutral answer, once a day; nothing about anyone's card."""
+    today = local_day(conv.now).isoformat()
+    if conv.state.data.get("stranger_told") == today:
+        return
+    conv.state.data = {**conv.state.data, "stranger_told": today}
+    conv.say(
+        conv._(
+            "Hello! This is Kortkontor, which hands out SITHS cards. This number is not in any "
+            "card order, so I cannot answer here. Write from the number you gave when your card "
+            "was ordered."
+        )
+    )

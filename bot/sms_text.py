@@ -1,7 +1,8 @@
 """A turn's dialogue replies as one SMS: buttons as numbered choices, GSM-7, at most three segments.
 
-Pure: no I/O and no Twilio (that lives in scheduler/channels/sms.py). Not wired into the
-webhook or the outbox yet.
+Pure: no I/O and no Twilio (that lives in scheduler/channels/sms.py); the SMS adapter
+(`bot/sms.py`) sends what it renders through the outbox, and `bot.dialogue` reads a typed number
+back as the button it stands for.
 
 GSM-7 (3GPP TS 23.038, formerly GSM 03.38, §6.2.1): the 128-character default alphabet below,
 plus an extension table reached through an escape, so each of its characters costs two septets.
@@ -33,7 +34,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.dialogue import Button, Reply, button_at, numbered_buttons
+from bot.dialogue import Button, Reply, numbered_buttons
 from models.i18n import N_, translate
 
 TARGET_SEGMENTS = 2
@@ -182,15 +183,3 @@ def render_sms(replies: Sequence[Reply], locale: str) -> SmsReply:
     if not fits():
         labels = [_short_label(label) for label in labels]
     return SmsReply(_compose(texts, labels, locale), buttons)
-
-
-_CHOICE = re.compile(r"(?:(?:nr|nummer|number)\.?\s*)?([0-9]{1,3})\s*[.)]?", re.IGNORECASE)
-
-
-def choice_for(text: str, buttons: Sequence[Button]) -> Button | None:
-    """The button a typed number stands for («2», « 2 », «2.», «nr 2»); None for anything else
-    and for a number without a button («12» among three)."""
-    match = _CHOICE.fullmatch(text.strip())
-    if match is None:
-        return None
-    return button_at(int(match.group(1)), buttons)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.dialogue import Dialogue
 from bot.flows import converse
+from bot.sms import SmsChat, SmsLimits
 from bot.telegram import (
     build_application,
     feed_update,
@@ -141,6 +142,12 @@ async def start(services: Services) -> Running:
         calendar_url=_calendar_url(settings),
     )
     app = create_app(services)
+    app.state.sms_messages = SmsChat(
+        dialogue,
+        limits=SmsLimits(
+            per_hour=settings.sms_replies_per_hour, per_day=settings.sms_replies_per_day
+        ),
+    ).webhook
     username = None
     if settings.telegram_bot_token is None:
         logger.warning("TELEGRAM_BOT_TOKEN is not set: the Telegram bot is off")

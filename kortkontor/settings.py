@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_messages_per_second: float = 10
+    # The SMS chat answers one number at most this often: a cap on the cost, and the end of a
+    # loop with an auto-responder.
+    sms_replies_per_hour: int = Field(default=20, ge=1)
+    sms_replies_per_day: int = Field(default=60, ge=1)
     # How old a `sending` outbox row must be before start-up treats its claimer as crashed
     # (default: at once on SQLite, the only dispatcher; 2 minutes on PostgreSQL). The periodic
     # recovery while serving never takes a claim younger than 2 minutes.

@@ -45,7 +45,11 @@ NOTIFICATION_STATUS_NAMES: dict[NotificationStatus, str] = {
 class Notification(SQLModel, table=True):
     """One message to send at or after due_at, at most once per idempotency key."""
 
-    __table_args__ = (Index("ix_notification_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_notification_status_due", "status", "due_at"),
+        # The SMS chat's limits count the replies to one number.
+        Index("ix_notification_recipient_template", "recipient", "template", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: Channel = Field(sa_column=Column(String(20), nullable=False))

@@ -162,9 +162,19 @@ class Dispatcher:
             return 0
         async with self.sessions() as session:
             prepared = [await self._prepare(session, row, now=now) for row in rows]
-        outcomes = await asyncio.gather(*(self._send(row, msg) for row, msg in prepared))
-        await self._record(outcomes, now=self.clock())
+        # Recipients in parallel, each one's messages in order: a chat's answers arrive in the
+        # order they were written.
+        queues: dict[tuple[str, str], list[tuple[Notification, OutgoingMessage | str]]] = {}
+        for row, message in prepared:
+            queues.setdefault((row.channel, row.recipient), []).append((row, message))
+        sent = await asyncio.gather(*(self._send_in_order(queue) for queue in queues.values()))
+        await self._record([outcome for outcomes in sent for outcome in outcomes], now=self.clock())
         return len(rows)
+
+    async def _send_in_order(
+        self, queue: list[tuple[Notification, OutgoingMessage | str]]
+    ) -> list[_Outcome]:
+        return [await self._send(row, message) for row, message in queue]
 
     async def _prepare(
         self, session: AsyncSession, row: Notification, *, now: datetime
@@ -172,7 +182,7 @@ class Dispatcher:
         """The message to send, or why not (stale, opted out)."""
         if row.channel == Channel.sms and await outbox.is_opted_out(session, phone=row.recipient):
             return row, OPTED_OUT
-        if row.channel == Channel.sms and notifications.in_quiet_hours(now):
+        if row.channel == Channel.sms and notifications.held_by_quiet_hours(row, now):
             return row, QUIET
         try:
             return row, await rendering.render(session, row, self.render_settings, now=now)

@@ -18,7 +18,7 @@ from models.invites import InvitePurpose, issue_invite
 from models.lifecycle import Role
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin
-from models.outbox import Channel
+from models.outbox import Channel, Notification
 from models.relay import RelayedMessage
 from models.zone import STOCKHOLM, local_midnight
 from scheduler import outbox
@@ -52,10 +52,14 @@ class Template(StrEnum):
     admin_agenda = "admin_agenda"
     admin_message = "admin_message"  # a card user's words, relayed
     relay_answer = "relay_answer"  # the admin's answer to them, relayed back
+    chat_reply = "chat_reply"  # the SMS chat's answer to a card user's message
 
 
 # Rows whose payload carries someone's own words: dropped from the row once it is settled.
-CARRIES_WORDS = (Template.admin_message, Template.relay_answer)
+CARRIES_WORDS = (Template.admin_message, Template.relay_answer, Template.chat_reply)
+# A chat reply answers a message the user just sent: it is not held by the quiet hours, unless
+# it has waited this long (the provider was down), when it waits for the morning like the rest.
+DIRECT_REPLY_WINDOW = timedelta(minutes=15)
 
 
 MEETING_TEMPLATES_TO_CANCEL = (
@@ -81,6 +85,14 @@ def in_quiet_hours(moment: datetime) -> bool:
     """Whether SMS must wait: 21:00–08:00 in Stockholm."""
     clock = moment.astimezone(STOCKHOLM).time()
     return clock >= QUIET_FROM or clock < QUIET_UNTIL
+
+
+def held_by_quiet_hours(row: Notification, now: datetime) -> bool:
+    """Whether an SMS must wait for the morning now; a direct chat reply goes at once."""
+    if not in_quiet_hours(now):
+        return False
+    direct = row.template == Template.chat_reply and now - row.created_at <= DIRECT_REPLY_WINDOW
+    return not direct
 
 
 def sms_due(due: datetime, *, earlier: bool) -> datetime:
@@ -493,3 +505,25 @@ async def answer_to_user(
             meeting_id=relayed.meeting_id,
             now=now,
         )
+
+
+async def chat_reply(
+    session: AsyncSession, *, phone: str, text: str, key: str, now: datetime
+) -> None:
+    """The SMS chat's answer to the message the user just sent: due at once."""
+    await outbox.enqueue(
+        session,
+        channel=Channel.sms,
+        recipient=phone,
+        template=Template.chat_reply,
+        due_at=now,
+        key=key,
+        payload={"text": text},
+    )
+
+
+async def chat_replies_since(session: AsyncSession, *, phone: str, since: datetime) -> int:
+    """How many chat replies were written to this number since then (for its limits)."""
+    return await outbox.count_to(
+        session, recipient=phone, template=Template.chat_reply, since=since
+    )

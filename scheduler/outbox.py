@@ -212,6 +212,16 @@ async def set_opt_out(session: AsyncSession, *, phone: str, opted_out: bool, now
         await session.delete(existing)
 
 
+async def count_to(session: AsyncSession, *, recipient: str, template: str, since: datetime) -> int:
+    """How many rows of a template were written for a recipient since then."""
+    query = select(func.count()).where(
+        Notification.recipient == recipient,
+        Notification.template == template,
+        col(Notification.created_at) >= since,
+    )
+    return int((await session.exec(query)).one())
+
+
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """How many rows are in each state."""
     query = select(Notification.status, func.count()).group_by(Notification.status)

@@ -87,6 +87,12 @@ async def render(
     meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
     card = await session.get(Card, row.card_id) if row.card_id else None
     _check_fresh(template, row, meeting, card)
+    if template == Template.chat_reply:
+        return OutgoingMessage(
+            recipient=row.recipient,
+            text=str(row.payload.get("text", "")),
+            status_callback_url=_status_callback(settings, row),
+        )
     if template in (Template.admin_message, Template.relay_answer):
         return await _render_relayed(session, row, template, settings)
     if template.startswith("admin_"):

@@ -61,6 +61,8 @@ def create_app(services: WebServices) -> FastAPI:
     app.state.services = services
     # The composition root sets the bot's update handler when it runs in webhook mode.
     app.state.telegram_updates = None
+    # … and the SMS chat's handler of inbound messages (web/twilio_hooks.py).
+    app.state.sms_messages = None
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.include_router(health)

@@ -1,4 +1,4 @@
-"""Twilio's webhooks: delivery status callbacks and incoming SMS (STOP and START)."""
+"""Twilio's webhooks: delivery status callbacks, and incoming SMS handed to the SMS chat."""
 
 from __future__ import annotations
 
@@ -12,14 +12,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.errors import InvalidInput
-from models.i18n import N_, translate
 from models.outbox import Notification
 from models.types import utcnow
-from models.validation import normalize_phone
-from scheduler.channels.sms import opt_out_command, signature_is_valid
+from scheduler.channels.sms import signature_is_valid
 from scheduler.dispatch import fall_back_to_email
-from scheduler.outbox import set_opt_out
 from web.deps import SessionDep, SettingsDep
 
 logger = logging.getLogger(__name__)
@@ -40,11 +36,11 @@ UNDELIVERABLE = frozenset({"failed", "undelivered"})
 FINAL_STATUSES = frozenset({"delivered", "read", "canceled", *UNDELIVERABLE})
 DELIVERY_STATUS_MAX = 20  # Notification.delivery_status's column width
 
-# Not through gettext yet: locales/sv has no msgids for these replies (see the report).
-STOPPED_REPLY = N_(
-    "You will get no more text messages from Kortkontor. Send START to get them again."
-)
-RESTARTED_REPLY = N_("You will get text messages from Kortkontor again.")
+# Handles one inbound SMS (MessageSid, From, Body); returns the text to answer in the response
+# (STOP and START), or None when any answer goes through the outbox. The composition root puts
+# the SMS chat's handler into `app.state.sms_messages`, so that `web` never imports the bot.
+SmsMessages = Callable[[str, str, str], Awaitable[str | None]]
+MESSAGE_SID_MAX = 64  # InboundSms.message_sid's column width
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -116,17 +112,13 @@ async def status_callback(form: TwilioForm, session: SessionDep) -> None:
 
 
 @router.post("/inbound", response_class=Response)
-async def inbound_sms(form: TwilioForm, session: SessionDep) -> Response:
-    """Answer STOP and START; any other text gets no reply."""
-    opted_out = opt_out_command(form.get("Body", ""))
-    if opted_out is None:
-        return twiml()
-    try:
-        phone = normalize_phone(form.get("From", ""), field="From")
-    except InvalidInput:
-        logger.warning("sms opt-out command from a sender that is not a phone number: ignored")
-        return twiml()
-    await set_opt_out(session, phone=phone, opted_out=opted_out, now=utcnow())
-    logger.info("sms opt-out %s", "stored" if opted_out else "removed")
-    # Opt-outs come from Swedish numbers before anyone has chosen a language: Swedish.
-    return twiml(translate(STOPPED_REPLY if opted_out else RESTARTED_REPLY, "sv"))
+async def inbound_sms(form: TwilioForm, request: Request) -> Response:
+    """Hand an SMS to the chat and answer at once: with empty TwiML, since the chat's answer
+    goes through the outbox; STOP and START are confirmed in the response itself."""
+    handle: SmsMessages | None = request.app.state.sms_messages
+    if handle is None:
+        raise HTTPException(503, "the SMS chat does not run here")
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not sid or len(sid) > MESSAGE_SID_MAX:
+        raise HTTPException(400, "MessageSid is missing or too long")
+    return twiml(await handle(sid, form.get("From", ""), form.get("Body", "")))

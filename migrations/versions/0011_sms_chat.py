@@ -1,4 +1,5 @@
-"""the SMS chat: inbound messages handled once, and the card user's answer to a reminder
+"""the SMS chat: inbound messages handled once, replies counted per number, and the card
+user's answer to a reminder
 
 Revision ID: 0011
 Revises: 0010
@@ -27,6 +28,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_inbound_sms_received_at"), ["received_at"])
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notification_recipient_template", ["recipient", "template", "created_at"]
+        )
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -38,6 +43,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.drop_column("attendance_confirmed_at")
+    with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_recipient_template")
     with op.batch_alter_table("inbound_sms", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_sms_received_at"))
     op.drop_table("inbound_sms")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dialogue import Button, Reply
+from bot.dialogue import Button, Reply, typed_choice
 from bot.sms_text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_SEGMENTS,
-    choice_for,
     is_gsm7,
     render_sms,
     segments,
@@ -46,15 +45,15 @@ def test_choices_are_numbered_across_the_replies_of_a_turn() -> None:
     switch = Reply("Byta språk?", ((Button("English", "cmd:lang:en"),),))
     sms = render_sms([MENU, switch], "sv")
     assert "4 English" in sms.text and sms.text.endswith("Svara 1, 2, 3 eller 4.")
-    assert choice_for("4", sms.buttons) == Button("English", "cmd:lang:en")
+    assert typed_choice("4", sms.buttons) == Button("English", "cmd:lang:en")
 
 
 def test_a_typed_number_maps_back_to_its_button() -> None:
     buttons = render_sms([MENU], "sv").buttons
     for typed in ("2", " 2 ", "2.", "nr 2", "Nr. 2", "2)"):
-        assert choice_for(typed, buttons) == buttons[1], typed
+        assert typed_choice(typed, buttons) == buttons[1], typed
     for typed in ("12", "0", "4", "två", "2 3", "tisdag 2", "", "-2", ".2"):
-        assert choice_for(typed, buttons) is None, typed
+        assert typed_choice(typed, buttons) is None, typed
 
 
 def test_to_gsm7_replaces_typographic_characters_and_keeps_swedish() -> None:

@@ -16,6 +16,9 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.request_validator import RequestValidator
 
+from bot.dialogue import Dialogue
+from bot.flows import converse
+from bot.sms import SmsChat
 from kortkontor.wiring import Services
 from models.db import transaction
 from models.outbox import Notification, NotificationStatus, SmsOptOut
@@ -73,9 +76,11 @@ async def serve(services: Services) -> AsyncIterator[Serve]:
                 "public_base_url": public_base_url,
             }
         )
-        server = WebServer(
-            create_app(replace(services, settings=settings)), host="127.0.0.1", port=0
-        )
+        app = create_app(replace(services, settings=settings))
+        app.state.sms_messages = SmsChat(
+            Dialogue(services.sessions, services.vault, converse)
+        ).webhook
+        server = WebServer(app, host="127.0.0.1", port=0)
         await server.start()
         url = f"http://127.0.0.1:{server.port}"
         client = httpx.AsyncClient(base_url=url, timeout=5)
