@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import add_database_option, bench_services
 from bot.accounts import hint_for
-from bot.dialogue import Dialogue, Incoming
+from bot.dialogue import Dialogue, Incoming, Within
 from bot.dialogue import Reply as ChatReply
 from bot.flows import converse
 from bot.telegram import CHANNEL, build_application, start_polling, stop_polling
@@ -226,9 +226,9 @@ class TimedDialogue(Dialogue):
         super().__init__(*args, **kwargs)
         self.began: dict[int, list[float]] = defaultdict(list)
 
-    async def handle(self, incoming: Incoming) -> list[ChatReply]:
+    async def handle(self, incoming: Incoming, *, within: Within | None = None) -> list[ChatReply]:
         self.began[int(incoming.chat_key)].append(time.monotonic())
-        return await super().handle(incoming)
+        return await super().handle(incoming, within=within)
 
     def figures(self, replies: list[Reply]) -> JSONish:
         """p50/p99/max of the latency (sent → reply) and of the handling (begun → reply)."""
