@@ -519,6 +519,7 @@ async def chat_reply(
         due_at=now,
         key=key,
         payload={"text": text},
+        now=now,
     )
 
 

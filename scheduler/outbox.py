@@ -39,8 +39,10 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     card_id: int | None = None,
     meeting_id: int | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Add a notification unless one with this idempotency key exists; True if added."""
+    """Add a notification unless one with this idempotency key exists; True if added. `now`
+    is when it was written (the caller's clock; the real time by default)."""
     exists = await session.exec(select(Notification.id).where(Notification.idempotency_key == key))
     if exists.first() is not None:
         return False
@@ -56,6 +58,7 @@ async def enqueue(
                     idempotency_key=key,
                     card_id=card_id,
                     meeting_id=meeting_id,
+                    **({"created_at": now} if now is not None else {}),
                 )
             )
             await session.flush()

@@ -188,6 +188,8 @@ class FakeTwilio(ThreadedServer):
         self._faults: deque[_Fault] = deque()
         # The query of every list request, in order.
         self.list_queries: list[dict[str, str]] = []
+        # Seconds the next message to a number waits before it is accepted (`delay_first`).
+        self._delays: dict[str, float] = {}
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -210,6 +212,9 @@ class FakeTwilio(ThreadedServer):
             self._admit(request)
             # parse_qsl on the raw body is several times faster than aiohttp's request.post().
             fields = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+            delay = self._delays.pop(fields.get("To", ""), 0.0)
+            if delay:
+                await asyncio.sleep(delay)
             return _json_response(self._accept(fields), 201)
         except TwilioError as error:
             return error.response()
@@ -352,6 +357,11 @@ class FakeTwilio(ThreadedServer):
         message = "Too Many Requests" if status == 429 else HTTPStatus(status).phrase
         with self._cond:
             self._faults.append(_Fault(TwilioError(status, code, message), times))
+
+    def delay_first(self, number: str, *, seconds: float) -> None:
+        """Make the next message to `number` take this long to be accepted: a message sent
+        after it without waiting for it is recorded first."""
+        self._delays[number] = seconds
 
     def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
         """Move a message on, e.g. to "delivered" or "undelivered" (KeyError if unknown)."""

@@ -25,7 +25,7 @@ from kortkontor.wiring import Services, build_services
 from models.cards import CardUser
 from models.db import transaction
 from models.outbox import Channel, NotificationStatus
-from scheduler import booking, dispatch, outbox
+from scheduler import booking, dispatch, notifications, outbox
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
@@ -261,6 +261,45 @@ async def test_sms_waits_out_the_quiet_hours(services: Services, rig: Rig) -> No
     assert sms_row.due_at.isoformat() == "2026-11-29T07:00:00+00:00"  # 08:00 local
     # E-mail does not wait.
     assert any(m["To"] == "maria@example.se" for m in rig.mails())
+
+
+async def test_a_direct_chat_reply_is_not_held_by_the_quiet_hours(
+    services: Services, rig: Rig
+) -> None:
+    night = NOW.replace(hour=22, minute=30)  # 23:30 in Stockholm
+    rig.clock.now = night
+    async with transaction(services.sessions) as session:
+        await notifications.chat_reply(
+            session, phone=MARIA_PHONE, text="Svar nu", key="sms:a", now=night
+        )
+        # One written 20 minutes ago (the provider was down) waits for the morning after all.
+        await notifications.chat_reply(
+            session, phone="+46702223344", text="Svar sent", key="sms:b", now=night
+        )
+        session.add(notification(night, recipient=MARIA_PHONE, template="nudge"))
+    async with transaction(services.sessions) as session:
+        late = (await rows(services, template="chat_reply"))[1]
+        late = await session.get(type(late), late.id)
+        assert late is not None
+        late.created_at = night - timedelta(minutes=20)
+        session.add(late)
+    await rig.dispatcher.run_due()
+    assert [(m.to, m.body) for m in rig.twilio.messages] == [(MARIA_PHONE, "Svar nu")]
+    held = await rows(services, template="nudge")
+    assert held[0].status == NotificationStatus.pending
+
+
+async def test_a_recipients_messages_leave_in_the_order_they_were_written(
+    services: Services, rig: Rig
+) -> None:
+    async with transaction(services.sessions) as session:
+        for n in range(6):
+            await notifications.chat_reply(
+                session, phone=MARIA_PHONE, text=f"svar {n}", key=f"sms:{n}", now=NOW
+            )
+    rig.twilio.delay_first(MARIA_PHONE, seconds=0.3)  # the first send is slow at Twilio
+    await rig.dispatcher.run_due()
+    assert [m.body for m in rig.twilio.messages] == [f"svar {n}" for n in range(6)]
 
 
 def test_the_outbox_list_command(env: str, capsys: pytest.CaptureFixture[str]) -> None:
