@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.outbox import Channel, Notification, NotificationStatus, SmsOptOut
+from models.types import utcnow
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=30)
@@ -58,7 +59,7 @@ async def enqueue(
                     idempotency_key=key,
                     card_id=card_id,
                     meeting_id=meeting_id,
-                    **({"created_at": now} if now is not None else {}),
+                    created_at=now or utcnow(),
                 )
             )
             await session.flush()

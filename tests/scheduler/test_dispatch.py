@@ -24,7 +24,7 @@ from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import CardUser
 from models.db import transaction
-from models.outbox import Channel, NotificationStatus
+from models.outbox import Channel, Notification, NotificationStatus
 from scheduler import booking, dispatch, notifications, outbox
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
@@ -278,8 +278,8 @@ async def test_a_direct_chat_reply_is_not_held_by_the_quiet_hours(
         )
         session.add(notification(night, recipient=MARIA_PHONE, template="nudge"))
     async with transaction(services.sessions) as session:
-        late = (await rows(services, template="chat_reply"))[1]
-        late = await session.get(type(late), late.id)
+        written = (await rows(services, template="chat_reply"))[1]
+        late = await session.get(Notification, written.id)
         assert late is not None
         late.created_at = night - timedelta(minutes=20)
         session.add(late)
