@@ -479,8 +479,8 @@ async def cmd_demo(services: Services, args: argparse.Namespace) -> int:
     """Seed a fresh demo network and show it."""
     from kortkontor.demo import run_demo
 
-    wants_chat = args.chat if args.chat is not None else sys.stdin.isatty()
-    return await run_demo(services, chat=wants_chat)
+    wants_chat = args.sms or (args.chat if args.chat is not None else sys.stdin.isatty())
+    return await run_demo(services, chat=wants_chat, sms=args.sms)
 
 
 async def cmd_serve(services: Services, args: argparse.Namespace) -> int:
@@ -550,6 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help=_("open the terminal chat (default: when the input is a terminal)"),
+    )
+    demo.add_argument(
+        "--sms",
+        action="store_true",
+        help=_("chat by SMS instead: each answer as the text message it would be"),
     )
     demo.set_defaults(run=cmd_demo, demo=True)
     return parser

@@ -10,9 +10,11 @@ from pathlib import Path
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.console import chat
+from bot.console import QUIT_WORDS, chat
 from bot.dialogue import Dialogue
 from bot.flows import converse
+from bot.sms import SmsChat
+from bot.sms_text import segments
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
 from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser, get_card_by_order_ref
@@ -23,10 +25,14 @@ from models.migrate import upgrade_to_head
 from models.network import Admin, AvailabilityWindow, Office, Venue, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
+from models.outbox import Channel
 from models.types import utcnow
+from scheduler import notifications, outbox, rendering
 from scheduler.availability import load_availability
 from scheduler.booking import request_booking
 from scheduler.cards import import_orders
+from scheduler.notifications import Template
+from scheduler.rendering import RenderSettings
 from scheduler.wording import WEEKDAY_NAMES
 
 DEMO_DATABASE = Path("kortkontor-demo.db")
@@ -158,11 +164,56 @@ async def chat_as_card_user(services: Services, order_ref: str = CHAT_ORDER_REF)
     )
 
 
-async def run_demo(services: Services, *, chat: bool) -> int:
-    """Seed, print, and chat when asked (or when a person sits at the terminal)."""
+async def sms_as_card_user(services: Services, order_ref: str = CHAT_ORDER_REF) -> None:
+    """The SMS chat in the terminal, as the card user whose card waits at the office: what
+    they type goes through the SMS adapter, and each answer is printed as the SMS it would be,
+    with its size. It opens with the SMS that told them the card had arrived."""
+    async with transaction(services.sessions) as session:
+        card = await get_card_by_order_ref(session, order_ref=order_ref)
+        assert card is not None
+        user = await session.get(CardUser, card.card_user_id)
+        assert user is not None
+        # The seed moved the card by hand; this is the message its arrival sends.
+        now = utcnow()
+        await notifications.card_arrived(session, card, now=now)
+        arrived = await outbox.first_of(
+            session, card_id=card.id, template=Template.card_arrived, channel=Channel.sms
+        )
+        assert arrived is not None
+        opening = await rendering.render(session, arrived, RenderSettings(), now=now)
+    print(
+        "\n"
+        + _("SMS chat as the card user {name} ({order_ref}) from {phone}.").format(
+            name=f"{user.given_name} {user.family_name}", order_ref=order_ref, phone=user.phone
+        )
+    )
+    print(_sms_box(opening.text))
+    chat = SmsChat(Dialogue(services.sessions, services.vault, converse))
+    while (line := await _read_line(_("Reply by SMS (q to quit)") + "> ")) is not None:
+        if line.strip().casefold() in QUIT_WORDS:
+            break
+        sid = "SM" + secrets.token_hex(16)
+        await chat.receive(sid=sid, sender=user.phone, body=line)
+        async with services.sessions() as session:
+            answer = await outbox.by_key(session, f"sms:{sid}")
+        if answer is not None:
+            print(_sms_box(str(answer.payload["text"])))
+
+
+def _sms_box(text: str) -> str:
+    """An SMS as the phone shows it, with what it costs."""
+    size = _("({count} SMS, {chars} characters)").format(count=segments(text), chars=len(text))
+    return "\n".join(f"  | {line}" for line in text.split("\n")) + f"\n  {size}\n"
+
+
+async def run_demo(services: Services, *, chat: bool, sms: bool = False) -> int:
+    """Seed, print, and chat when asked (or when a person sits at the terminal), by SMS when
+    asked."""
     await seed(services)
     print(_("Demo network in {path}").format(path=DEMO_DATABASE))
     print(await describe(services))
-    if chat:
+    if sms:
+        await sms_as_card_user(services)
+    elif chat:
         await chat_as_card_user(services)
     return 0

@@ -68,6 +68,28 @@ async def enqueue(
     return True
 
 
+async def by_key(session: AsyncSession, key: str) -> Notification | None:
+    """The row written under this idempotency key, if any."""
+    query = select(Notification).where(Notification.idempotency_key == key)
+    return (await session.exec(query)).first()
+
+
+async def first_of(
+    session: AsyncSession, *, card_id: int | None, template: str, channel: Channel
+) -> Notification | None:
+    """A card's first row of a template on a channel, if any."""
+    query = (
+        select(Notification)
+        .where(
+            Notification.card_id == card_id,
+            Notification.template == template,
+            Notification.channel == channel,
+        )
+        .order_by(col(Notification.id))
+    )
+    return (await session.exec(query)).first()
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Notification]:
     """Take up to `limit` due rows for sending; other dispatchers skip the rows taken here."""
     query = (

@@ -108,6 +108,32 @@ def test_demo_chat_books_from_the_terminal(tmp_path: Path) -> None:
     assert "PIN-brev" in chat
 
 
+def test_demo_sms_chat_books_by_text_message(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "KORTKONTOR_SECRET_KEY"}
+    environment.pop("DATABASE_URL", None)
+    # A time wish in words, the first time offered, yes; the input then ends.
+    done = subprocess.run(
+        [*KORTKONTOR, "demo", "--sms"],
+        input="snarast\n1\nja\n",
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    chat = done.stdout.split("Sms-chatt som kortanvändaren Ahmed Hassan (SE-1002)")[1]
+    opening, *answers = chat.split("Svara med sms (q avslutar)> ")
+    assert "Ditt SITHS-kort har kommit" in opening
+    assert len(answers) == 4  # three answers, and the prompt the end of the input met
+    assert "  | 1 " in answers[0] and "Svara 1, 2" in answers[0]
+    assert "Stämmer det här?" in answers[1]
+    assert "Din förfrågan är skickad" in answers[2] or "Klart! Din tid är bokad." in answers[2]
+    for answer in answers[:3]:
+        size = answer.rsplit("(", 1)[1]
+        assert size.startswith(("1 sms", "2 sms", "3 sms")), answer
+
+
 def test_demo_without_a_terminal_does_not_wait_for_input(tmp_path: Path) -> None:
     done = subprocess.run(
         [*KORTKONTOR, "demo"],
