@@ -454,6 +454,35 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
+    """Write every personnummer under the current secret key; audited."""
+    from models.cards import UnreadablePersonnummer, rotate_personnummer
+
+    try:
+        async with transaction(services.sessions) as session:
+            rotated = await rotate_personnummer(session, services.vault)
+            await audit.append(
+                session,
+                actor_role=Role.operator,
+                actor_id=None,
+                action="keys.rotated",
+                entity="keys",
+                entity_id=0,
+                data={"card_users": rotated},
+            )
+    except UnreadablePersonnummer as error:
+        complain(error.message_id, **error.params)
+        return EXIT_BAD_INPUT
+    say(
+        N_(
+            "{count} personnummer written under the current key. Remove the old key from "
+            "KORTKONTOR_OLD_SECRET_KEYS when every process runs with the new one."
+        ),
+        count=rotated,
+    )
+    return EXIT_OK
+
+
 async def cmd_audit_verify(services: Services, args: argparse.Namespace) -> int:
     """Check the audit log's hash chain."""
     async with services.sessions() as session:
@@ -537,6 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
     payout_export.add_argument("--format", required=True, help="csv | pdf")
     payout_export.add_argument("--out", required=True)
     payout_export.set_defaults(run=cmd_payout_export)
+
+    keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("rotate").set_defaults(run=cmd_keys_rotate)
 
     aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)
