@@ -142,8 +142,8 @@ class Conversation:
     now: datetime
     locale: str = DEFAULT_LOCALE
     tariffs: Tariffs = field(default_factory=Tariffs)
-    # An admin's calendar feed address, when the service has a public address.
-    calendar_url: Callable[[int], str] | None = None
+    # A calendar feed token's address, when the service has a public address.
+    calendar_url: Callable[[str], str] | None = None
     replies: list[Reply] = field(default_factory=list)
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
@@ -345,7 +345,7 @@ class Dialogue:
         clock: Callable[[], datetime] = utcnow,
         after_commit: Callable[[], None] | None = None,
         tariffs: Tariffs | None = None,
-        calendar_url: Callable[[int], str] | None = None,
+        calendar_url: Callable[[str], str] | None = None,
     ) -> None:
         self.tariffs = tariffs or Tariffs()
         self.calendar_url = calendar_url

@@ -77,13 +77,12 @@ def email_sender(settings: Settings) -> Sender:
     return ConsoleSender("email")
 
 
-def _calendar_url(settings: Settings) -> Callable[[int], str] | None:
-    """An admin's feed address, shown in their chat; none without a public address."""
+def _calendar_url(settings: Settings) -> Callable[[str], str] | None:
+    """A feed token's address, shown to its admin in the chat; none without a public address."""
     base = settings.public_base_url
     if not base:
         return None
-    key = settings.secret_key()
-    return lambda admin_id: feed_url(base, admin_id, secret_key=key)
+    return partial(feed_url, base)
 
 
 def _stale_after(settings: Settings, services: Services) -> timedelta:
