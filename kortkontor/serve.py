@@ -44,6 +44,7 @@ from scheduler.rendering import RenderSettings
 from web import readiness
 from web.app import create_app
 from web.calendar_feed import feed_url
+from web.metrics import Metrics
 from web.server import WebServer
 from web.telegram_webhook import webhook_url
 
@@ -143,6 +144,8 @@ async def start(services: Services) -> Running:
         calendar_url=_calendar_url(settings),
     )
     app = create_app(services)
+    metrics: Metrics = app.state.metrics
+    dialogue.observe = metrics.chat_update
     app.state.sms_messages = SmsChat(
         dialogue,
         limits=SmsLimits(
@@ -186,6 +189,7 @@ async def start(services: Services) -> Running:
             organizer_email=settings.smtp_from,
         ),
     )
+    dispatcher.on_result = metrics.sent
     await dispatcher.recover(stale_after=_stale_after(settings, services))
     running.jobs = Jobs(
         dispatcher,

@@ -16,6 +16,7 @@ from web import (
     api,
     calendar_feed,
     dashboard,
+    metrics,
     public,
     readiness,
     telegram_webhook,
@@ -75,6 +76,7 @@ def create_app(services: WebServices) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.include_router(health)
     readiness.install(app)
+    metrics.install(app, services.sessions)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(calendar_feed.router)

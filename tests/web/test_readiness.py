@@ -4,46 +4,20 @@ the jobs run; 503 with the reason when the schema is behind or the jobs are stop
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
-from typing import Any
 
-import httpx
-import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from pydantic import SecretStr
 
-from kortkontor.serve import Running, start
 from kortkontor.wiring import Services
 from models.migrate import alembic_config
 from tests.fakes.telegram import FakeBotApi
-
-Started = Callable[..., Awaitable[tuple[Running, httpx.AsyncClient]]]
-
-
-@pytest.fixture
-async def served(services: Services) -> AsyncIterator[Started]:
-    """Starts serve's parts in this process (web on a free port); stops them afterwards."""
-    started: list[tuple[Running, httpx.AsyncClient]] = []
-
-    async def run(**settings: Any) -> tuple[Running, httpx.AsyncClient]:
-        configured = services.settings.model_copy(update={"web_port": 0, **settings})
-        running = await start(replace(services, settings=configured))
-        assert running.web is not None
-        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{running.web.port}", timeout=10)
-        started.append((running, client))
-        return running, client
-
-    yield run
-    for running, client in started:
-        await client.aclose()
-        await running.stop()
+from tests.web.conftest import Started
 
 
 async def test_ready_with_the_bot_and_the_jobs_running(served: Started) -> None:
     with FakeBotApi() as fake:
-        _, client = await served(
+        running, client = await served(
             telegram_bot_token=SecretStr(fake.token), telegram_api_base_url=fake.base_url
         )
         answer = await client.get("/readyz")
@@ -52,6 +26,7 @@ async def test_ready_with_the_bot_and_the_jobs_running(served: Started) -> None:
             "status": "ready",
             "checks": {"database": "ok", "schema": "ok", "telegram": "ok", "jobs": "ok"},
         }
+        await running.stop()  # while the fake Bot API still answers
 
 
 async def test_not_ready_once_the_jobs_are_stopped(served: Started) -> None:
