@@ -4,12 +4,14 @@ the copy in a fresh folder passes `audit verify`, and `serve` starts on it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kortkontor.wiring import Services
@@ -101,7 +103,15 @@ def _back_up_restore_and_serve(database_url: str, tmp_path: Path) -> None:
     assert "Granskningsloggens kedja är obruten." in verified.stdout
     restored = _serve(restored_url, fresh)
     try:
-        _wait_for_line(restored, "kortkontor ready")
+        ready = _wait_for_line(restored, "kortkontor ready")[-1]
+        # The process serves its probes too: ready, and metrics to this (local) client.
+        port = re.search(r"web on 127\.0\.0\.1:(\d+)", ready)
+        assert port is not None, ready
+        base = f"http://127.0.0.1:{port[1]}"
+        readiness = httpx.get(f"{base}/readyz", timeout=10)
+        assert readiness.status_code == 200, readiness.text
+        metrics = httpx.get(f"{base}/metrics", timeout=10)
+        assert metrics.status_code == 200 and "kortkontor_leader 1.0" in metrics.text
     finally:
         _stop(restored)
 
