@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -355,6 +356,8 @@ class Dialogue:
         self.clock = clock
         # Told after each handled update, e.g. to dispatch what the update wrote to the outbox.
         self.after_commit = after_commit
+        # Told each update's channel and handling time in seconds (the metrics).
+        self.observe: Callable[[str, float], None] | None = None
         self.recent = RecentStates()
 
     async def locale_of(self, channel: str, chat_key: str) -> str:
@@ -371,6 +374,15 @@ class Dialogue:
         """Handle one update; a redelivered update_id changes nothing and answers nothing.
 
         `within` runs in the update's transaction once the flow has answered."""
+        started = time.perf_counter()
+        try:
+            return await self._handle_once(incoming, within=within)
+        finally:
+            if self.observe is not None:
+                self.observe(incoming.channel, time.perf_counter() - started)
+
+    async def _handle_once(self, incoming: Incoming, *, within: Within | None) -> list[Reply]:
+        """The update handled from the copy of its chat's state, or again from the row."""
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
         try:

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     public_base_url: str | None = None
+    # The bearer token /metrics asks for; without it /metrics answers local clients only.
+    metrics_token: SecretStr | None = None
 
     def outbox_recover_every(self) -> timedelta | None:
         """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""
