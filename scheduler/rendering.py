@@ -24,6 +24,7 @@ from scheduler.channels.ics import meeting_calendar
 from scheduler.notifications import Template, meeting_people, proposal_of
 from scheduler.slots import Slot
 from scheduler.wording import (
+    attendance,
     format_slot_time,
     place_of_meeting,
     place_of_slot,
@@ -507,7 +508,8 @@ async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, l
         place = await place_of_meeting(session, meeting)
         venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
         clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
-        lines.append(f"{clock} – {venue} – {user.given_name} {user.family_name} ({card.order_ref})")
+        who = f"{user.given_name} {user.family_name} ({card.order_ref})"
+        lines.append(" – ".join((clock, venue, who, attendance(meeting, locale))))
     return "\n".join(lines)
 
 

@@ -74,6 +74,18 @@ def released_sentence(meeting: Meeting, locale: str) -> str:
     return translate(text, locale).format(when=format_slot_time(meeting.starts_at, locale))
 
 
+# Whether the card user has answered the day-before reminder that they come, as the
+# administrator reads it beside a confirmed meeting.
+ATTENDANCE_CONFIRMED = N_("attendance confirmed by the card user")
+ATTENDANCE_NOT_CONFIRMED = N_("attendance not confirmed")
+
+
+def attendance(meeting: Meeting, locale: str) -> str:
+    """«närvaro bekräftad av kortanvändaren» or «närvaro ej bekräftad»."""
+    confirmed = meeting.attendance_confirmed_at is not None
+    return translate(ATTENDANCE_CONFIRMED if confirmed else ATTENDANCE_NOT_CONFIRMED, locale)
+
+
 RELEASED_TIME = N_("Your earlier time {when} is released.")
 RELEASED_WISH = N_("Your earlier requested time {when} is released.")
 

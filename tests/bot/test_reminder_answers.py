@@ -1,6 +1,7 @@
 """Answers to the day-before reminder: «JA» (typed, or the «Jag kommer» button) records on the
 meeting that the card user comes, «ÄNDRA» asks for a new time and «AVBOKA» asks before it
-cancels; a «ja» with no close confirmed time changes nothing."""
+cancels; a «ja» with no close confirmed time changes nothing. The administrator sees the answer
+in /idag, /kommande and the morning's agenda."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from models.audit import AuditEvent
 from models.db import transaction
 from models.meetings import Meeting, MeetingStatus
 from models.outbox import Channel, Notification
-from scheduler import booking, rendering
+from scheduler import booking, notifications, rendering
 from scheduler.availability import load_availability
 from scheduler.rendering import RenderSettings
+from tests.bot.test_admin_flow import admin_chat
 from tests.bot.world import NOW, Chat, Clock, World, build_world, linked_card_user
 
-MARIA_TG = 6101
+MARIA_TG, ANNA_TG = 6101, 6201
 TOMORROW_AT_16 = NOW + timedelta(days=1, hours=7)  # Tuesday 1 December 16:00 in Stockholm
 THURSDAY_AT_16 = NOW + timedelta(days=3, hours=7)
 REMINDED = NOW + timedelta(hours=7)  # Monday 16:00: the day-before reminder goes out
@@ -173,3 +175,46 @@ async def test_ja_without_a_close_confirmed_time_changes_nothing(
     assert "Den knappen gäller inte längre" in chat.text
     assert (await stored(services, meeting_id)).attendance_confirmed_at is None
     assert await attendance_events(services) == []
+
+
+async def test_the_administrator_sees_who_said_they_come(
+    services: Services, reminded: tuple[World, Chat, int], clock: Clock
+) -> None:
+    world, maria, _ = reminded
+    anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
+    line = "tisdag 1 december kl. 16:00 – Café Linné – Maria Test (SE-1) – bekräftad – "
+    await anna.send("/kommande")
+    assert line + "närvaro ej bekräftad" in anna.text
+    await maria.send("JA")
+    await anna.send("/kommande")
+    assert line + "närvaro bekräftad av kortanvändaren" in anna.text
+
+    # On the day: /idag, and the agenda at 07:00.
+    clock.now = TOMORROW_AT_16.replace(hour=6)  # Tuesday 07:00 in Stockholm
+    await anna.send("/idag")
+    assert line + "närvaro bekräftad av kortanvändaren" in anna.text
+    async with transaction(services.sessions) as session:
+        assert await notifications.plan_morning_agenda(session, now=clock.now) == 1
+    async with services.sessions() as session:
+        query = select(Notification).where(Notification.template == "admin_agenda")
+        row = (await session.exec(query)).one()
+        agenda = await rendering.render(session, row, RenderSettings(), now=clock.now)
+    assert "16:00 – Café Linné – Maria Test (SE-1) – närvaro bekräftad av kortanvändaren" in (
+        agenda.text
+    )
+
+
+async def test_the_agenda_says_when_the_card_user_has_not_answered(
+    services: Services, reminded: tuple[World, Chat, int], clock: Clock
+) -> None:
+    clock.now = TOMORROW_AT_16.replace(hour=6)
+    async with transaction(services.sessions) as session:
+        await notifications.plan_morning_agenda(session, now=clock.now)
+    async with services.sessions() as session:
+        query = select(Notification).where(Notification.template == "admin_agenda")
+        row = (await session.exec(query)).one()
+        agenda = await rendering.render(session, row, RenderSettings(), now=clock.now)
+    assert agenda.text.splitlines() == [
+        "God morgon Anna! Dina möten i dag:",
+        "16:00 – Café Linné – Maria Test (SE-1) – närvaro ej bekräftad",
+    ]
