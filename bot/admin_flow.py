@@ -38,7 +38,7 @@ from scheduler.availability import load_availability
 from scheduler.ranking import propose
 from scheduler.slots import slot_from_data, slot_to_data
 from scheduler.wishes import TimeWish
-from scheduler.wording import format_slot_time
+from scheduler.wording import attendance, format_slot_time
 
 COMMANDS = {
     "idag": Name.today,
@@ -165,7 +165,8 @@ def _local_midnight(moment: datetime, days: int = 0) -> datetime:
 
 async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0) -> None:
     """The admin's requested and confirmed meetings from `first` days ahead (0: today), for
-    `days` days; today's meetings get a button each, to record the outcome."""
+    `days` days, a confirmed one with whether its card user said they come; today's meetings
+    get a button each, to record the outcome."""
     start, end = _local_midnight(conv.now, first), _local_midnight(conv.now, first + days)
     assert admin.id is not None
     rows = await agenda(conv.session, admin_id=admin.id, start=start, end=end)
@@ -184,7 +185,10 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0
         place = venue.name if venue is not None else conv._("home delivery")
         when = format_slot_time(meeting.starts_at, conv.locale)
         who = f"{user.given_name} {user.family_name} ({card.order_ref})"
-        lines.append(" – ".join((when, place, who, state)))
+        parts = [when, place, who, state]
+        if meeting.status == MeetingStatus.confirmed:
+            parts.append(attendance(meeting, conv.locale))
+        lines.append(" – ".join(parts))
         if meeting.status == MeetingStatus.confirmed and meeting.starts_at < tomorrow:
             clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
             buttons.append([conv.offer(f"{clock} {who}", OutcomeOffer.meeting, meeting=meeting.id)])

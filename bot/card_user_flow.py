@@ -47,6 +47,7 @@ from scheduler.wording import (
     place_of_slot,
     released_sentence,
     what_to_bring,
+    what_to_bring_briefly,
 )
 
 
@@ -115,6 +116,9 @@ QUICK_DAYS = (
 )
 QUICK_TEXT = {key: words for key, _, words in (*QUICK_WISHES, *QUICK_DAYS)}
 SHIPPING_WEEKS = (2, 4)
+# A «ja» at the menu says «I am coming» to a confirmed time this close (the day-before reminder
+# asks for it, and goes out at most 36 hours ahead: 20:00 the evening before a morning time).
+ATTENDANCE_WINDOW = timedelta(hours=48)
 
 STATUS_TEXTS = {
     CardStatus.ordered: N_(
@@ -628,6 +632,15 @@ async def _not_sent(conv: Conversation, user: CardUser, card: Card | None) -> No
     await _menu(conv, card, answers.not_sent(conv))
 
 
+async def _attend_pressed(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    """«Jag kommer» under the day-before reminder (stale once the time is gone or moved far)."""
+    meeting = await _attending(conv, card)
+    if meeting is None:
+        await _stale(conv, card)
+        return
+    await _attend(conv, user, card, meeting)
+
+
 _Run = Callable[[Conversation, CardUser, Card | None], Awaitable[None]]
 # What each of a card user's commands does; any other command is stale.
 _COMMANDS: dict[Name, _Run] = {
@@ -640,6 +653,7 @@ _COMMANDS: dict[Name, _Run] = {
     Name.menu: _show_menu,
     Name.help: _show_help,
     Name.again: _other_times,
+    Name.attend: _attend_pressed,
 }
 
 
@@ -871,7 +885,7 @@ async def _act(conv: Conversation, user: CardUser, card: Card | None, reading: R
     elif intent in (Intent.decline, Intent.no):
         await _declined(conv, card)
     elif intent is Intent.yes:
-        await _aside(conv, card, conv._("OK!"))
+        await _yes(conv, user, card)
     elif intent is Intent.language:
         await _language(conv, user, card, reading.slots.language)
     elif intent is Intent.write_admin:
@@ -970,6 +984,39 @@ async def _confirmed(conv: Conversation, user: CardUser, card: Card | None) -> N
         await _send_message(conv, user, card, str(offer.get("text", "")))
     else:
         await _cancel(conv, user, card, int(offer["meeting"]))
+
+
+async def _yes(conv: Conversation, user: CardUser, card: Card | None) -> None:
+    """A yes with no question open: at the menu, with a confirmed time close ahead, the answer
+    to the reminder («JA, jag kommer»); else it changes nothing."""
+    meeting = await _attending(conv, card) if conv.step == CardStep.idle else None
+    if meeting is None:
+        await _aside(conv, card, conv._("OK!"))
+        return
+    await _attend(conv, user, card, meeting)
+
+
+async def _attending(conv: Conversation, card: Card | None) -> Meeting | None:
+    """The confirmed time a «Jag kommer» answers: one that starts within ATTENDANCE_WINDOW
+    and has not ended."""
+    meeting = await _meeting(conv, card)
+    if meeting is None or meeting.status != MeetingStatus.confirmed:
+        return None
+    if meeting.ends_at <= conv.now or meeting.starts_at - conv.now > ATTENDANCE_WINDOW:
+        return None
+    return meeting
+
+
+async def _attend(conv: Conversation, user: CardUser, card: Card | None, meeting: Meeting) -> None:
+    """Record that the card user comes (once), and say when, where and what to bring."""
+    assert user.id is not None
+    await booking.confirm_attendance(conv.session, meeting, card_user_id=user.id, now=conv.now)
+    place = await place_of_meeting(conv.session, meeting)
+    where = place.place(conv.locale) if place.venue is not None else place.home_address or ""
+    thanks = conv._("Thank you! See you {when} at {place}.").format(
+        when=format_slot_time(meeting.starts_at, conv.locale), place=where
+    )
+    await _menu(conv, card, f"{thanks} {what_to_bring_briefly(conv.locale)}")
 
 
 async def _declined(conv: Conversation, card: Card | None) -> None:

@@ -7,6 +7,7 @@ messages already sent carry, so they must not change:
 | record | data |
 |---|---|
 | `Command(Name.book)` | `cmd:book` |
+| `Command(Name.attend)` | `cmd:attend` (a card user's «Jag kommer» under the day-before reminder) |
 | `QuickWish(WishKey.afternoon)` | `cmd:wish:afternoon` |
 | `SetLanguage("en")` | `cmd:lang:en` |
 | `AddWindowOn(1)` | `cmd:tider:add:1` |
@@ -58,6 +59,7 @@ class Name(StrEnum):
     again = "again"  # «Andra tider» at the booking summary
     write = "write"  # write to the meeting's administrator
     write_no = "write:no"  # «Nej» to «Skicka till Anna: …?»
+    attend = "attend"  # «Jag kommer» under the day-before reminder
     # administrators
     today = "today"
     upcoming = "upcoming"

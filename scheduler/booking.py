@@ -523,6 +523,31 @@ async def cancel(
     )
 
 
+async def confirm_attendance(
+    session: AsyncSession, meeting: Meeting, *, card_user_id: int, now: datetime
+) -> bool:
+    """The card user answers the reminder that they will come: recorded once on the confirmed
+    meeting, and audited; False when it was recorded already."""
+    if meeting.status != MeetingStatus.confirmed:
+        raise NotBookable(N_("That meeting can no longer be changed."))
+    if meeting.attendance_confirmed_at is not None:
+        return False
+    assert meeting.id is not None
+    meeting.attendance_confirmed_at = now
+    session.add(meeting)
+    await audit.append(
+        session,
+        actor_role=Role.card_user,
+        actor_id=card_user_id,
+        action="meeting.attendance_confirmed",
+        entity="meeting",
+        entity_id=meeting.id,
+        data={"card_id": meeting.card_id, "starts_at": meeting.starts_at.isoformat()},
+        now=now,
+    )
+    return True
+
+
 async def drop_pending_move(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
     """The meeting took place (its outcome is recorded): a move of it still waiting for the
     admin no longer applies, and is withdrawn without a word to anyone."""

@@ -24,11 +24,13 @@ from scheduler.channels.ics import meeting_calendar
 from scheduler.notifications import Template, meeting_people, proposal_of
 from scheduler.slots import Slot
 from scheduler.wording import (
+    attendance,
     format_slot_time,
     place_of_meeting,
     place_of_slot,
     released_sentence,
     what_to_bring,
+    what_to_bring_briefly,
 )
 
 
@@ -66,6 +68,19 @@ FAILURE_TEXTS = {
     FailureReason.no_pin_letter: N_("the PIN letter was missing"),
     FailureReason.no_show: N_("nobody came to the meeting"),
     FailureReason.other: N_("something else was wrong"),
+}
+# The buttons under the day-before reminder in the chat, top to bottom; by SMS the same three
+# answers are words (SMS_ANSWERS). The labels are the chat menu's own.
+REMINDER_ANSWERS = (
+    (N_("I am coming"), Name.attend),
+    (N_("Change time"), Name.move),
+    (N_("Cancel booking"), Name.cancel),
+)
+# An SMS that asks for an answer by SMS, and what it asks; the answer is read by the chat.
+SMS_ANSWERS = {
+    Template.card_arrived: N_("Reply with when you can come, e.g. tuesday afternoon."),
+    Template.nudge: N_("Reply with when you can come, e.g. tuesday afternoon."),
+    Template.reminder_24h: N_("Reply YES if you are coming, CHANGE for a new time or CANCEL."),
 }
 # The buttons under a booking request, top to bottom.
 REQUEST_ANSWERS = (
@@ -136,6 +151,11 @@ async def render(
         Template.booking_cancelled,
     ) and not _card_gone(row):
         buttons = (((translate(N_("Book"), locale), Command(Name.book).encode()),),)
+    elif template == Template.reminder_24h:
+        buttons = tuple(
+            ((translate(label, locale), Command(name).encode()),)
+            for label, name in REMINDER_ANSWERS
+        )
     return OutgoingMessage(
         recipient=row.recipient,
         text=body,
@@ -199,6 +219,8 @@ async def _user_body(
     locale = user.locale
     office = await session.get(Office, card.office_id)
     assert office is not None
+    if row.channel == Channel.sms and template in SMS_ANSWERS:
+        return await _sms_asking(session, row, template, office, meeting, user, settings)
     parts = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
     if meeting is not None and template != Template.handed_out:
         when = format_slot_time(meeting.starts_at, locale)
@@ -237,6 +259,33 @@ async def _user_body(
     if link and row.channel != Channel.telegram:
         parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
     return "\n\n".join(parts)
+
+
+async def _sms_asking(
+    session: AsyncSession,
+    row: Notification,
+    template: Template,
+    office: Office,
+    meeting: Meeting | None,
+    user: CardUser,
+    settings: RenderSettings,
+) -> str:
+    """An SMS that asks for an answer by SMS, a line for each thing, so that it fits in two
+    segments where the names allow: the news, the place and host, what to bring, what to
+    answer, and the link to the Telegram chat for those who have it."""
+    locale = user.locale
+    lines = [translate(N_("Hello {name}!"), locale).format(name=user.given_name)]
+    if meeting is not None:
+        when = format_slot_time(meeting.starts_at, locale)
+        lines.append(translate(MEETING_SENTENCES[template], locale).format(when=when))
+        lines += (await place_of_meeting(session, meeting)).where_and_who(locale)
+    else:
+        lines.append(_card_sentence(template, office, locale))
+    lines += [what_to_bring_briefly(locale), translate(SMS_ANSWERS[template], locale)]
+    link = _link(settings, row)
+    if link:
+        lines.append(translate(N_("Or book in Telegram: {link}"), locale).format(link=link))
+    return "\n".join(lines)
 
 
 async def _still_standing(
@@ -465,7 +514,8 @@ async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, l
         place = await place_of_meeting(session, meeting)
         venue = place.venue.name if place.venue else translate(N_("home delivery"), locale)
         clock = meeting.starts_at.astimezone(STOCKHOLM).strftime("%H:%M")
-        lines.append(f"{clock} – {venue} – {user.given_name} {user.family_name} ({card.order_ref})")
+        who = f"{user.given_name} {user.family_name} ({card.order_ref})"
+        lines.append(" – ".join((clock, venue, who, attendance(meeting, locale))))
     return "\n".join(lines)
 
 

@@ -74,6 +74,18 @@ def released_sentence(meeting: Meeting, locale: str) -> str:
     return translate(text, locale).format(when=format_slot_time(meeting.starts_at, locale))
 
 
+# Whether the card user has answered the day-before reminder that they come, as the
+# administrator reads it beside a confirmed meeting.
+ATTENDANCE_CONFIRMED = N_("attendance confirmed by the card user")
+ATTENDANCE_NOT_CONFIRMED = N_("attendance not confirmed")
+
+
+def attendance(meeting: Meeting, locale: str) -> str:
+    """«närvaro bekräftad av kortanvändaren» or «närvaro ej bekräftad»."""
+    confirmed = meeting.attendance_confirmed_at is not None
+    return translate(ATTENDANCE_CONFIRMED if confirmed else ATTENDANCE_NOT_CONFIRMED, locale)
+
+
 RELEASED_TIME = N_("Your earlier time {when} is released.")
 RELEASED_WISH = N_("Your earlier requested time {when} is released.")
 
@@ -87,6 +99,11 @@ def what_to_bring(locale: str) -> str:
     ).format(documents=documents)
 
 
+def what_to_bring_briefly(locale: str) -> str:
+    """The same in a few words, where space is short (an SMS, a one-line answer)."""
+    return translate("Bring a valid ID document and your PIN letter.", locale)
+
+
 @dataclass(frozen=True, slots=True)
 class MeetingPlace:
     """When, where and with whom, as the card user sees it."""
@@ -96,23 +113,27 @@ class MeetingPlace:
     home_address: str | None
     admin: Admin
 
+    def place(self, locale: str) -> str:
+        """«Café Linné, Svartbäcksgatan 22, 753 33 Uppsala», or the home delivery's address."""
+        if self.venue is not None:
+            return f"{self.venue.name}, {self.venue.address}"
+        return translate("home delivery to {address}", locale).format(
+            address=self.home_address or ""
+        )
+
+    def where_and_who(self, locale: str) -> tuple[str, str]:
+        """«Plats: …» and «ID-administratör: …»."""
+        return (
+            translate("Place: {place}", locale).format(place=self.place(locale)),
+            translate("ID administrator: {name}", locale).format(name=self.admin.first_name),
+        )
+
     def lines(self, locale: str) -> str:
         """«Tid: …», «Plats: …», «ID-administratör: …» on three lines."""
-        if self.venue is not None:
-            place = f"{self.venue.name}, {self.venue.address}"
-        else:
-            place = translate("home delivery to {address}", locale).format(
-                address=self.home_address or ""
-            )
-        return "\n".join(
-            (
-                translate("Time: {when}", locale).format(
-                    when=format_slot_time(self.starts_at, locale)
-                ),
-                translate("Place: {place}", locale).format(place=place),
-                translate("ID administrator: {name}", locale).format(name=self.admin.first_name),
-            )
+        when = translate("Time: {when}", locale).format(
+            when=format_slot_time(self.starts_at, locale)
         )
+        return "\n".join((when, *self.where_and_who(locale)))
 
 
 async def place_of(

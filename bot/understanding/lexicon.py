@@ -35,6 +35,7 @@ class Sense(StrEnum):
     no_word = "no_word"  # decline at an open question, else no
     when_card = "when_card"  # «när kan jag hämta kortet»: my meeting if there is one, else status
     time_wish = "time_wish"  # a bare time wish (no cue): book, or move when there is a meeting
+    coming = "coming"  # «jag kommer»: yes at the menu (attending), no to «Vill du avboka?»
 
 
 Target = Intent | Sense
@@ -72,7 +73,6 @@ SV_SHARED: CueTable = {
         (2, "ja|japp|jepp|jajamen|jo|jadå|ok|okej|okey|oki|okay|absolut|visst|gärna|kör|"
             "perfekt|toppen|utmärkt|kanon|grymt|stämmer|precis|självklart|yes|aa|jäpp|jaa"),
         (1.5, "funkar|=passar|bra|fint|fungerar"),
-        (1, "jag_kommer"),
     ),
     Sense.no_word: (
         (3, "nej_tack; =passar_inte|dåligt; funkar_inte; går_inte; inte_bra; "
@@ -119,9 +119,15 @@ EN_SHARED: CueTable = {
 # ---------------------------------------------------------------- card users
 
 SV_CARD_USER: CueTable = {
+    # «Kommer» alone answers the reminder's «Svara JA om du kommer». Weaker than a social word:
+    # «tack för påminnelsen, jag kommer» thanks.
+    Sense.coming: (
+        (1.5, "jag_kommer; =kommer"),
+    ),
     Intent.status: (
         (3.5, "har kort|kortet|korten kommit; var är kort|kortet; när kommer kort|kortet; "
               "kommit fram"),
+        (3, "kommer_kort|kortet"),
         (3, "kort|kortet kommit; status|statusen; var kort|kortet; framme; "
             "kortet skickats|skickat"),
         (2.5, "levererat|levererats|leverans; spåra; hur långt; "
@@ -189,7 +195,8 @@ SV_CARD_USER: CueTable = {
     ),
     Intent.write_admin: (
         (3.5, "säg till; skriv till; meddela; skicka ett|en meddelande|hälsning; kontakta; "
-              "blir sen|försenad; är sen; lite sen; minuter sen; försenad|försenat; "
+              "blir sen|försenad; är sen; lite sen|=sent; minuter|=min sen|=sent; kommer_=sent; "
+              "försenad|försenat; "
               "hittar inte; står vid|utanför; väntar utanför|vid; är_på_plats; är_på_väg; "
               "strax där; jag_är_framme|här; är_framme_nu|här_nu"),
         (2.5, "hälsa; meddelande; på väg; prata med"),
@@ -198,9 +205,12 @@ SV_CARD_USER: CueTable = {
 }
 
 EN_CARD_USER: CueTable = {
+    Sense.coming: (
+        (1.5, "im_coming; ill_be_there; will_be_there; =coming"),
+    ),
     Intent.status: (
         (3.5, "card arrived; card arrive; where is card; where card; has card come|arrived; "
-              "when will card; status"),
+              "when will card; status; card_=coming"),
         (2.5, "shipped|delivered|track|tracking; come yet; news|update|updates"),
         (1.5, "arrived|arrive|ready|yet; my card"),
     ),
@@ -211,7 +221,7 @@ EN_CARD_USER: CueTable = {
         (3, "=book; make an appointment; available|availability; free times|time|slots; "
             "what times; get a time; like|want to pick|collect|get"),
         (2.5, "can|could i|we come; schedule; slot|slots; come_by"),
-        (1.5, "pick up; collect; =booking; come; suit|suits"),
+        (1.5, "pick up; collect; =booking; =come; suit|suits"),
         (1, "appointment|time"),
     ),
     Intent.my_meeting: (
@@ -243,6 +253,7 @@ EN_CARD_USER: CueTable = {
     ),
     Intent.cant_come: (
         (3.5, "cant|cannot|wont come|make; unable to come|make; not able to come|make; "
+              "not_=coming; "
               "miss my appointment|time; cant attend"),
         (1.5, "what happens if; what if"),
     ),
@@ -262,6 +273,9 @@ EN_CARD_USER: CueTable = {
 # ---------------------------------------------------------------- administrators
 
 SV_ADMIN: CueTable = {
+    Sense.yes_word: (
+        (1, "jag_kommer"),
+    ),
     Intent.today: (
         (3.5, "idag|dagens; i_dag"),
         (1, "nu"),

@@ -44,6 +44,7 @@ BOOKING_WORD = 1.5  # the weight of a word that asks for a time («hämta»), no
 WISH_COVERAGE = 0.6  # share of a message's words that are time words for it to be a wish
 REFS_WEIGHT = 2.0
 ANSWER_FIRST = 2.0  # «nej, …» at a question answers it, whatever follows
+COMING_FIRST = 1.0  # «jag kommer …» opening a message is mostly that answer too
 ABSENCE_WITHOUT_DAYS = 0.6
 MAX_RUNNERS_UP = 3
 MIN_RUNNER_UP = 0.05
@@ -61,11 +62,38 @@ _WISH_INTENTS = frozenset({Intent.book, Intent.move, Intent.absence})
 _Evidence = dict[Target, float]
 
 
-def _negated(hit: Hit, tokens: tuple[Token, ...]) -> bool:
+def _negated(hit: Hit, tokens: tuple[Token, ...], reach: int = NEGATION_REACH) -> bool:
     """A negation just before the cue, or right after it: «vill inte avboka», «avboka inte»,
     «dont want to cancel»."""
-    near = tokens[max(0, hit.start - NEGATION_REACH) : hit.start] + tokens[hit.end : hit.end + 1]
+    near = tokens[max(0, hit.start - reach) : hit.start] + tokens[hit.end : hit.end + 1]
     return any(token.text in NEGATIONS for token in near)
+
+
+def _negated_agreement(hit: Hit, tokens: tuple[Token, ...]) -> bool:
+    """A yes word or «jag kommer» right next to a negation: «inte bra», «funkar inte», «jag
+    kommer inte», «kommer nog inte». Only the word just before counts: in «vill inte avboka,
+    jag kommer» the «jag kommer» still agrees."""
+    if hit.target is Sense.yes_word:
+        return _negated(hit, tokens, reach=1)
+    if hit.target is Sense.coming:
+        after = tokens[hit.end : hit.end + 2]
+        return _negated(hit, tokens, reach=1) or any(t.text in NEGATIONS for t in after)
+    return False
+
+
+def _agreeing(hits: list[Hit], tokens: tuple[Token, ...], step: Step) -> list[Hit]:
+    """The hits without the agreement a message takes back. A negated yes says no yes (the no
+    words and «kommer inte» read those); «jag kommer inte» takes back a «ja» beside it too («ja
+    men jag kommer inte»); and «jag kommer» answers «Vill du avboka?» with a no, whatever yes
+    comes with it («ja jag kommer»)."""
+    negated = [hit for hit in hits if _negated_agreement(hit, tokens)]
+    kept = [hit for hit in hits if hit not in negated]
+    coming = any(hit.target is Sense.coming for hit in kept)
+    if any(hit.target is Sense.coming for hit in negated) or (
+        coming and step is Step.confirm_cancel
+    ):
+        kept = [hit for hit in kept if hit.target is not Sense.yes_word]
+    return kept
 
 
 def _cue_evidence(hits: Iterable[Hit], tokens: tuple[Token, ...]) -> _Evidence:
@@ -111,12 +139,15 @@ def _add_wish(evidence: _Evidence, wish: TimeWish, tokens: tuple[Token, ...], st
 
 def _add_answer_first(evidence: _Evidence, hits: list[Hit]) -> None:
     """A message that opens with yes or no is that answer: «nej jag är ledig då» declines the
-    request, «ja det stämmer, fredag kl 14» confirms the time rather than moving it."""
+    request, «ja det stämmer, fredag kl 14» confirms the time rather than moving it; one that
+    opens with «jag kommer» says so, less strongly."""
     first = [hit for hit in hits if hit.start == 0]
     if first:
         longest = max(first, key=lambda hit: (hit.end, hit.cue.weight))
         if longest.target in (Sense.yes_word, Sense.no_word):
             evidence[longest.target] += ANSWER_FIRST
+        elif longest.target is Sense.coming:
+            evidence[longest.target] += COMING_FIRST
 
 
 def _resolve(target: Target, context: Context, wish: TimeWish | None, moving: bool) -> Intent:
@@ -127,6 +158,9 @@ def _resolve(target: Target, context: Context, wish: TimeWish | None, moving: bo
         return Intent.confirm if context.open_question else Intent.yes
     if target is Sense.no_word:
         return Intent.decline if context.open_question else Intent.no
+    if target is Sense.coming:
+        # Coming answers the reminder; at a question it is a no only to cancelling.
+        return Intent.decline if context.step is Step.confirm_cancel else Intent.yes
     if target is Sense.when_card:
         return Intent.my_meeting if context.has_meeting else Intent.status
     assert isinstance(target, Intent)
@@ -157,7 +191,7 @@ def _weights(
 ) -> dict[Intent, float]:
     """Each intent's weight of evidence in this message and context."""
     tokens = normalised.tokens
-    hits = INDEXES[context.speaker].hits(tokens)
+    hits = _agreeing(INDEXES[context.speaker].hits(tokens), tokens, context.step)
     evidence = _cue_evidence(hits, tokens)
     if wish is not None and context.speaker is Speaker.card_user:
         _add_wish(evidence, wish, tokens, context.step)

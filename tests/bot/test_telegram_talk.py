@@ -79,8 +79,9 @@ class Person:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What an action may change: Maria's meeting, every card's status, every absence (first
-    and last day), and how many messages were relayed to administrators."""
+    """What an action may change: Maria's meeting (and whether she said she comes), every
+    card's status, every absence (first and last day), and how many messages were relayed to
+    administrators."""
 
     meeting: tuple[object, ...] | None
     cards: list[tuple[str, CardStatus]]
@@ -120,7 +121,16 @@ class Stage:
             absences = (await session.exec(select(Absence))).all()
             relayed = (await session.exec(select(RelayedMessage))).all()
         return Snapshot(
-            meeting=(meeting.id, meeting.status, meeting.starts_at) if meeting else None,
+            meeting=(
+                (
+                    meeting.id,
+                    meeting.status,
+                    meeting.starts_at,
+                    meeting.attendance_confirmed_at is not None,
+                )
+                if meeting
+                else None
+            ),
             cards=sorted((card.order_ref, card.status) for card in cards),
             absences={(absence.first_day, absence.last_day) for absence in absences},
             relayed=len(relayed),
@@ -290,6 +300,18 @@ async def relayed(stage: Stage, before: Before) -> None:
     )
 
 
+async def attending(stage: Stage, before: Before) -> None:
+    """Maria's answer to the reminder is recorded, and nothing else changed."""
+    after = await stage.snapshot()
+    assert before.meeting is not None and after.meeting is not None
+    assert after.meeting == (*before.meeting[:3], True), after.meeting
+    assert (after.cards, after.absences, after.relayed) == (
+        before.cards,
+        before.absences,
+        before.relayed,
+    )
+
+
 BOOKED = meeting_now(MeetingStatus.requested, 30)
 MOVED = meeting_now(MeetingStatus.requested, 3)
 CONFIRMED = meeting_now(MeetingStatus.confirmed, 30)
@@ -353,6 +375,7 @@ CARD_USER = [
     ),
     case("menu", "sv", "jag vill avboka", "ingen bokad tid"),
     case("menu", "sv", "ok", absent=("avbokad", "förstod")),
+    case("menu", "sv", "JA", "Okej!", buttons=("Boka",), absent=("Tack!",)),
     case("menu", "sv", "nej", absent=("avbokad",)),
     case("menu", "sv", "xyzzy plugh", "förstod jag inte", buttons=("Boka",)),
     case("menu", "sv", "english please", "Language changed."),
@@ -406,6 +429,9 @@ CARD_USER = [
     case("requested", "sv", "tack", "Varsågod"),
     case("requested", "sv", "nej", "inget är ändrat"),
     case("requested", "sv", "avboka", "Vill du avboka den här tiden?"),
+    # A request Anna has not confirmed is no time to answer a reminder about.
+    case("requested", "sv", "JA", "Okej!", absent=("Tack!",)),
+    case("requested", "sv", "jag kommer", "Okej!", absent=("Tack!",)),
     case("requested", "en", "when is my appointment?", "Monday 30 November at 16:00"),
     case("requested", "en", "i want to cancel", "Do you want to cancel this time?"),
     case("requested", "en", ("i want to cancel", "no"), "not cancelled"),
@@ -431,7 +457,24 @@ CARD_USER = [
     case("confirmed", "sv", "kan jag ändra tiden?", "När passar det dig?"),
     case("confirmed", "sv", "var ligger kontoret?", "Café Linné", "google.com/maps"),
     case("confirmed", "sv", "tisdag eftermiddag", buttons=("tisdag 1 december kl. 16:00",)),
-    case("confirmed", "sv", "ok", absent=("avbokad",)),
+    # Its reminder's answers: JA, ÄNDRA, AVBOKA (and a yes in other words is a JA).
+    case("confirmed", "sv", "ok", "Tack! Vi ses", absent=("avbokad",), check=attending),
+    case(
+        "confirmed",
+        "sv",
+        "JA",
+        "Tack! Vi ses måndag 30 november kl. 16:00 på Café Linné",
+        "PIN-brevet",
+        buttons=("Ändra tid", "Avboka"),
+        check=attending,
+    ),
+    case("confirmed", "sv", "kommer", "Tack! Vi ses", check=attending),
+    case("confirmed", "sv", "ja jag kommer", "Tack! Vi ses", check=attending),
+    case("confirmed", "sv", "ÄNDRA", "När passar det dig?"),
+    case("confirmed", "sv", "AVBOKA", "Vill du avboka den här tiden?"),
+    case("confirmed", "sv", ("AVBOKA", "JA"), "avbokad", check=cancelled),
+    case("confirmed", "sv", ("AVBOKA", "jag kommer"), "inte avbokad"),
+    case("confirmed", "sv", "jag kommer inte", buttons=("Ändra tid", "Avboka")),
     case("confirmed", "sv", "tack", "Varsågod"),
     case("confirmed", "sv", "nej", "inget är ändrat"),
     case("confirmed", "en", "when is my appointment?", "Monday 30 November at 16:00"),
@@ -439,7 +482,18 @@ CARD_USER = [
     case("confirmed", "en", ("i want to cancel", "no"), "not cancelled"),
     case("confirmed", "en", ("i want to cancel", "yes"), "cancelled", check=cancelled),
     case("confirmed", "en", "tuesday afternoon", buttons=("Tuesday 1 December at 16:00",)),
-    case("confirmed", "en", "ok", absent=("cancelled",)),
+    case("confirmed", "en", "ok", "Thank you! See you", absent=("cancelled",), check=attending),
+    case(
+        "confirmed",
+        "en",
+        "YES",
+        "Thank you! See you Monday 30 November at 16:00 at Café Linné",
+        "PIN letter",
+        check=attending,
+    ),
+    case("confirmed", "en", "CHANGE", "When would suit you?"),
+    case("confirmed", "en", "CANCEL", "Do you want to cancel this time?"),
+    case("confirmed", "en", "I'm not coming", buttons=("Change time", "Cancel booking")),
     # At the proposals.
     case("proposals", "sv", "tisdag eftermiddag", buttons=("tisdag 1 december kl. 16:00",)),
     case("proposals", "sv", "vad ska jag ta med mig?", "PIN-brev"),

@@ -55,6 +55,7 @@ def test_every_action_round_trips_within_telegrams_limit(action: Action) -> None
     [
         (Command(Name.book), "cmd:book"),
         (Command(Name.move), "cmd:move"),
+        (Command(Name.attend), "cmd:attend"),
         (Command(Name.language), "cmd:language"),
         (Command(Name.tider_venue_new), "cmd:tider:venue:new"),
         (QuickWish(WishKey.asap), "cmd:wish:asap"),

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from kortkontor.wiring import Services
+from models.audit import AuditEvent
 from models.cards import Card, CardStatus
 from models.db import transaction
 from models.errors import NotFound
@@ -496,3 +497,38 @@ async def test_revoking_a_card_with_a_pending_move_cancels_both(services: Servic
         )
     assert await status_of(services, old, new) == [MeetingStatus.cancelled] * 2
     assert {slots[0], slots[4]} <= set(await free(services, world))
+
+
+async def test_attendance_is_recorded_once_on_a_confirmed_meeting_and_audited(
+    services: Services,
+) -> None:
+    world = await build_world(services)
+    result = await book(services, world, 0, (await free(services, world))[0])
+    assert isinstance(result, Booked) and result.meeting.id
+    meeting_id, user_id = result.meeting.id, world.cards[0][1]
+
+    async def attend(at: datetime) -> bool:
+        async with transaction(services.sessions) as session:
+            meeting = await session.get(Meeting, meeting_id)
+            assert meeting is not None
+            return await booking.confirm_attendance(session, meeting, card_user_id=user_id, now=at)
+
+    # A request the admin has not confirmed yet cannot be attended.
+    with pytest.raises(NotBookable):
+        await attend(NOW)
+    async with transaction(services.sessions) as session:
+        await booking.confirm(session, meeting_id=meeting_id, admin_id=world.admin_id, now=NOW)
+    assert await attend(NOW + timedelta(minutes=5)) is True
+    assert await attend(NOW + timedelta(minutes=9)) is False  # a second «JA» changes nothing
+    async with services.sessions() as session:
+        meeting = await session.get(Meeting, meeting_id)
+        assert meeting is not None
+        assert meeting.attendance_confirmed_at == NOW + timedelta(minutes=5)
+        events = (
+            await session.exec(
+                select(AuditEvent).where(AuditEvent.action == "meeting.attendance_confirmed")
+            )
+        ).all()
+    assert [(e.entity_id, e.actor_role, e.actor_id) for e in events] == [
+        (meeting_id, "card_user", user_id)
+    ]

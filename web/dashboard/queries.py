@@ -45,7 +45,8 @@ class StuckCard:
 
 @dataclass(frozen=True, slots=True)
 class MeetingRow:
-    """A meeting as the lists show it: when, what state, which card, with whom, where."""
+    """A meeting as the lists show it: when, what state, which card, with whom, where, and
+    whether its card user said they come."""
 
     meeting_id: int
     starts_at: datetime
@@ -53,6 +54,7 @@ class MeetingRow:
     order_ref: str
     admin_name: str
     venue_name: str | None  # None: home delivery (its address is not shown)
+    attendance_confirmed_at: datetime | None = None  # the card user answered «JA, jag kommer»
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +239,13 @@ async def meetings_ahead(session: AsyncSession, *, now: datetime) -> list[Office
             continue
         assert meeting.id is not None
         row = MeetingRow(
-            meeting.id, meeting.starts_at, meeting.status, card.order_ref, admin_name, venue_name
+            meeting.id,
+            meeting.starts_at,
+            meeting.status,
+            card.order_ref,
+            admin_name,
+            venue_name,
+            meeting.attendance_confirmed_at,
         )
         grouped.setdefault(card.office_id, {"today": [], "coming": []})[when].append(row)
     offices = await _offices(session)

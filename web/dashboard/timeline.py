@@ -107,6 +107,9 @@ def describe(action: str, entity_id: int, data: Mapping[str, Any]) -> str:
             after=meeting_status_name(str(data.get("to", ""))),
         )
         return " ".join([text, *_meeting_details(data)])
+    if action == "meeting.attendance_confirmed":
+        answered = N_("Meeting {meeting}: the card user answered the reminder that they come.")
+        return tr(answered).format(meeting=entity_id)
     if action == "personnummer.viewed":
         viewed = N_("The administrator viewed the full personnummer at meeting {meeting}.")
         return tr(viewed).format(meeting=entity_id)

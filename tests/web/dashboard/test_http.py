@@ -14,8 +14,10 @@ from kortkontor.wiring import Services
 from models import feeds
 from models.audit import AuditEvent
 from models.db import transaction
+from models.meetings import Meeting
 from models.operators import Operator, get_operator_by_email, hash_password, set_operator
 from models.payouts import PayoutStatement
+from scheduler import booking
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import ALL_TEST_PERSONNUMMER
 from tests.web.dashboard.conftest import CLOCK, EMAIL, PASSWORD, STUCK_DAYS, Seeded, Site
@@ -208,6 +210,39 @@ async def test_overview(site: Site) -> None:
     assert "Utlämningar per vecka" in page
     meetings = page.split('id="meetings"')[1].split("</section>")[0]
     assert "SE-2" in meetings and "16:00" in meetings and "bekräftad" in meetings
+
+
+async def test_meetings_show_whether_the_card_user_said_they_come(
+    site: Site, services: Services, seeded: Seeded
+) -> None:
+    """Ahmed's confirmed time today: «ej bekräftad» until he answers the reminder."""
+    await site.login()
+    meeting_id = seeded.upcoming_meeting_id
+
+    async def attendance_on(path: str, section: str, marker: str) -> str:
+        """The last cell of the row with `marker` in the section's table."""
+        page = (await site.client.get(path)).text
+        table = page.split(f'id="{section}"')[1].split("</table>")[0]
+        row = next(row for row in table.split("<tr>")[1:] if marker in row)
+        return row.split("<td>")[-1].split("</td>")[0]
+
+    overview = ("/dashboard", "meetings", "SE-2")
+    card = ("/dashboard/cards/SE-2", "card-meetings", f"<td>{meeting_id}</td>")
+    assert "<th>Närvaro</th>" in (await site.client.get("/dashboard")).text
+    assert await attendance_on(*overview) == "ej bekräftad"
+    assert await attendance_on(*card) == "ej bekräftad"
+    async with transaction(services.sessions) as session:
+        meeting = await session.get(Meeting, meeting_id)
+        assert meeting is not None
+        user_id = seeded.world.users["ahmed"]
+        await booking.confirm_attendance(session, meeting, card_user_id=user_id, now=CLOCK)
+
+    assert await attendance_on(*overview) == "bekräftad av kortanvändaren"
+    assert await attendance_on(*card) == "bekräftad av kortanvändaren"
+    timeline = (await site.client.get("/dashboard/cards/SE-2")).text.split('id="timeline"')[1]
+    assert f"Möte {meeting_id}: kortanvändaren svarade på påminnelsen att hen kommer." in timeline
+    # A meeting no longer confirmed has nothing to say about it (Lena's card was handed out).
+    assert await attendance_on("/dashboard/cards/SE-3", "card-meetings", "<td>") == ""
 
 
 async def test_office_page(site: Site) -> None:
