@@ -258,6 +258,13 @@ async def _user_body(
     link = _link(settings, row)
     if link and row.channel != Channel.telegram:
         parts.append(translate(N_("Book your time in the chat: {link}"), locale).format(link=link))
+    if row.channel == Channel.email:
+        # What the SMS chat asks for when several card users share one phone number.
+        parts.append(
+            translate(N_("Order reference of your card: {order_ref}"), locale).format(
+                order_ref=card.order_ref
+            )
+        )
     return "\n\n".join(parts)
 
 

@@ -143,6 +143,10 @@ async def test_confirmation_reaches_sms_and_mail_with_a_calendar_invitation(
     mails = {m["To"]: m for m in rig.mails()}
     assert "bokningsförfrågan" in str(mails["anna@example.se"]["Subject"]).lower()
     invitation = mails["maria@example.se"]
+    # Named by its order reference, which the SMS chat asks for on a shared number.
+    body = invitation.get_body(("plain",))
+    assert body is not None and "Ordernummer för ditt kort: SE-1" in body.get_content()
+    assert "SE-1" not in sms[0].body
     calendars = [p for p in invitation.walk() if p.get_content_type() == "text/calendar"]
     payload = calendars[0].get_payload(decode=True)
     assert isinstance(payload, bytes)
