@@ -4,6 +4,7 @@ The code under test sends with twilio-python pointed at `base_url`; the fake che
 request as Twilio would, records accepted messages as `SentSms`, and answers Twilio's JSON.
 It also lists messages (newest first, filtered by `To`, `From` and `DateSent` by day, paged).
 Delivery is simulated by the test: `set_status(sid, "delivered")`. No status callbacks are made.
+Sends to a number can be held mid-request (`hold_sends`), to kill the sender while it waits.
 """
 
 from __future__ import annotations
@@ -90,6 +91,15 @@ class TwilioError(Exception):
         }
         headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if self.status == 401 else None
         return _json_response(body, self.status, headers)
+
+
+@dataclass
+class _Hold:
+    """Sends to one number wait for `released`; `accept`: recorded at once (only the answer
+    waits, and is lost if the client gives up) or never (answered 503 on release)."""
+
+    accept: bool
+    released: threading.Event
 
 
 @dataclass
@@ -186,6 +196,9 @@ class FakeTwilio(ThreadedServer):
         self._messages: list[SentSms] = []
         self._by_sid: dict[str, SentSms] = {}
         self._faults: deque[_Fault] = deque()
+        self._holds: dict[str, _Hold] = {}
+        # Send requests that reached a hold, in order of arrival (their To numbers).
+        self.held: list[str] = []
         # The query of every list request, in order.
         self.list_queries: list[dict[str, str]] = []
 
@@ -210,9 +223,23 @@ class FakeTwilio(ThreadedServer):
             self._admit(request)
             # parse_qsl on the raw body is several times faster than aiohttp's request.post().
             fields = dict(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+            hold = self._holds.get(fields.get("To", ""))
+            if hold is not None:
+                return await self._held(hold, fields)
             return _json_response(self._accept(fields), 201)
         except TwilioError as error:
             return error.response()
+
+    async def _held(self, hold: _Hold, fields: dict[str, str]) -> web.Response:
+        """A send that waits for `release_sends`; a message held unaccepted is never recorded."""
+        resource = self._accept(fields) if hold.accept else None
+        with self._cond:
+            self.held.append(fields["To"])
+            self._cond.notify_all()
+        await asyncio.to_thread(hold.released.wait)
+        if resource is None:
+            raise TwilioError(503, 20503, "Service Unavailable")
+        return _json_response(resource, 201)
 
     async def _fetch(self, request: web.Request) -> web.Response:
         """GET Messages/{sid}.json: the message as it stands, or 404."""
@@ -353,6 +380,30 @@ class FakeTwilio(ThreadedServer):
         with self._cond:
             self._faults.append(_Fault(TwilioError(status, code, message), times))
 
+    def hold_sends(self, to: str, *, accept: bool) -> None:
+        """Hold every send to `to` until `release_sends`: Twilio takes the message but its
+        answer never comes (`accept`), or the request hangs and Twilio never takes it."""
+        with self._cond:
+            self._holds[to] = _Hold(accept, threading.Event())
+
+    def release_sends(self) -> None:
+        """End every hold: held sends are answered (201, or 503 if never accepted)."""
+        with self._cond:
+            holds, self._holds = self._holds, {}
+        for hold in holds.values():
+            hold.released.set()
+
+    def wait_held(self, count: int, timeout: float = 5.0) -> list[str]:
+        """Wait until `count` sends reached a hold; returns their To numbers."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.held) >= count, timeout):
+                raise AssertionError(f"{len(self.held)} held send(s), expected {count}")
+            return list(self.held)
+
+    def before_stop(self) -> None:
+        """Release held sends, so that the server can shut down."""
+        self.release_sends()
+
     def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
         """Move a message on, e.g. to "delivered" or "undelivered" (KeyError if unknown)."""
         with self._cond:
@@ -368,6 +419,11 @@ class FakeTwilio(ThreadedServer):
         """Every accepted message, oldest first (a snapshot)."""
         with self._cond:
             return list(self._messages)
+
+    def sent_to(self, number: str) -> list[SentSms]:
+        """The accepted messages to one number, oldest first."""
+        with self._cond:
+            return [sms for sms in self._messages if sms.to == number]
 
     def message(self, sid: str) -> SentSms | None:
         """The accepted message with this SID, if any."""
