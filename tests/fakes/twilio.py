@@ -386,11 +386,13 @@ class FakeTwilio(ThreadedServer):
         with self._cond:
             self._holds[to] = _Hold(accept, threading.Event())
 
-    def release_sends(self) -> None:
-        """End every hold: held sends are answered (201, or 503 if never accepted)."""
+    def release_sends(self, to: str | None = None) -> None:
+        """End the hold on `to` (default: every hold): its held sends are answered, 201, or 503
+        if never accepted."""
         with self._cond:
-            holds, self._holds = self._holds, {}
-        for hold in holds.values():
+            numbers = list(self._holds) if to is None else [to]
+            holds = [self._holds.pop(number) for number in numbers]
+        for hold in holds:
             hold.released.set()
 
     def wait_held(self, count: int, timeout: float = 5.0) -> list[str]:
