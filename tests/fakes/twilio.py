@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Any
@@ -66,6 +66,8 @@ class SentSms:
     date_updated: str = ""
     # The fake hands a message on at once: it is sent when it is created.
     date_sent: str = ""
+    # When the fake accepted it, on this process's monotonic clock (for latencies).
+    accepted_at: float = field(default_factory=time.monotonic)
 
     def day_sent(self) -> date:
         """The UTC day the message was sent."""
