@@ -4,6 +4,7 @@ The code under test sends with twilio-python pointed at `base_url`; the fake che
 request as Twilio would, records accepted messages as `SentSms`, and answers Twilio's JSON.
 It also lists messages (newest first, filtered by `To`, `From` and `DateSent` by day, paged).
 Delivery is simulated by the test: `set_status(sid, "delivered")`. No status callbacks are made.
+Sends to a number can be held mid-request (`hold_sends`), to kill the sender while it waits.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Any
@@ -65,6 +66,8 @@ class SentSms:
     date_updated: str = ""
     # The fake hands a message on at once: it is sent when it is created.
     date_sent: str = ""
+    # When the fake accepted it, on this process's monotonic clock (for latencies).
+    accepted_at: float = field(default_factory=time.monotonic)
 
     def day_sent(self) -> date:
         """The UTC day the message was sent."""
@@ -90,6 +93,15 @@ class TwilioError(Exception):
         }
         headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if self.status == 401 else None
         return _json_response(body, self.status, headers)
+
+
+@dataclass
+class _Hold:
+    """Sends to one number wait for `released`; `accept`: recorded at once (only the answer
+    waits, and is lost if the client gives up) or never (answered 503 on release)."""
+
+    accept: bool
+    released: threading.Event
 
 
 @dataclass
@@ -186,6 +198,9 @@ class FakeTwilio(ThreadedServer):
         self._messages: list[SentSms] = []
         self._by_sid: dict[str, SentSms] = {}
         self._faults: deque[_Fault] = deque()
+        self._holds: dict[str, _Hold] = {}
+        # Send requests that reached a hold, in order of arrival (their To numbers).
+        self.held: list[str] = []
         # The query of every list request, in order.
         self.list_queries: list[dict[str, str]] = []
         # Seconds the next message to a number waits before it is accepted (`delay_first`).
@@ -215,9 +230,23 @@ class FakeTwilio(ThreadedServer):
             delay = self._delays.pop(fields.get("To", ""), 0.0)
             if delay:
                 await asyncio.sleep(delay)
+            hold = self._holds.get(fields.get("To", ""))
+            if hold is not None:
+                return await self._held(hold, fields)
             return _json_response(self._accept(fields), 201)
         except TwilioError as error:
             return error.response()
+
+    async def _held(self, hold: _Hold, fields: dict[str, str]) -> web.Response:
+        """A send that waits for `release_sends`; a message held unaccepted is never recorded."""
+        resource = self._accept(fields) if hold.accept else None
+        with self._cond:
+            self.held.append(fields["To"])
+            self._cond.notify_all()
+        await asyncio.to_thread(hold.released.wait)
+        if resource is None:
+            raise TwilioError(503, 20503, "Service Unavailable")
+        return _json_response(resource, 201)
 
     async def _fetch(self, request: web.Request) -> web.Response:
         """GET Messages/{sid}.json: the message as it stands, or 404."""
@@ -363,6 +392,32 @@ class FakeTwilio(ThreadedServer):
         after it without waiting for it is recorded first."""
         self._delays[number] = seconds
 
+    def hold_sends(self, to: str, *, accept: bool) -> None:
+        """Hold every send to `to` until `release_sends`: Twilio takes the message but its
+        answer never comes (`accept`), or the request hangs and Twilio never takes it."""
+        with self._cond:
+            self._holds[to] = _Hold(accept, threading.Event())
+
+    def release_sends(self, to: str | None = None) -> None:
+        """End the hold on `to` (default: every hold): its held sends are answered, 201, or 503
+        if never accepted."""
+        with self._cond:
+            numbers = list(self._holds) if to is None else [to]
+            holds = [self._holds.pop(number) for number in numbers]
+        for hold in holds:
+            hold.released.set()
+
+    def wait_held(self, count: int, timeout: float = 5.0) -> list[str]:
+        """Wait until `count` sends reached a hold; returns their To numbers."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.held) >= count, timeout):
+                raise AssertionError(f"{len(self.held)} held send(s), expected {count}")
+            return list(self.held)
+
+    def before_stop(self) -> None:
+        """Release held sends, so that the server can shut down."""
+        self.release_sends()
+
     def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
         """Move a message on, e.g. to "delivered" or "undelivered" (KeyError if unknown)."""
         with self._cond:
@@ -378,6 +433,11 @@ class FakeTwilio(ThreadedServer):
         """Every accepted message, oldest first (a snapshot)."""
         with self._cond:
             return list(self._messages)
+
+    def sent_to(self, number: str) -> list[SentSms]:
+        """The accepted messages to one number, oldest first."""
+        with self._cond:
+            return [sms for sms in self._messages if sms.to == number]
 
     def message(self, sid: str) -> SentSms | None:
         """The accepted message with this SID, if any."""
