@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kortkontor.cli_parser import SwedishParser
+from kortkontor.logs import configure_logging, redact_secrets
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
@@ -569,9 +570,10 @@ async def _run(command: Command, services: Services, args: argparse.Namespace) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kortkontor` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    configure_logging()
     args = build_parser().parse_args(argv)
     settings = Settings()
+    redact_secrets(settings.secrets())
     try:
         if getattr(args, "demo", False):
             from kortkontor.demo import demo_services
@@ -589,6 +591,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         print(error.translated(LOCALE), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception:
+        # Through logging rather than Python's own hook: the traceback is redacted too (a
+        # refused Telegram token is named in python-telegram-bot's exception).
+        logger.exception("kortkontor stopped on an unexpected error")
+        return EXIT_BROKEN
 
 
 if __name__ == "__main__":

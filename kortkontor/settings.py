@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     web_port: int = 8000
     public_base_url: str | None = None
 
+    def secrets(self) -> list[str]:
+        """Every configured secret: none of them may reach a log line."""
+        values = (
+            self.telegram_bot_token,
+            self.twilio_auth_token,
+            self.smtp_password,
+            self.kortkontor_api_token,
+            self.kortkontor_secret_key,
+        )
+        return [value.get_secret_value() for value in values if value is not None]
+
     def outbox_recover_every(self) -> timedelta | None:
         """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""
         if self.outbox_recover_seconds is None:
