@@ -14,6 +14,7 @@ from starlette.routing import Match, Route
 
 from web import api, calendar_feed, dashboard, public, telegram_webhook, twilio_hooks
 from web.deps import WebServices
+from web.limits import BodyLimit
 
 
 class Health(BaseModel):
@@ -65,6 +66,7 @@ def create_app(services: WebServices) -> FastAPI:
     app.state.sms_messages = None
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit)
     app.include_router(health)
     app.include_router(public.router)
     app.include_router(api.router)
