@@ -14,7 +14,9 @@ from starlette.routing import Match, Route
 
 from web import api, calendar_feed, dashboard, public, telegram_webhook, twilio_hooks
 from web.deps import WebServices
+from web.docs import add_docs
 from web.limits import BodyLimit
+from web.security_headers import SecurityHeaders
 
 
 class Health(BaseModel):
@@ -58,7 +60,13 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
 
 def create_app(services: WebServices) -> FastAPI:
     """The web app on these services; build it once per process."""
-    app = FastAPI(title="Kortkontor", summary="The issuer's API for SITHS card handouts")
+    app = FastAPI(
+        title="Kortkontor",
+        summary="The issuer's API for SITHS card handouts",
+        # Served by web/docs.py, under a policy that lets their assets load.
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = services
     # The composition root sets the bot's update handler when it runs in webhook mode.
     app.state.telegram_updates = None
@@ -67,12 +75,15 @@ def create_app(services: WebServices) -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit)
+    # Added last, so it wraps the others: their own answers (a 413) get the headers too.
+    app.add_middleware(SecurityHeaders)
     app.include_router(health)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(calendar_feed.router)
     app.include_router(telegram_webhook.router)
     app.include_router(twilio_hooks.router)
+    add_docs(app)
     key = services.settings.kortkontor_secret_key
     if key is not None and key.get_secret_value():
         # The dashboard's sessions are signed with a key derived from the secret key.
