@@ -492,6 +492,7 @@ async def cmd_serve(services: Services, args: argparse.Namespace) -> int:
     """Run the bot until SIGTERM."""
     from kortkontor.serve import serve
 
+    services.settings.check_cookie_secure()
     logging.getLogger().setLevel(logging.INFO)
     return await serve(services)
 
