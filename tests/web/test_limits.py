@@ -20,7 +20,6 @@ from pydantic import SecretStr
 from kortkontor.wiring import Services
 from models.crypto import webhook_secret
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import csv_row
 from tests.kortkontor.processes import environment, serving
 from tests.web.issuer_site import API_TOKEN, AUTH
 from web.app import create_app
@@ -135,7 +134,17 @@ def test_the_limits_per_path() -> None:
 def test_the_api_limit_holds_a_full_batch() -> None:
     """The API's largest request, 1000 orders of the usual length, fits with room to spare."""
     orders = [
-        csv_row(order_ref=f"SE-{n:06d}", given_name="Anna-Karin", family_name="Åkesson-Öberg")
+        {
+            "order_ref": f"SE-{n:06d}",
+            "office_code": "UPS1",
+            "given_name": "Anna-Karin",
+            "family_name": "Åkesson-Öberg",
+            "personnummer": "19811228-9874",
+            "phone": "+46701234567",
+            "email": f"anna-karin.akesson-oberg.{n}@region-uppsala.example.se",
+            "status": "shipped",
+            "ordered_at": "2026-11-30",
+        }
         for n in range(1000)
     ]
     assert len(json.dumps(orders).encode()) < limit_for("/api/cards") // 2
