@@ -24,7 +24,7 @@ from models.errors import DomainError
 from models.i18n import N_, translate
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Venue, VenueKind
-from models.validation import parse_clock
+from models.validation import hidden_character, parse_clock
 from models.zone import STOCKHOLM
 from scheduler import office_settings
 from scheduler.actions import Action, AddWindowOn, Command, Name
@@ -442,12 +442,28 @@ def _ask_venue_name(conv: Conversation, problem: str | None = None) -> None:
     conv.say("\n\n".join(filter(None, (problem, question))), _back(conv))
 
 
+def _hidden(conv: Conversation, text: str) -> str | None:
+    """Why a typed name or address cannot be taken as it is: it holds a character that can
+    make it read differently (shown to card users, on the dashboard); None when it is fine."""
+    character = hidden_character(text)
+    if character is None:
+        return None
+    return conv._(
+        "That contains {character}, an invisible or control character that can make it read "
+        "differently. Write it again without it."
+    ).format(character=character)
+
+
 def _venue_name_given(conv: Conversation, text: str) -> None:
     name = " ".join(text.split())
     if len(name) > MAX_NAME:
         _ask_venue_name(
             conv, conv._("That is too long: at most {limit} characters.").format(limit=MAX_NAME)
         )
+        return
+    problem = _hidden(conv, name)
+    if problem is not None:
+        _ask_venue_name(conv, problem)
         return
     conv.go(SettingsStep.venue_address, name=name)
     conv.say(
@@ -466,6 +482,10 @@ def _venue_address_given(conv: Conversation, text: str) -> None:
             conv._("That is too long: at most {limit} characters.").format(limit=MAX_ADDRESS),
             _back(conv),
         )
+        return
+    problem = _hidden(conv, address)
+    if problem is not None:
+        conv.say(problem, _back(conv))
         return
     conv.go(SettingsStep.venue_kind, name=name, address=address)
     conv.say(

@@ -12,12 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from kortkontor.cli_parser import SwedishParser
+from kortkontor.logs import configure_logging, redact_secrets
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
 from models.backup import NotSqlite, backup_sqlite, sqlite_path
 from models.cards import CARD_STATUS_NAMES, card_status_named, get_card_by_order_ref
+from models.database_check import check_schema, check_sqlite_file, database_error
 from models.db import transaction
 from models.errors import DomainError, InputRejected, InvalidInput, NotFound, Problem
 from models.i18n import N_, translate
@@ -91,6 +95,7 @@ def _report_rejected(path: Path, error: InputRejected) -> int:
 
 async def cmd_db_upgrade(services: Services, args: argparse.Namespace) -> int:
     """Bring the schema to head."""
+    check_sqlite_file(services.settings.database_url, creating=True)
     await asyncio.to_thread(upgrade_to_head, services.settings.database_url)
     say(N_("The database is up to date."))
     return EXIT_OK
@@ -556,6 +561,7 @@ async def cmd_serve(services: Services, args: argparse.Namespace) -> int:
     """Run the bot until SIGTERM."""
     from kortkontor.serve import serve
 
+    services.settings.check_cookie_secure()
     logging.getLogger().setLevel(logging.INFO)
     return await serve(services)
 
@@ -566,12 +572,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="group", required=True)
 
     db = sub.add_parser("db").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade").set_defaults(run=cmd_db_upgrade)
+    # The one command that runs on a database without the newest schema.
+    db.add_parser("upgrade").set_defaults(run=cmd_db_upgrade, schema=False)
     backup = db.add_parser(
         "backup", description=_("an online copy of the SQLite database, also while serve runs")
     )
     backup.add_argument("file")
-    backup.set_defaults(run=cmd_db_backup)
+    backup.set_defaults(run=cmd_db_backup, schema=False)
 
     network = sub.add_parser("network").add_subparsers(dest="action", required=True)
     load = network.add_parser("load")
@@ -633,22 +640,52 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=_("chat by SMS instead: each answer as the text message it would be"),
     )
-    demo.set_defaults(run=cmd_demo, demo=True)
+    demo.set_defaults(run=cmd_demo, demo=True, schema=False)
+    _add_debug(parser)
     return parser
+
+
+def _add_debug(parser: argparse.ArgumentParser, *, top: bool = True) -> None:
+    """`--debug` before the command or after it: errors then come with their traceback."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if top or not subcommands:
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            # Only the top level sets the default, so that a subcommand does not reset it.
+            default=False if top else argparse.SUPPRESS,
+            help=_("show the traceback of an error"),
+        )
+    for action in subcommands:
+        for child in action.choices.values():
+            _add_debug(child, top=False)
 
 
 async def _run(command: Command, services: Services, args: argparse.Namespace) -> int:
     try:
+        if getattr(args, "schema", True):
+            # Before anything else touches it: a missing file would otherwise be created.
+            check_sqlite_file(services.settings.database_url)
+            await check_schema(services.engine)
         return await command(services, args)
     finally:
         await services.close()
 
 
+def _refused(args: argparse.Namespace, line: str) -> int:
+    """One line on stderr, and exit 2; with --debug the traceback before it."""
+    if args.debug:
+        logger.error("the traceback, as --debug asks", exc_info=True)
+    print(line, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kortkontor` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    configure_logging()
     args = build_parser().parse_args(argv)
     settings = Settings()
+    redact_secrets(settings.secrets())
     try:
         if getattr(args, "demo", False):
             from kortkontor.demo import demo_services
@@ -658,14 +695,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             services = build_services(settings)
         return asyncio.run(_run(args.run, services, args))
     except MissingSecretKey as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(args, str(error))
     except _FileProblem as error:
-        complain(error.message, file=error.path)
-        return EXIT_BAD_INPUT
+        return _refused(args, _(error.message).format(file=error.path))
     except DomainError as error:
-        print(error.translated(LOCALE), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refused(args, error.translated(LOCALE))
+    except DBAPIError as error:
+        problem = database_error(error, settings.database_url)
+        if problem is None:
+            logger.exception("kortkontor stopped on a database error")
+            return EXIT_BROKEN
+        return _refused(args, problem.translated(LOCALE))
+    except Exception:
+        # Through logging rather than Python's own hook: the traceback is redacted too (a
+        # refused Telegram token is named in python-telegram-bot's exception).
+        logger.exception("kortkontor stopped on an unexpected error")
+        return EXIT_BROKEN
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def demo_services(settings: Settings) -> Services:
     """Services on a fresh demo SQLite file; the secret key is made up when none is set."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
-    demo_settings = settings.model_copy(update={"database_url": f"sqlite:///{DEMO_DATABASE}"})
+    demo_settings = settings.model_copy(
+        update={"database_url": f"sqlite:///{DEMO_DATABASE}", "cookie_secure": False}
+    )
     key = settings.kortkontor_secret_key
     return build_services(
         demo_settings,

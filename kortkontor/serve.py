@@ -201,6 +201,8 @@ async def start(services: Services) -> Running:
     readiness.add_probe(app, "jobs", running.jobs.running)
     dialogue.after_commit = running.jobs.poke
     running.parts.append("dispatcher")
+    if settings.cookie_secure and not (settings.public_base_url or "").startswith("https://"):
+        logger.info("COOKIE_SECURE is on: the dashboard's login works only when served over https")
     running.web = WebServer(app, host=settings.web_host, port=settings.web_port)
     await running.web.start()
     running.parts.append(f"web on {settings.web_host}:{running.web.port}")

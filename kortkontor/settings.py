@@ -7,9 +7,18 @@ from datetime import timedelta
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.errors import DomainError
+from models.i18n import N_
+
 
 class MissingSecretKey(RuntimeError):
     """KORTKONTOR_SECRET_KEY is required outside the demo and the tests."""
+
+
+class UnsafeSettings(DomainError):
+    """Settings that contradict each other; the message says which to change."""
+
+    code = "unsafe_settings"
 
 
 class Settings(BaseSettings):
@@ -59,6 +68,35 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     # The bearer token /metrics asks for; without it /metrics answers local clients only.
     metrics_token: SecretStr | None = None
+    # Cookies (the dashboard's session) only over https. Behind a TLS proxy the service itself
+    # sees plain http, so this is a setting, not a guess; only the demo and tests turn it off.
+    cookie_secure: bool = True
+
+    def check_cookie_secure(self) -> None:
+        """A plain-http PUBLIC_BASE_URL needs COOKIE_SECURE=false said out loud: browsers keep no
+        Secure cookie from an http page, and no one could log in."""
+        if self.cookie_secure and (self.public_base_url or "").lower().startswith("http://"):
+            raise UnsafeSettings(
+                N_(
+                    "PUBLIC_BASE_URL is plain http, but COOKIE_SECURE is on: browsers keep no "
+                    "Secure cookie from an http page, so no one could log in to the dashboard. "
+                    "Use https, or set COOKIE_SECURE=false."
+                )
+            )
+
+    def secrets(self) -> list[str]:
+        """Every configured secret: none of them may reach a log line."""
+        values = (
+            self.telegram_bot_token,
+            self.twilio_auth_token,
+            self.smtp_password,
+            self.kortkontor_api_token,
+            self.kortkontor_secret_key,
+            self.metrics_token,
+        )
+        return [value.get_secret_value() for value in values if value is not None] + (
+            self.old_secret_keys()
+        )
 
     def outbox_recover_every(self) -> timedelta | None:
         """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""

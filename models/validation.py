@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, time
 
 import phonenumbers
@@ -13,6 +14,53 @@ from models.errors import InvalidInput
 from models.i18n import N_
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+# Characters that make text read other than it shows: C0 and C1 controls and DEL; the
+# bidirectional embeddings, overrides and isolates (U+202E turns «exe.txt» into «txt.exe»);
+# zero-width spaces and joiners, the word joiner and the byte-order mark.
+_CONTROLS = r"\x00-\x09\x0b-\x1f\x7f-\x9f"  # the newline, \x0a, is taken on its own
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
+_ZERO_WIDTH = r"\u200b-\u200d\u2060\ufeff"
+_HIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}\\n{_BIDI}{_ZERO_WIDTH}]")
+# Multi-line text (a message) keeps its newlines, and the zero-width joiner inside an emoji:
+# 👩‍⚕️ is 👩, a joiner, ⚕ and a variation selector.
+_HIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS}{_BIDI}{_ZERO_WIDTH}]")
+_JOINER = "\u200d"
+HIDDEN_CHARACTER = N_(
+    "contains {character}, an invisible or control character that can make it read "
+    "differently: remove it"
+)
+
+
+def _emoji_part(character: str) -> bool:
+    """A pictograph, a skin tone or the emoji variation selector: what a joiner may join."""
+    return character == "\ufe0f" or unicodedata.category(character) in ("So", "Sk")
+
+
+def _joins_emoji(text: str, index: int) -> bool:
+    return 0 < index < len(text) - 1 and all(_emoji_part(text[i]) for i in (index - 1, index + 1))
+
+
+def hidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character that could make the text read other than it shows, as «U+202E»;
+    None when there is none. Multi-line text may hold newlines and emoji joiners."""
+    if not multiline:
+        found = _HIDDEN_IN_LINE.search(value)
+        return None if found is None else f"U+{ord(found.group()):04X}"
+    text = value.replace("\r\n", "\n")
+    for found in _HIDDEN_IN_TEXT.finditer(text):
+        if found.group() != _JOINER or not _joins_emoji(text, found.start()):
+            return f"U+{ord(found.group()):04X}"
+    return None
+
+
+def require_plain(value: str, *, field: str, multiline: bool = False) -> str:
+    """The text as it is, if it holds no hidden or control character; else InvalidInput
+    naming the field and the character."""
+    character = hidden_character(value, multiline=multiline)
+    if character is not None:
+        raise InvalidInput(field, HIDDEN_CHARACTER, character=character)
+    return value
 
 
 def normalize_personnummer(raw: str, *, field: str = "personnummer") -> str:
@@ -47,6 +95,7 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
 
 def normalize_email(raw: str, *, field: str = "email") -> str:
     """An e-mail address by syntax (no DNS look-up)."""
+    require_plain(raw.strip(), field=field)
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
@@ -70,10 +119,10 @@ def parse_day(raw: str, *, field: str) -> date:
 
 
 def require_text(raw: str | None, *, field: str, max_length: int = 200) -> str:
-    """A non-empty trimmed text of sensible length."""
+    """A non-empty trimmed one-line text of sensible length, without hidden characters."""
     value = (raw or "").strip()
     if not value:
         raise InvalidInput(field, N_("is missing"))
     if len(value) > max_length:
         raise InvalidInput(field, N_("is longer than {limit} characters"), limit=max_length)
-    return value
+    return require_plain(value, field=field)

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
-from models.errors import DomainError, Forbidden, NotFound
+from models.errors import DomainError, Forbidden, InvalidInput, NotFound
 from models.i18n import N_
 from models.meetings import Meeting
 from models.relay import RelayedMessage, last_sent, newest_unanswered, sent_since
+from models.validation import hidden_character
 from models.zone import STOCKHOLM, local_midnight
 from scheduler import notifications
 
@@ -27,6 +28,21 @@ MIN_INTERVAL = timedelta(minutes=2)
 ANSWER_BY_TEXT_WITHIN = timedelta(minutes=30)
 # Longer messages are cut: a chat message to say one is late, not a letter.
 MAX_LENGTH = 500
+
+
+HIDDEN_IN_MESSAGE = N_(
+    "Your message contains {character}, an invisible or control character that can make it "
+    "read differently. Write it again without it."
+)
+
+
+def _plain(text: str) -> str:
+    """The words, if they show what they say (no bidirectional override, control or
+    zero-width character); InvalidInput for the chat to answer otherwise."""
+    character = hidden_character(text, multiline=True)
+    if character is not None:
+        raise InvalidInput("text", HIDDEN_IN_MESSAGE, character=character)
+    return text
 
 
 class RateLimited(DomainError):
@@ -69,6 +85,7 @@ async def write_to_admin(
     assert user.id is not None and card.id is not None and meeting.id is not None
     if meeting.card_id != card.id or card.card_user_id != user.id:
         raise NotFound(N_("That meeting was not found."))
+    text = _plain(text)
     await check_limit(session, card_user_id=user.id, now=now)
     relayed = RelayedMessage(
         card_user_id=user.id,
@@ -111,6 +128,7 @@ async def answer(
     session: AsyncSession, *, message_id: int, admin_id: int, text: str, now: datetime
 ) -> RelayedMessage:
     """The admin's one answer, passed back to the card user."""
+    text = _plain(text)
     relayed = await answerable(session, message_id=message_id, admin_id=admin_id)
     relayed.answered_at = now
     session.add(relayed)

@@ -78,8 +78,10 @@ def env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> s
 
 @pytest.fixture
 async def services(database_url: str) -> AsyncIterator[Services]:
-    """Engine, sessions and vault on the test database."""
-    built = build_services(Settings(database_url=database_url), secret_key=TEST_SECRET_KEY)
+    """Engine, sessions and vault on the test database; cookies without Secure, since the tests'
+    clients talk plain http."""
+    settings = Settings(database_url=database_url, cookie_secure=False)
+    built = build_services(settings, secret_key=TEST_SECRET_KEY)
     yield built
     await built.close()
 

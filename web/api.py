@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Security
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, Security
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -30,7 +33,7 @@ from models.types import utcnow
 from models.zone import local_day
 from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
-from web.deps import SessionDep, SettingsDep, VaultDep
+from web.deps import SessionDep, SettingsDep, VaultDep, WebSettings, get_services
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +51,43 @@ DUPLICATE_IN_REQUEST = N_("appears twice in the request (also item {other})")
 bearer = HTTPBearer(auto_error=False, description="KORTKONTOR_API_TOKEN")
 
 
+def check_issuer(settings: WebSettings, authorization: str | None) -> None:
+    """Let through only an Authorization header bearing KORTKONTOR_API_TOKEN; 503 while none is
+    configured."""
+    token = settings.kortkontor_api_token
+    if token is None or not token.get_secret_value():
+        raise HTTPException(503, "KORTKONTOR_API_TOKEN is not set: the API is off")
+    scheme, given = get_authorization_scheme_param(authorization)
+    if scheme.lower() != "bearer":
+        given = ""
+    if not secrets.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise HTTPException(
+            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
 def require_issuer(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     settings: SettingsDep,
 ) -> None:
-    """Let through only a request bearing KORTKONTOR_API_TOKEN; 503 while none is configured."""
-    token = settings.kortkontor_api_token
-    if token is None or not token.get_secret_value():
-        raise HTTPException(503, "KORTKONTOR_API_TOKEN is not set: the API is off")
-    given = credentials.credentials.encode() if credentials is not None else b""
-    if not secrets.compare_digest(given, token.get_secret_value().encode()):
-        raise HTTPException(
-            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+    """The same check as a dependency, which puts the bearer scheme into the OpenAPI schema."""
+    given = f"Bearer {credentials.credentials}" if credentials is not None else None
+    check_issuer(settings, given)
+
+
+class IssuerRoute(APIRoute):
+    """An API route whose bearer token is checked before FastAPI reads and parses the body:
+    FastAPI reads a body parameter before it solves any dependency."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, behind the token check."""
+        handle = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            check_issuer(get_services(request).settings, request.headers.get("Authorization"))
+            return await handle(request)
+
+        return checked
 
 
 # -- models ---------------------------------------------------------------------------------
@@ -393,6 +420,7 @@ Orders = Annotated[
 router = APIRouter(
     prefix="/api",
     tags=["issuer"],
+    route_class=IssuerRoute,
     dependencies=[Depends(require_issuer)],
     responses={
         401: {"model": ErrorDetail, "description": "no or a wrong bearer token"},

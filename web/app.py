@@ -23,6 +23,9 @@ from web import (
     twilio_hooks,
 )
 from web.deps import WebServices
+from web.docs import add_docs
+from web.limits import BodyLimit
+from web.security_headers import SecurityHeaders
 
 
 class Health(BaseModel):
@@ -66,7 +69,13 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
 
 def create_app(services: WebServices) -> FastAPI:
     """The web app on these services; build it once per process."""
-    app = FastAPI(title="Kortkontor", summary="The issuer's API for SITHS card handouts")
+    app = FastAPI(
+        title="Kortkontor",
+        summary="The issuer's API for SITHS card handouts",
+        # Served by web/docs.py, under a policy that lets their assets load.
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = services
     # The composition root sets the bot's update handler when it runs in webhook mode.
     app.state.telegram_updates = None
@@ -74,6 +83,9 @@ def create_app(services: WebServices) -> FastAPI:
     app.state.sms_messages = None
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit)
+    # Added last, so it wraps the others: their own answers (a 413) get the headers too.
+    app.add_middleware(SecurityHeaders)
     app.include_router(health)
     readiness.install(app)
     metrics.install(app, services.sessions)
@@ -82,6 +94,7 @@ def create_app(services: WebServices) -> FastAPI:
     app.include_router(calendar_feed.router)
     app.include_router(telegram_webhook.router)
     app.include_router(twilio_hooks.router)
+    add_docs(app)
     key = services.settings.kortkontor_secret_key
     if key is not None and key.get_secret_value():
         # The dashboard's sessions are signed with a key derived from the secret key.

@@ -36,6 +36,9 @@ class WebSettings(Protocol):
     @property
     def metrics_token(self) -> SecretStr | None: ...
 
+    @property
+    def cookie_secure(self) -> bool: ...
+
 
 class WebServices(Protocol):
     """What the web app needs from the composition root."""

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,7 +38,9 @@ CLOSING = N_("Closes after {day}")
 # Swedish alphabetical order: å, ä and ö come after z.
 _SWEDISH = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STYLESHEET = (TEMPLATES_DIR / "public" / "offices.css").read_bytes()
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
 router = APIRouter(include_in_schema=False)
 
 
@@ -92,6 +94,12 @@ async def active_offices_by_city(session: AsyncSession, *, today: date) -> list[
         )
         for city, in_city in itertools.groupby(active, key=lambda o: o.city)
     ]
+
+
+@router.get("/static/offices.css")
+async def stylesheet() -> Response:
+    """The page's stylesheet: a file, since the page's policy allows no inline styles."""
+    return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -288,6 +288,24 @@ async def test_venues_are_added_step_by_step_and_removed_when_unused(
     assert "Akademiska sjukhuset, entré 70" not in names and "Café Linné" in names
 
 
+async def test_a_typed_venue_that_reads_differently_is_asked_again(
+    services: Services, anna: Chat
+) -> None:
+    why = "ett osynligt tecken eller styrtecken som kan få texten att läsas på ett annat sätt"
+    await anna.send("/tider")
+    await anna.press("Mötesplatser")
+    await anna.press("Ny mötesplats")
+    await anna.send("Café \u202eénniL")
+    assert anna.text.startswith(f"Det innehåller U+202E, {why}. Skriv det igen utan det tecknet.")
+    assert "Vad heter mötesplatsen?" in anna.text
+    await anna.send("Café Ofelia")
+    await anna.send("Storgatan\u200b 1, 753 20 Uppsala")
+    assert anna.text.startswith("Det innehåller U+200B")
+    await anna.send("Storgatan 1, 753 20 Uppsala")
+    await anna.press("Café")
+    assert "Mötesplats tillagd: Café Ofelia." in anna.text
+
+
 async def test_a_new_window_can_use_a_new_venue(
     services: Services, world: World, anna: Chat
 ) -> None:

@@ -354,3 +354,37 @@ async def test_text_long_after_a_message_is_not_taken_as_its_answer(
     clock.now -= timedelta(minutes=30)
     await anna.send("vad har jag imorgon")
     assert "Skicka det här som svar" not in anna.text
+
+
+async def test_words_that_read_differently_are_not_passed_on(
+    services: Services,
+    world: World,
+    clock: Clock,
+    booked: Chat,
+    dispatcher: Dispatcher,
+    recorder: Recorder,
+) -> None:
+    """A bidirectional override or a zero-width character is refused, either way, and the
+    writer asked to write again; an emoji's joiner is no such character."""
+    why = "ett osynligt tecken eller styrtecken som kan få texten att läsas på ett annat sätt"
+    anna = await linked_admin(services, clock, world.admin_id, ANNA_TG)
+    await booked.send("skriv till anna att jag kommer \u202e01:61 kl")
+    await booked.press("Ja")
+    assert f"Ditt meddelande innehåller U+202E, {why}. Skriv det igen utan det tecknet." in (
+        booked.text
+    )
+    assert await _rows(services, Template.admin_message) == []
+    # Nothing was sent, so nothing counts against the rate limit.
+    await booked.send("skriv till anna att tack \U0001f469\u200d\u2695\ufe0f")
+    await booked.press("Ja")
+    assert "Skickat till Anna" in booked.text
+    await dispatcher.run_due()
+    [to_admin] = recorder.take()
+    await anna.press_data(_relay_data(to_admin.message))
+    await anna.send("Ses\u200b snart")
+    assert f"Ditt meddelande innehåller U+200B, {why}." in anna.text
+    assert await _rows(services, Template.relay_answer) == []
+    # Refused, not answered: the one answer is still there to give.
+    await anna.press_data(_relay_data(to_admin.message))
+    await anna.send("Ses snart")
+    assert "Skickat till Maria." in anna.text

@@ -18,7 +18,8 @@ from kortkontor.wiring import Services
 from tests.bot.world import build_world
 from tests.conftest import POSTGRES_URL
 from tests.kortkontor.cli_helpers import run_cli
-from tests.kortkontor.test_serve import KORTKONTOR, _environment, _wait_for_line
+from tests.kortkontor.processes import KORTKONTOR, environment
+from tests.kortkontor.test_serve import _wait_for_line
 
 sqlite_only = pytest.mark.skipif(
     bool(POSTGRES_URL), reason="the backup command copies SQLite; PostgreSQL uses pg_dump"
@@ -34,7 +35,7 @@ def _audit_events(path: Path) -> int:
 def _serve(database_url: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*KORTKONTOR, "serve"],
-        env=_environment(database_url),
+        env=environment(database_url),
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
@@ -72,7 +73,7 @@ def _back_up_restore_and_serve(database_url: str, tmp_path: Path) -> None:
         _wait_for_line(serving, "kortkontor ready")
         done = subprocess.run(
             [*KORTKONTOR, "db", "backup", str(backup)],
-            env=_environment(database_url),
+            env=environment(database_url),
             capture_output=True,
             text=True,
             cwd=work,
@@ -93,7 +94,7 @@ def _back_up_restore_and_serve(database_url: str, tmp_path: Path) -> None:
     restored_url = f"sqlite:///{fresh / 'kortkontor.db'}"
     verified = subprocess.run(
         [*KORTKONTOR, "audit", "verify"],
-        env=_environment(restored_url),
+        env=environment(restored_url),
         capture_output=True,
         text=True,
         cwd=fresh,

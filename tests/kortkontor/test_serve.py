@@ -5,27 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import TEST_SECRET_KEY
 from tests.fakes.telegram import FakeBotApi
-
-KORTKONTOR = [sys.executable, "-m", "kortkontor.cli"]
-
-
-def _environment(database_url: str, **extra: str) -> dict[str, str]:
-    keep = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
-    }
-    return {
-        **keep,
-        "DATABASE_URL": database_url,
-        "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY,
-        "WEB_PORT": "0",
-        **extra,
-    }
+from tests.kortkontor.processes import KORTKONTOR, environment
 
 
 def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 20) -> list[str]:
@@ -46,7 +30,7 @@ def test_serve_answers_over_telegram_and_stops_on_sigterm(env: str, tmp_path: Pa
     with FakeBotApi() as fake:
         process = subprocess.Popen(
             [*KORTKONTOR, "serve"],
-            env=_environment(
+            env=environment(
                 env, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url
             ),
             stderr=subprocess.PIPE,
@@ -72,7 +56,7 @@ def test_serve_answers_over_telegram_and_stops_on_sigterm(env: str, tmp_path: Pa
 def test_serve_without_telegram_runs_and_stops(env: str, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [*KORTKONTOR, "serve"],
-        env=_environment(env),
+        env=environment(env),
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,

@@ -225,6 +225,22 @@ async def test_a_bad_personnummer_names_the_field_and_writes_nothing(
     assert (await count(services, Card), await count(services, AuditEvent)) == before
 
 
+async def test_a_name_that_reads_differently_is_refused_with_the_reason(
+    site: Site, services: Services
+) -> None:
+    before = await count(services, Card)
+    bad = {**NEW_ORDER, "family_name": "Ek\u202eexe.txt", "given_name": "Ma\u200bria"}
+    response = await site.api("POST", "/api/cards", json=bad)
+    assert response.status_code == 422
+    problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
+    why = "ett osynligt tecken eller styrtecken som kan få texten att läsas på ett annat sätt"
+    assert problems == {
+        ("body", "family_name"): f"innehåller U+202E, {why}: ta bort det",
+        ("body", "given_name"): f"innehåller U+200B, {why}: ta bort det",
+    }
+    assert await count(services, Card) == before
+
+
 async def test_every_problem_is_reported_at_once(site: Site) -> None:
     bad = {**NEW_ORDER, "phone": "12", "email": "not-an-address", "personnummer": "abc"}
     response = await site.api("POST", "/api/cards", json=bad)

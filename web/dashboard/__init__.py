@@ -39,7 +39,6 @@ async def _refuse_csrf(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI, *, secret_key: str, clock: Callable[[], datetime] = utcnow) -> None:
     """Add the dashboard to an app made by `create_app` (its services are on `app.state`)."""
-    public_url = app.state.services.settings.public_base_url or ""
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(secret_key),
@@ -47,7 +46,8 @@ def install(app: FastAPI, *, secret_key: str, clock: Callable[[], datetime] = ut
         max_age=auth.IDLE_SECONDS,
         path=PREFIX,
         same_site="lax",
-        https_only=public_url.startswith("https://"),
+        # COOKIE_SECURE: on unless the demo or a test turns it off (docs/security.md).
+        https_only=app.state.services.settings.cookie_secure,
     )
     app.state.dashboard_clock = clock
     app.add_exception_handler(auth.LoginRequired, auth.redirect_to_login)

@@ -31,17 +31,9 @@ from web.dashboard.texts import (
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PREFIX = "/dashboard"
-# No scripts at all; styles only from our own stylesheet; forms post only back to us.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# Pages and files with personal data stay out of caches. The security headers (CSP and the
+# rest) are the whole app's: web/security_headers.py.
+PRIVATE = {"Cache-Control": "no-store"}
 
 
 def moment(value: datetime) -> str:
@@ -115,13 +107,13 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A page from a template, with the session's CSRF token and the security headers."""
+    """A page from a template, with the session's CSRF token; never cached."""
     html = (
         environment()
         .get_template(template)
         .render(title=title, operator=operator, csrf_token=csrf_token(request), **context)
     )
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=PRIVATE)
 
 
 def not_found(request: Request, message: str, *, operator: Operator | None) -> HTMLResponse:
@@ -139,7 +131,7 @@ def not_found(request: Request, message: str, *, operator: Operator | None) -> H
 def download(content: bytes, *, filename: str, media_type: str) -> Response:
     """A file to save, not to show."""
     headers = {
-        **SECURITY_HEADERS,
+        **PRIVATE,
         "Content-Disposition": f'attachment; filename="{filename}"',
     }
     return Response(content, media_type=media_type, headers=headers)
