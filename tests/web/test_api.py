@@ -84,7 +84,9 @@ async def test_openapi_schema_declares_the_bearer_token(site: Site) -> None:
     for path in ("/api/cards", "/api/meetings", "/api/offices"):
         assert schema["paths"][path]["get"]["security"] == [{"HTTPBearer": []}]
     # Webhooks, the feed and the public page are not part of the issuer's API.
-    assert not [path for path in schema["paths"] if not path.startswith(("/api/", "/healthz"))]
+    assert not [
+        path for path in schema["paths"] if not path.startswith(("/api/", "/healthz", "/readyz"))
+    ]
 
 
 # -- listing ---------------------------------------------------------------------------------
