@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     public_base_url: str | None = None
+    # A dashboard session unused this long ends (it ends 12 hours after login in any case).
+    dashboard_idle_minutes: int = Field(default=30, ge=1, le=12 * 60)
 
     def outbox_recover_every(self) -> timedelta | None:
         """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""

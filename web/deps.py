@@ -33,6 +33,9 @@ class WebSettings(Protocol):
     @property
     def kortkontor_secret_key(self) -> SecretStr | None: ...
 
+    @property
+    def dashboard_idle_minutes(self) -> int: ...
+
 
 class WebServices(Protocol):
     """What the web app needs from the composition root."""

@@ -1,4 +1,7 @@
-"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export)."""
+"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export).
+
+Every operator sees them; locking and exporting payouts takes the payroll role.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
 from payout.store import MonthExport, export_month
 from web.dashboard import charts, figures, queries
-from web.dashboard.auth import OperatorDep
+from web.dashboard.auth import PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
 from web.dashboard.pages import PREFIX, download, not_found, render
@@ -45,7 +48,7 @@ async def stylesheet() -> Response:
 
 @router.get("")
 async def overview(
-    request: Request, operator: OperatorDep, session: SessionDep, now: NowDep
+    request: Request, operator: ViewerDep, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     """Cards per status and age, meetings today and this week, stuck cards, two charts."""
     view = await queries.overview(session, now=now)
@@ -63,7 +66,7 @@ async def overview(
 
 @router.get("/offices/{code}")
 async def office(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep, now: NowDep
+    request: Request, code: str, operator: ViewerDep, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     """An office: admins, weekly times, venues, absences, notice, its cards."""
     page = await queries.office_page(session, code=code, now=now)
@@ -74,7 +77,7 @@ async def office(
 
 @router.get("/cards/{order_ref}")
 async def card(
-    request: Request, order_ref: str, operator: OperatorDep, session: SessionDep
+    request: Request, order_ref: str, operator: ViewerDep, session: SessionDep
 ) -> HTMLResponse:
     """A card's meetings and its timeline from the audit log."""
     page = await queries.card_page(session, order_ref=order_ref)
@@ -107,7 +110,7 @@ def _payouts_page(
 @router.get("/payouts")
 async def payouts(
     request: Request,
-    operator: OperatorDep,
+    operator: ViewerDep,
     session: SessionDep,
     now: NowDep,
     month: str | None = None,
@@ -124,7 +127,7 @@ async def payouts(
 @router.post("/payouts/export")
 async def export_payouts(
     request: Request,
-    operator: OperatorDep,
+    operator: PayrollDep,
     session: SessionDep,
     now: NowDep,
     month: Annotated[str, Form()] = "",

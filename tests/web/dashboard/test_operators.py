@@ -48,13 +48,6 @@ def test_a_weak_hash_is_renewed_at_login() -> None:
     assert rehashed(renewed, PASSWORD) is None
 
 
-def test_the_password_epoch_follows_the_hash() -> None:
-    first = Operator(email="a@example.se", password_hash=hash_password(PASSWORD))
-    second = Operator(email="a@example.se", password_hash=hash_password(PASSWORD))
-    assert first.password_epoch != second.password_epoch
-    assert len(first.password_epoch) == 16
-
-
 def test_emails_are_kept_lower_case() -> None:
     assert operator_email(" Operator@Example.SE ") == "operator@example.se"
     with pytest.raises(InvalidInput):
