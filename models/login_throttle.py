@@ -93,7 +93,7 @@ async def admit(
     """Count an attempt against every key, and admit it; None, counting nothing, if a key is
     locked."""
     await session.exec(
-        delete(LoginThrottle).where(col(LoginThrottle.last_attempt_at) < now - FORGET_AFTER)
+        delete(LoginThrottle).where(col(LoginThrottle.last_attempt_at) <= now - FORGET_AFTER)
     )
     insert = await _insert(session)
     for scope, key in keys.items():
