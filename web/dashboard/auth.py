@@ -76,7 +76,11 @@ class RoleRequired(Exception):
 
     def __init__(self, operator: Operator, needed: OperatorRole) -> None:
         super().__init__(needed)
-        self.operator = operator
+        # A copy outside the database session: the request's transaction is rolled back before
+        # the refusal is rendered, which would leave the loaded row unreadable.
+        self.operator = Operator(
+            id=operator.id, email=operator.email, role=operator.role, password_hash=""
+        )
         self.needed = needed
 
 
