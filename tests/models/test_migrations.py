@@ -109,13 +109,13 @@ async def test_0012_makes_the_operators_there_are_admins(services: Services) -> 
     await asyncio.to_thread(command.downgrade, config, "0011")
     operator = sa.table(
         "operator",
-        *(sa.column(name) for name in ("id", "email", "password_hash")),
+        *(sa.column(name) for name in ("email", "password_hash")),
         sa.column("created_at", UTCDateTime()),
     )
     async with transaction(services.sessions) as session:
         await (await session.connection()).execute(
             operator.insert().values(
-                id=1, email="ops@example.se", password_hash="$argon2id$x", created_at=NOW
+                email="ops@example.se", password_hash="$argon2id$x", created_at=NOW
             )
         )
     await services.engine.dispose()

@@ -330,9 +330,13 @@ async def login(
         logger.info("dashboard: a login was refused")
         return _login_page(request, next_path=next_path, email=email, failed=True)
     assert operator.id is not None
+    previous = cookie_token(request)
     # A new token: one a visitor held before logging in never becomes a session.
     token = replace_cookie_token(request)
     async with transaction(services.sessions) as session:
+        if previous is not None:
+            # Logging in again in the same browser ends the session it had.
+            await end_session(session, token=previous, now=now, reason=EndReason.logout)
         await open_session(session, operator_id=operator.id, token=token, now=now)
         await purge_sessions(session, now=now, limits=limits)
     logger.info("dashboard: operator %s logged in", operator.id)

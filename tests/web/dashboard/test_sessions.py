@@ -168,3 +168,16 @@ async def test_a_wrong_password_after_login_leaves_the_session_alone(site: Site)
     async with other.client:
         assert (await other.login(password=PASSWORD + "x")).status_code == 401
     assert (await site.client.get("/dashboard")).status_code == 200
+
+
+async def test_logging_in_again_ends_the_browsers_session_before(
+    site: Site, services: Services
+) -> None:
+    await site.login()
+    first = site.client.cookies[COOKIE]
+    await site.login(email=ROLE_EMAILS[OperatorRole.viewer])
+    async with httpx.AsyncClient(base_url=site.url, cookies={COOKIE: first}) as copy:
+        assert (await copy.get("/dashboard")).status_code == 303
+    assert (await site.client.get("/dashboard")).status_code == 200
+    ends = [row.end_reason for row in await _sessions(services)]
+    assert sorted(ends, key=str) == sorted([EndReason.logout, None], key=str)
