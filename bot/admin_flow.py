@@ -16,6 +16,7 @@ from bot.admin_outcome_flow import OutcomeOffer
 from bot.admin_settings_flow import SettingsOffer, SettingsStep
 from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
+from models import audit, feeds
 from models.cards import Card, CardUser
 from models.errors import DomainError
 from models.lifecycle import Role
@@ -46,8 +47,12 @@ COMMANDS = {
     "tider": Name.tider,
     "meny": Name.menu,
     "hjalp": Name.help,
+    "kalender": Name.calendar,
 }
 MENU_WORDS = frozenset({"meny", "menu"})
+CALENDAR_WORDS = frozenset(
+    {"ny kalenderlänk", "kalenderlänk", "ny kalender", "new calendar link", "calendar link"}
+)
 UPCOMING_DAYS = 14
 PROPOSALS = 5
 
@@ -105,12 +110,40 @@ def _help(conv: Conversation, admin: Admin) -> str:
 
 
 def _calendar_line(conv: Conversation, admin: Admin) -> tuple[str, ...]:
-    """Where to subscribe to one's meetings on the phone, when the service is public."""
-    if conv.calendar_url is None or admin.id is None:
+    """How to subscribe to one's meetings on the phone, when the service is public."""
+    if conv.calendar_url is None:
         return ()
-    url = conv.calendar_url(admin.id)
     return (
-        conv._("Your meetings as a calendar to subscribe to on the phone: {url}").format(url=url),
+        conv._(
+            "/kalender – your meetings as a calendar to subscribe to on the phone: a new link "
+            "each time (an earlier link stops working)"
+        ),
+    )
+
+
+async def _new_calendar_link(conv: Conversation, admin: Admin) -> None:
+    """A new calendar feed link; the earlier one stops working at once."""
+    if conv.calendar_url is None or admin.id is None:
+        _menu(
+            conv, conv._("The calendar link needs the service's public address. Ask the operator.")
+        )
+        return
+    token = await feeds.new_feed_token(conv.session, admin_id=admin.id, now=conv.now)
+    await audit.append(
+        conv.session,
+        actor_role=Role.admin,
+        actor_id=admin.id,
+        action="calendar_feed.renewed",
+        entity="admin",
+        entity_id=admin.id,
+        now=conv.now,
+    )
+    _menu(
+        conv,
+        conv._(
+            "Your new calendar link: {url}\nSubscribe to it in the phone's calendar. An earlier "
+            "link has stopped working. Keep the link to yourself: it shows your meetings."
+        ).format(url=conv.calendar_url(token)),
     )
 
 
@@ -218,6 +251,7 @@ _COMMANDS: dict[Name, _Run] = {
     Name.notice: _notice,
     Name.help: _show_help,
     Name.menu: _show_menu,
+    Name.calendar: _new_calendar_link,
 }
 
 
@@ -318,6 +352,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if text.strip().casefold() in MENU_WORDS:
         clarify.reset(conv)
         _menu(conv)
+        return
+    if text.strip().rstrip("!.").casefold() in CALENDAR_WORDS:
+        clarify.reset(conv)
+        await _new_calendar_link(conv, admin)
         return
     if conv.step == AdminStep.reply:
         clarify.reset(conv)

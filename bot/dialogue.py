@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -142,8 +143,8 @@ class Conversation:
     now: datetime
     locale: str = DEFAULT_LOCALE
     tariffs: Tariffs = field(default_factory=Tariffs)
-    # An admin's calendar feed address, when the service has a public address.
-    calendar_url: Callable[[int], str] | None = None
+    # A calendar feed token's address, when the service has a public address.
+    calendar_url: Callable[[str], str] | None = None
     replies: list[Reply] = field(default_factory=list)
     # Rows read once per update (the card's meeting, …); cleared when an action changes them.
     memo: dict[Any, Any] = field(default_factory=dict)
@@ -345,7 +346,7 @@ class Dialogue:
         clock: Callable[[], datetime] = utcnow,
         after_commit: Callable[[], None] | None = None,
         tariffs: Tariffs | None = None,
-        calendar_url: Callable[[int], str] | None = None,
+        calendar_url: Callable[[str], str] | None = None,
     ) -> None:
         self.tariffs = tariffs or Tariffs()
         self.calendar_url = calendar_url
@@ -355,6 +356,8 @@ class Dialogue:
         self.clock = clock
         # Told after each handled update, e.g. to dispatch what the update wrote to the outbox.
         self.after_commit = after_commit
+        # Told each update's channel and handling time in seconds (the metrics).
+        self.observe: Callable[[str, float], None] | None = None
         self.recent = RecentStates()
 
     async def locale_of(self, channel: str, chat_key: str) -> str:
@@ -371,6 +374,15 @@ class Dialogue:
         """Handle one update; a redelivered update_id changes nothing and answers nothing.
 
         `within` runs in the update's transaction once the flow has answered."""
+        started = time.perf_counter()
+        try:
+            return await self._handle_once(incoming, within=within)
+        finally:
+            if self.observe is not None:
+                self.observe(incoming.channel, time.perf_counter() - started)
+
+    async def _handle_once(self, incoming: Incoming, *, within: Within | None) -> list[Reply]:
+        """The update handled from the copy of its chat's state, or again from the row."""
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:
             incoming = replace(incoming, text=incoming.text[:MAX_TEXT])
         try:

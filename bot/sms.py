@@ -44,6 +44,7 @@ STOPPED_REPLY = N_(
     "You will get no more text messages from Kortkontor. Send START to get them again."
 )
 RESTARTED_REPLY = N_("You will get text messages from Kortkontor again.")
+SORRY = N_("Sorry, something went wrong on our side. Please write again in a moment.")
 
 
 class Outcome(StrEnum):
@@ -56,6 +57,7 @@ class Outcome(StrEnum):
     opted_out = "opted_out"  # the number answered STOP before: not read
     limited = "limited"  # the number had its answers for the hour or the day: not read
     unanswerable = "unanswerable"  # the sender is not a phone number
+    failed = "failed"  # handling it failed: nothing it did stands, and the sender is told
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,10 @@ class SmsChat:
             await self.dialogue.handle(incoming, within=partial(self._answer, sid=sid))
         except _Duplicate:
             return Received(Outcome.duplicate)
+        except Exception as error:  # the sender hears of it; the error itself is logged
+            logger.error("sms %s failed: %s", sid, type(error).__name__, exc_info=error)
+            await self._apologise(sid, phone)
+            return Received(Outcome.failed)
         return Received(Outcome.answered)
 
     async def webhook(self, sid: str, sender: str, body: str) -> str | None:
@@ -147,6 +153,18 @@ class SmsChat:
         if opted_out:
             return Received(Outcome.stopped, translate(STOPPED_REPLY, "sv"))
         return Received(Outcome.restarted, translate(RESTARTED_REPLY, "sv"))
+
+    async def _apologise(self, sid: str, phone: str) -> None:
+        """Tell the sender that their message could not be handled, once per message."""
+        locale = await self.dialogue.locale_of(CHANNEL, phone)
+        async with transaction(self.dialogue.sessions) as session:
+            if await session.get(InboundSms, sid) is not None:
+                return
+            now = self.clock()
+            session.add(InboundSms(message_sid=sid, received_at=now))
+            await notifications.chat_reply(
+                session, phone=phone, text=translate(SORRY, locale), key=f"sms:{sid}", now=now
+            )
 
     async def _unread(self, session: AsyncSession, phone: str) -> Outcome | None:
         """Why the message is not read: the number opted out, or had its answers."""

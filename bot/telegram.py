@@ -324,6 +324,17 @@ async def stop_polling(application: Application[Any, Any, Any, Any, Any, Any]) -
     await application.shutdown()
 
 
+def bot_running(
+    application: Application[Any, Any, Any, Any, Any, Any], *, polling: bool
+) -> tuple[bool, str]:
+    """Whether the bot handles updates, and polls when it polls (a readiness probe)."""
+    if not application.running:
+        return False, "the Telegram bot is stopped"
+    if polling and (application.updater is None or not application.updater.running):
+        return False, "the Telegram bot no longer polls"
+    return True, ""
+
+
 async def start_webhook(
     application: Application[Any, Any, Any, Any, Any, Any], *, url: str, secret_token: str
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -15,6 +16,7 @@ from kortkontor.cli_parser import SwedishParser
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
+from models.backup import NotSqlite, backup_sqlite, sqlite_path
 from models.cards import CARD_STATUS_NAMES, card_status_named, get_card_by_order_ref
 from models.db import transaction
 from models.errors import DomainError, InputRejected, InvalidInput, NotFound, Problem
@@ -91,6 +93,44 @@ async def cmd_db_upgrade(services: Services, args: argparse.Namespace) -> int:
     """Bring the schema to head."""
     await asyncio.to_thread(upgrade_to_head, services.settings.database_url)
     say(N_("The database is up to date."))
+    return EXIT_OK
+
+
+def _backup_problem(source: Path, target: Path) -> tuple[str, Path] | None:
+    """Why the backup cannot start (a message and the file it names), or None."""
+    if not source.is_file():
+        return N_("{file}: the database does not exist"), source
+    if target.exists():
+        return N_("{file}: the file exists already; choose a new name"), target
+    if not target.parent.is_dir():
+        return N_("{file}: the folder does not exist"), target.parent
+    return None
+
+
+async def cmd_db_backup(services: Services, args: argparse.Namespace) -> int:
+    """An online copy of the SQLite database, while `serve` may run."""
+    try:
+        source = sqlite_path(services.settings.database_url)
+    except NotSqlite:
+        complain(
+            N_(
+                "Only a SQLite database is backed up this way. Back up PostgreSQL with pg_dump "
+                "(see docs/operations.md)."
+            )
+        )
+        return EXIT_BAD_INPUT
+    target = Path(args.file)
+    problem = _backup_problem(source, target)
+    if problem is not None:
+        message, path = problem
+        complain(message, file=path)
+        return EXIT_BAD_INPUT
+    try:
+        await asyncio.to_thread(backup_sqlite, source, target)
+    except sqlite3.Error as error:
+        complain(N_("The backup failed: {reason}"), reason=str(error))
+        return EXIT_BROKEN
+    say(N_("The database is backed up to {file}."), file=target)
     return EXIT_OK
 
 
@@ -492,6 +532,35 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
+    """Write every personnummer under the current secret key; audited."""
+    from models.cards import UnreadablePersonnummer, rotate_personnummer
+
+    try:
+        async with transaction(services.sessions) as session:
+            rotated = await rotate_personnummer(session, services.vault)
+            await audit.append(
+                session,
+                actor_role=Role.operator,
+                actor_id=None,
+                action="keys.rotated",
+                entity="keys",
+                entity_id=0,
+                data={"card_users": rotated},
+            )
+    except UnreadablePersonnummer as error:
+        complain(error.message_id, **error.params)
+        return EXIT_BAD_INPUT
+    say(
+        N_(
+            "{count} personnummer written under the current key. Remove the old key from "
+            "KORTKONTOR_OLD_SECRET_KEYS when every process runs with the new one."
+        ),
+        count=rotated,
+    )
+    return EXIT_OK
+
+
 async def cmd_audit_verify(services: Services, args: argparse.Namespace) -> int:
     """Check the audit log's hash chain."""
     async with services.sessions() as session:
@@ -536,6 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade").set_defaults(run=cmd_db_upgrade)
+    backup = db.add_parser(
+        "backup", description=_("an online copy of the SQLite database, also while serve runs")
+    )
+    backup.add_argument("file")
+    backup.set_defaults(run=cmd_db_backup)
 
     network = sub.add_parser("network").add_subparsers(dest="action", required=True)
     load = network.add_parser("load")
@@ -580,6 +654,9 @@ def build_parser() -> argparse.ArgumentParser:
     payout_export.add_argument("--format", required=True, help="csv | pdf")
     payout_export.add_argument("--out", required=True)
     payout_export.set_defaults(run=cmd_payout_export)
+
+    keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("rotate").set_defaults(run=cmd_keys_rotate)
 
     aud = sub.add_parser("audit").add_subparsers(dest="action", required=True)
     aud.add_parser("verify").set_defaults(run=cmd_audit_verify)

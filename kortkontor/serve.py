@@ -18,6 +18,7 @@ from bot.dialogue import Dialogue
 from bot.flows import converse
 from bot.sms import SmsChat, SmsLimits
 from bot.telegram import (
+    bot_running,
     build_application,
     feed_update,
     start_polling,
@@ -40,8 +41,10 @@ from scheduler.dispatch import Dispatcher
 from scheduler.jobs import Jobs
 from scheduler.outbox import STALE_CLAIM
 from scheduler.rendering import RenderSettings
+from web import readiness
 from web.app import create_app
 from web.calendar_feed import feed_url
+from web.metrics import Metrics
 from web.server import WebServer
 from web.telegram_webhook import webhook_url
 
@@ -77,13 +80,12 @@ def email_sender(settings: Settings) -> Sender:
     return ConsoleSender("email")
 
 
-def _calendar_url(settings: Settings) -> Callable[[int], str] | None:
-    """An admin's feed address, shown in their chat; none without a public address."""
+def _calendar_url(settings: Settings) -> Callable[[str], str] | None:
+    """A feed token's address, shown to its admin in the chat; none without a public address."""
     base = settings.public_base_url
     if not base:
         return None
-    key = settings.secret_key()
-    return lambda admin_id: feed_url(base, admin_id, secret_key=key)
+    return partial(feed_url, base)
 
 
 def _stale_after(settings: Settings, services: Services) -> timedelta:
@@ -142,6 +144,8 @@ async def start(services: Services) -> Running:
         calendar_url=_calendar_url(settings),
     )
     app = create_app(services)
+    metrics: Metrics = app.state.metrics
+    dialogue.observe = metrics.chat_update
     app.state.sms_messages = SmsChat(
         dialogue,
         limits=SmsLimits(
@@ -169,6 +173,9 @@ async def start(services: Services) -> Running:
             app.state.telegram_updates = partial(feed_update, running.application)
         else:
             await start_polling(running.application)
+        readiness.add_probe(
+            app, "telegram", partial(bot_running, running.application, polling=not running.webhook)
+        )
         username = running.application.bot.username
         running.senders[Channel.telegram] = TelegramSender(running.application.bot)
         mode = "webhook" if running.webhook else "polling"
@@ -182,6 +189,7 @@ async def start(services: Services) -> Running:
             organizer_email=settings.smtp_from,
         ),
     )
+    dispatcher.on_result = metrics.sent
     await dispatcher.recover(stale_after=_stale_after(settings, services))
     running.jobs = Jobs(
         dispatcher,
@@ -190,6 +198,7 @@ async def start(services: Services) -> Running:
         recover_after=_recover_after(settings),
     )
     await running.jobs.start()
+    readiness.add_probe(app, "jobs", running.jobs.running)
     dialogue.after_commit = running.jobs.poke
     running.parts.append("dispatcher")
     running.web = WebServer(app, host=settings.web_host, port=settings.web_port)

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///kortkontor.db"
     kortkontor_secret_key: SecretStr | None = None
+    # While the secret key is replaced: the keys before it, comma-separated, still read
+    # (`kortkontor keys rotate` writes everything anew under the current key).
+    kortkontor_old_secret_keys: SecretStr | None = None
     kortkontor_api_token: SecretStr | None = None
 
     telegram_bot_token: SecretStr | None = None
@@ -56,12 +59,21 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     # A dashboard session unused this long ends (it ends 12 hours after login in any case).
     dashboard_idle_minutes: int = Field(default=30, ge=1, le=12 * 60)
+    # The bearer token /metrics asks for; without it /metrics answers local clients only.
+    metrics_token: SecretStr | None = None
 
     def outbox_recover_every(self) -> timedelta | None:
         """OUTBOX_RECOVER_SECONDS as an interval; None leaves the scheduler's default."""
         if self.outbox_recover_seconds is None:
             return None
         return timedelta(seconds=self.outbox_recover_seconds)
+
+    def old_secret_keys(self) -> list[str]:
+        """KORTKONTOR_OLD_SECRET_KEYS as a list."""
+        if self.kortkontor_old_secret_keys is None:
+            return []
+        keys = self.kortkontor_old_secret_keys.get_secret_value().split(",")
+        return [key.strip() for key in keys if key.strip()]
 
     def secret_key(self) -> str:
         """The key that encrypts personnummer; start-up stops without it."""

@@ -33,5 +33,7 @@ def build_services(settings: Settings, *, secret_key: str | None = None) -> Serv
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        vault=PersonnummerVault(secret_key or settings.secret_key()),
+        vault=PersonnummerVault(
+            secret_key or settings.secret_key(), old_keys=settings.old_secret_keys()
+        ),
     )

@@ -6,6 +6,7 @@ Importing the package registers every table on SQLModel.metadata (Alembic needs 
 from models.audit import AuditEvent
 from models.cards import Card, CardStatus, CardUser
 from models.dialogue import DialogueState
+from models.feeds import CalendarFeed
 from models.invites import InviteToken
 from models.job_runs import JobRun
 from models.login_throttle import LoginThrottle
@@ -22,6 +23,7 @@ __all__ = [
     "Admin",
     "AuditEvent",
     "AvailabilityWindow",
+    "CalendarFeed",
     "Card",
     "CardStatus",
     "CardUser",

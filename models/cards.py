@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, String
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.errors import InvalidInput, Terms
+from models.crypto import PersonnummerVault
+from models.errors import DomainError, InvalidInput, Terms
 from models.i18n import N_, translate
 from models.types import UTCDateTime, utcnow
 
@@ -95,10 +97,39 @@ async def get_card_by_order_ref(session: AsyncSession, *, order_ref: str) -> Car
 
 
 async def get_card_user_by_hmac(
-    session: AsyncSession, *, personnummer_hmac: str
+    session: AsyncSession, *, personnummer_hmacs: Sequence[str]
 ) -> CardUser | None:
-    """The card user whose personnummer has this fingerprint."""
+    """The card user whose personnummer has one of these fingerprints (under the current key,
+    or an old one while keys are rotated)."""
     result = await session.exec(
-        select(CardUser).where(CardUser.personnummer_hmac == personnummer_hmac)
+        select(CardUser).where(col(CardUser.personnummer_hmac).in_(list(personnummer_hmacs)))
     )
-    return result.one_or_none()
+    return result.first()
+
+
+class UnreadablePersonnummer(DomainError):
+    """Stored personnummer that none of the given keys decrypts."""
+
+
+async def rotate_personnummer(session: AsyncSession, vault: PersonnummerVault) -> int:
+    """Write every personnummer still under an old key anew under the current one, with its
+    fingerprint; returns how many. All or nothing: UnreadablePersonnummer when a row cannot be
+    decrypted with any key given (its old key is missing), before anything is written."""
+    users = (await session.exec(select(CardUser).order_by(col(CardUser.id)))).all()
+    stale = [user for user in users if not vault.is_current(user.personnummer_encrypted)]
+    read = [(user, vault.readable(user.personnummer_encrypted)) for user in stale]
+    numbers = [(user, number) for user, number in read if number is not None]
+    unreadable = len(read) - len(numbers)
+    if unreadable:
+        raise UnreadablePersonnummer(
+            N_(
+                "{count} stored personnummer cannot be decrypted with the keys given: put the "
+                "old key in KORTKONTOR_OLD_SECRET_KEYS. Nothing was written."
+            ),
+            count=unreadable,
+        )
+    for user, number in numbers:
+        user.personnummer_encrypted = vault.encrypt(number)
+        user.personnummer_hmac = vault.lookup_key(number)
+        session.add(user)
+    return len(numbers)

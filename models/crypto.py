@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -18,27 +19,62 @@ def _derive(secret_key: str, purpose: bytes) -> bytes:
     )
 
 
-class PersonnummerVault:
-    """Encrypts, decrypts and fingerprints 12-digit personnummer."""
+def _fernet(secret_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"kortkontor/personnummer/encrypt")))
 
-    def __init__(self, secret_key: str) -> None:
+
+class PersonnummerVault:
+    """Encrypts, decrypts and fingerprints 12-digit personnummer.
+
+    Under the current secret key, and while a key is being replaced, under the old ones too:
+    rows written under an old key still decrypt and are still found, until `kortkontor keys
+    rotate` has written them all anew under the current one.
+    """
+
+    def __init__(self, secret_key: str, old_keys: Sequence[str] = ()) -> None:
         if not secret_key:
             raise ValueError("a secret key is required")
-        key = base64.urlsafe_b64encode(_derive(secret_key, b"kortkontor/personnummer/encrypt"))
-        self._fernet = Fernet(key)
-        self._hmac_key = _derive(secret_key, b"kortkontor/personnummer/lookup")
+        self._current = _fernet(secret_key)
+        self._fernet = MultiFernet([self._current, *(_fernet(key) for key in old_keys if key)])
+        self._hmac_keys = [
+            _derive(key, b"kortkontor/personnummer/lookup")
+            for key in (secret_key, *old_keys)
+            if key
+        ]
 
     def encrypt(self, personnummer: str) -> str:
-        """The ciphertext to store."""
-        return self._fernet.encrypt(personnummer.encode()).decode()
+        """The ciphertext to store, under the current key."""
+        return self._current.encrypt(personnummer.encode()).decode()
 
     def decrypt(self, ciphertext: str) -> str:
         """The plain 12-digit number, for the one place that may show it."""
         return self._fernet.decrypt(ciphertext.encode()).decode()
 
+    def readable(self, ciphertext: str) -> str | None:
+        """The number, or None when no key given decrypts it."""
+        try:
+            return self.decrypt(ciphertext)
+        except InvalidToken:
+            return None
+
     def lookup_key(self, personnummer: str) -> str:
         """A stable keyed fingerprint, so equal numbers can be found without decrypting."""
-        return hmac.new(self._hmac_key, personnummer.encode(), hashlib.sha256).hexdigest()
+        return self.lookup_keys(personnummer)[0]
+
+    def lookup_keys(self, personnummer: str) -> list[str]:
+        """The fingerprint under the current key, then under each old one."""
+        return [
+            hmac.new(key, personnummer.encode(), hashlib.sha256).hexdigest()
+            for key in self._hmac_keys
+        ]
+
+    def is_current(self, ciphertext: str) -> bool:
+        """Whether the ciphertext was written under the current key."""
+        try:
+            self._current.decrypt(ciphertext.encode())
+        except InvalidToken:
+            return False
+        return True
 
 
 def mask_personnummer(personnummer: str) -> str:

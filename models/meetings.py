@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, ColumnElement, Index, String, and_, or_, text
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
@@ -164,3 +164,14 @@ async def agenda(
         .order_by(col(Meeting.starts_at))
     )
     return (await session.exec(query)).all()
+
+
+async def tally(session: AsyncSession) -> dict[tuple[MeetingStatus, FailureReason | None], int]:
+    """How many meetings there are of each status (and, for failed ones, of each reason)."""
+    query = select(Meeting.status, Meeting.failure_reason, func.count()).group_by(
+        col(Meeting.status), col(Meeting.failure_reason)
+    )
+    return {
+        (MeetingStatus(status), FailureReason(reason) if reason else None): count
+        for status, reason, count in (await session.exec(query)).all()
+    }

@@ -193,7 +193,9 @@ async def _upsert_card_user(
     session: AsyncSession, order: CardOrder, vault: PersonnummerVault
 ) -> CardUser:
     lookup = vault.lookup_key(order.personnummer)
-    user = await get_card_user_by_hmac(session, personnummer_hmac=lookup)
+    user = await get_card_user_by_hmac(
+        session, personnummer_hmacs=vault.lookup_keys(order.personnummer)
+    )
     if user is None:
         user = CardUser(
             given_name=order.given_name,
@@ -206,6 +208,9 @@ async def _upsert_card_user(
     else:
         user.given_name, user.family_name = order.given_name, order.family_name
         user.phone, user.email = order.phone, order.email
+        if user.personnummer_hmac != lookup:  # found under an old key: write it under the new
+            user.personnummer_encrypted = vault.encrypt(order.personnummer)
+            user.personnummer_hmac = lookup
     session.add(user)
     await session.flush()
     return user

@@ -64,6 +64,7 @@ class Name(StrEnum):
     cards = "cards"
     pickup = "pickup"
     notice = "notice"
+    calendar = "calendar"  # a new calendar feed link (the earlier one ends)
     # administrators' /tider
     tider = "tider"
     tider_add = "tider:add"

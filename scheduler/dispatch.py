@@ -85,6 +85,8 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(in_flight)
         self._running = asyncio.Lock()
         self._stopping = False
+        # Told each settled attempt's channel and result once it is stored (the metrics).
+        self.on_result: Callable[[str, str], None] | None = None
 
     async def recover(self, *, stale_after: timedelta = outbox.STALE_CLAIM) -> int:
         """Settle rows a crashed dispatcher left `sending`; returns how many there were.
@@ -206,6 +208,7 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[_Outcome], *, now: datetime) -> None:
         """Mark every row of the batch in one transaction; undeliverable SMS fall back."""
+        results: list[tuple[str, str]] = []
         async with transaction(self.sessions) as session:
             for outcome in outcomes:
                 row = await session.get(Notification, outcome.row_id)
@@ -213,21 +216,32 @@ class Dispatcher:
                 if outcome.stale == OPTED_OUT:
                     outbox.mark_cancelled(row, reason=OPTED_OUT)
                     await fall_back_to_email(session, row, now=now)
+                    result = "cancelled"
                 elif outcome.stale == QUIET:
                     # A retry or a late claim reached the quiet hours: wait for the morning.
                     outbox.hold(row, until=notifications.sms_due(now, earlier=False))
+                    result = "held"
                 elif outcome.stale is not None:
                     outbox.mark_cancelled(row, reason=outcome.stale)
+                    result = "cancelled"
                 elif outcome.error is None:
                     outbox.mark_sent(row, provider_message_id=outcome.provider_id, now=now)
+                    result = "sent"
                 elif outcome.error.permanent:
                     outbox.mark_failed(row, reason=outcome.error.reason)
                     await fall_back_to_email(session, row, now=now)
+                    result = "failed"
                 else:
                     outbox.mark_retry(row, reason=outcome.error.reason, now=now)
+                    # mark_retry gives up on a row past its last attempt.
+                    result = "failed" if row.status == NotificationStatus.failed else "retry"
                 if row.template in notifications.CARRIES_WORDS and row.status in SETTLED:
                     outbox.forget_words(row)
                 session.add(row)
+                results.append((str(row.channel), result))
+        if self.on_result is not None:
+            for channel, result in results:
+                self.on_result(channel, result)
 
     async def stop(self) -> None:
         """Finish the batch in flight (its rows are `sending`) and start no other."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -228,6 +229,12 @@ class Jobs:
                 await job_runs.record_run(session, job_id=job_id, started=started, failure=failure)
         except Exception:
             logger.exception("the run of job %s could not be recorded", job_id)
+
+    def running(self) -> tuple[bool, str]:
+        """Whether the jobs run (a readiness probe): started, and neither paused nor stopping."""
+        if self._closing or self.scheduler.state != STATE_RUNNING:
+            return False, "the dispatcher and its jobs are stopped"
+        return True, ""
 
     def poke(self) -> None:
         """Dispatch soon: something may just have been written to the outbox. Pokes within

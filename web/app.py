@@ -12,7 +12,16 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from web import api, calendar_feed, dashboard, public, telegram_webhook, twilio_hooks
+from web import (
+    api,
+    calendar_feed,
+    dashboard,
+    metrics,
+    public,
+    readiness,
+    telegram_webhook,
+    twilio_hooks,
+)
 from web.deps import WebServices
 
 
@@ -66,6 +75,8 @@ def create_app(services: WebServices) -> FastAPI:
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.include_router(health)
+    readiness.install(app)
+    metrics.install(app, services.sessions)
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(calendar_feed.router)

@@ -1,7 +1,9 @@
 """Each admin's meetings as a calendar feed (ICS) at a secret URL, to subscribe to on the phone.
 
-The URL's token is the admin's id with its HMAC (models.crypto.feed_token): it cannot be guessed,
-and it needs no table. Changing KORTKONTOR_SECRET_KEY changes every admin's URL.
+The URL's token is random and stored as its hash (models.feeds): the admin gets a new one in
+the chat («ny kalenderlänk»), which ends the earlier one, and an operator can end it on the
+dashboard. The older kind of URL (the admin's id with its HMAC, models.crypto.feed_token) opens
+the feed only until the admin's first new link or a revocation.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Response
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import feeds
 from models.cards import Card, CardUser
-from models.crypto import admin_for_feed_token, feed_token
+from models.crypto import admin_for_feed_token
 from models.i18n import N_, translate
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
 from models.network import Admin, Venue
@@ -40,10 +43,20 @@ MOVE_FROM = N_("A move of the meeting {when}, which stands until you confirm.")
 router = APIRouter(tags=["calendar"], include_in_schema=False)
 
 
-def feed_url(public_base_url: str, admin_id: int, *, secret_key: str) -> str:
-    """The admin's own feed URL, to show them in the chat."""
-    path = FEED_PATH.format(token=feed_token(secret_key, admin_id))
-    return public_base_url.rstrip("/") + path
+def feed_url(public_base_url: str, token: str) -> str:
+    """The feed URL of a token, to show its admin in the chat."""
+    return public_base_url.rstrip("/") + FEED_PATH.format(token=token)
+
+
+async def _admin_of(session: AsyncSession, token: str, secret_key: str | None) -> Admin | None:
+    """The admin whose live link the token is: a stored one, or the older kind while it
+    stands."""
+    admin_id = await feeds.admin_for_token(session, token)
+    if admin_id is None and secret_key is not None:
+        older = admin_for_feed_token(secret_key, token)
+        if older is not None and await feeds.older_link_stands(session, older):
+            admin_id = older
+    return await session.get(Admin, admin_id) if admin_id is not None else None
 
 
 def _feed_event(
@@ -127,8 +140,7 @@ async def _confirmed_times(
 @router.get(FEED_PATH, response_class=Response)
 async def admin_calendar(token: str, session: SessionDep, secret_key: SecretKeyDep) -> Response:
     """The admin's meetings from 30 days back, as text/calendar; 404 for an unknown token."""
-    admin_id = admin_for_feed_token(secret_key, token) if secret_key is not None else None
-    admin = await session.get(Admin, admin_id) if admin_id is not None else None
+    admin = await _admin_of(session, token, secret_key)
     if admin is None:
         logger.info("calendar feed: unknown token")
         raise HTTPException(404, "no such calendar")

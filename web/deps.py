@@ -36,6 +36,9 @@ class WebSettings(Protocol):
     @property
     def dashboard_idle_minutes(self) -> int: ...
 
+    @property
+    def metrics_token(self) -> SecretStr | None: ...
+
 
 class WebServices(Protocol):
     """What the web app needs from the composition root."""

@@ -3,11 +3,13 @@ custody, answering requests, the agenda, the outcome with its payout, and author
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlmodel import col, select
 
 from kortkontor.wiring import Services
+from models import feeds
 from models.audit import AuditEvent
 from models.cards import Card, CardStatus
 from models.db import transaction
@@ -316,16 +318,15 @@ async def test_tider_is_reached_from_the_admin_menu(
     assert "Vad vill du göra?" in anna.text
 
 
-async def test_help_shows_the_calendar_feed_when_the_service_is_public(
+async def test_the_admin_gets_a_new_calendar_link_that_ends_the_earlier_one(
     services: Services, world: World, clock: Clock
 ) -> None:
     from bot.dialogue import Dialogue
     from bot.flows import converse
-    from tests.conftest import TEST_SECRET_KEY
     from web.calendar_feed import feed_url
 
-    def calendar(admin_id: int) -> str:
-        return feed_url("https://kortkontor.example", admin_id, secret_key=TEST_SECRET_KEY)
+    def calendar(token: str) -> str:
+        return feed_url("https://kortkontor.example", token)
 
     anna = await admin_chat(services, clock, world.admin_id, ANNA_TG)
     await anna.send("/hjalp")
@@ -334,5 +335,13 @@ async def test_help_shows_the_calendar_feed_when_the_service_is_public(
         services.sessions, services.vault, converse, clock=clock, calendar_url=calendar
     )
     await anna.send("/hjalp")
-    assert f"prenumerera på i telefonen: {calendar(world.admin_id)}" in anna.text
-    assert calendar(world.admin_id).startswith("https://kortkontor.example/calendar/")
+    assert "/kalender" in anna.text
+    await anna.send("ny kalenderlänk")
+    first = re.search(r"https://kortkontor\.example/calendar/(\S+)\.ics", anna.text)
+    assert first is not None and "Din nya kalenderlänk" in anna.text
+    await anna.send("/kalender")
+    second = re.search(r"https://kortkontor\.example/calendar/(\S+)\.ics", anna.text)
+    assert second is not None and second.group(1) != first.group(1)
+    async with services.sessions() as session:
+        assert await feeds.admin_for_token(session, first.group(1)) is None
+        assert await feeds.admin_for_token(session, second.group(1)) == world.admin_id

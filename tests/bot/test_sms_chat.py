@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
+from bot.dialogue import Conversation, Dialogue
 from bot.sms import Outcome, SmsChat, SmsLimits
 from bot.sms_text import MAX_SEGMENTS, is_gsm7, segments
 from kortkontor.wiring import Services
@@ -240,3 +241,19 @@ async def test_the_inbound_message_is_remembered_with_its_answer(
     await maria.send("hej", sid=sid)
     async with services.sessions() as session:
         assert await session.get(InboundSms, sid) is not None
+
+
+async def test_a_failure_undoes_the_message_and_apologises_once(
+    services: Services, world: World, clock: Clock
+) -> None:
+    async def broken(conv: Conversation) -> None:
+        conv.say("halvvägs")
+        raise RuntimeError("the database is on fire")
+
+    chat = SmsChat(Dialogue(services.sessions, services.vault, broken, clock=clock), clock=clock)
+    maria = Phone(services, chat, MARIA)
+    sid = new_sid()
+    sorry = await maria.send("boka", sid=sid)
+    assert sorry == "Förlåt, något gick fel hos oss. Skriv igen om en liten stund."
+    assert (await chat.receive(sid=sid, sender=MARIA, body="boka")).outcome == Outcome.duplicate
+    assert len(await replies_to(services, MARIA)) == 1

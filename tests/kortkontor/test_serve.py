@@ -88,13 +88,13 @@ def test_serve_without_telegram_runs_and_stops(env: str, tmp_path: Path) -> None
             process.wait()
 
 
-def test_demo_chat_books_from_the_terminal(tmp_path: Path) -> None:
+def demo(tmp_path: Path, option: str, typed: str) -> subprocess.CompletedProcess[str]:
+    """`kortkontor demo` with an option, on its own key and database, fed the typed lines."""
     environment = {k: v for k, v in os.environ.items() if k != "KORTKONTOR_SECRET_KEY"}
     environment.pop("DATABASE_URL", None)
-    # Book (2), as soon as possible (1), the first time (1), confirm (1), then quit.
     done = subprocess.run(
-        [*KORTKONTOR, "demo", "--chat"],
-        input="2\n1\n1\n1\nq\n",
+        [*KORTKONTOR, "demo", option],
+        input=typed,
         capture_output=True,
         text=True,
         env=environment,
@@ -102,6 +102,12 @@ def test_demo_chat_books_from_the_terminal(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_demo_chat_books_from_the_terminal(tmp_path: Path) -> None:
+    # Book (2), as soon as possible (1), the first time (1), confirm (1), then quit.
+    done = demo(tmp_path, "--chat", "2\n1\n1\n1\nq\n")
     chat = done.stdout.split("Chatt som kortanvändaren Ahmed Hassan (SE-1002)")[1]
     assert "  2) Boka" in chat and "  1) Snarast" in chat and "Stämmer det här?" in chat
     assert "Din förfrågan är skickad" in chat or "Klart! Din tid är bokad." in chat
@@ -109,19 +115,8 @@ def test_demo_chat_books_from_the_terminal(tmp_path: Path) -> None:
 
 
 def test_demo_sms_chat_books_by_text_message(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if k != "KORTKONTOR_SECRET_KEY"}
-    environment.pop("DATABASE_URL", None)
     # A time wish in words, the first time offered, yes; the input then ends.
-    done = subprocess.run(
-        [*KORTKONTOR, "demo", "--sms"],
-        input="snarast\n1\nja\n",
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = demo(tmp_path, "--sms", "snarast\n1\nja\n")
     chat = done.stdout.split("Sms-chatt som kortanvändaren Ahmed Hassan (SE-1002)")[1]
     opening, *answers = chat.split("Svara med sms (q avslutar)> ")
     assert "Ditt SITHS-kort har kommit" in opening

@@ -100,13 +100,13 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
     assert kept is not None and notifications.proposal_of(kept) == proposal
 
 
-async def test_0012_makes_the_operators_there_are_admins(services: Services) -> None:
-    """Operators from before roles could do everything; after 0012 they still can, and the
+async def test_0013_makes_the_operators_there_are_admins(services: Services) -> None:
+    """Operators from before roles could do everything; after 0013 they still can, and the
     ones added later start as viewers."""
     from models.operators import Operator, OperatorRole, set_operator
 
     config = alembic_config(services.settings.database_url)
-    await asyncio.to_thread(command.downgrade, config, "0011")
+    await asyncio.to_thread(command.downgrade, config, "0012")
     operator = sa.table(
         "operator",
         *(sa.column(name) for name in ("email", "password_hash")),

@@ -9,9 +9,11 @@ import pytest
 from icalendar import Calendar
 
 from kortkontor.wiring import Services
+from models import feeds
 from models.crypto import admin_for_feed_token, feed_token
 from models.db import transaction
 from models.meetings import Meeting
+from models.types import utcnow
 from scheduler.wording import format_slot_time
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import ALL_TEST_PERSONNUMMER, add, meeting
@@ -31,9 +33,8 @@ async def site(services: Services, network: Network) -> AsyncIterator[Site]:
 
 
 def path_of(admin_id: int) -> str:
-    return feed_url(
-        "https://kortkontor.example/", admin_id, secret_key=TEST_SECRET_KEY
-    ).removeprefix("https://kortkontor.example")
+    """The older kind of link: the admin's id with its HMAC."""
+    return f"/calendar/{feed_token(TEST_SECRET_KEY, admin_id)}.ics"
 
 
 def test_the_token_names_its_admin_and_cannot_be_forged() -> None:
@@ -47,8 +48,39 @@ def test_the_token_names_its_admin_and_cannot_be_forged() -> None:
 
 
 def test_feed_url_is_under_the_public_base_url() -> None:
-    url = feed_url("https://kortkontor.example/", 3, secret_key=TEST_SECRET_KEY)
-    assert url == f"https://kortkontor.example/calendar/{feed_token(TEST_SECRET_KEY, 3)}.ics"
+    assert (
+        feed_url("https://kortkontor.example/", "abc")
+        == "https://kortkontor.example/calendar/abc.ics"
+    )
+
+
+async def new_link(services: Services, admin_id: int) -> str:
+    async with transaction(services.sessions) as session:
+        return await feeds.new_feed_token(session, admin_id=admin_id, now=utcnow())
+
+
+async def test_a_new_link_opens_the_feed_and_ends_every_earlier_one(
+    services: Services, site: Site, network: Network
+) -> None:
+    anna = network.admins["UPS1"]
+    assert (await site.client.get(path_of(anna))).status_code == 200  # the older kind, still
+    first = await new_link(services, anna)
+    assert (await site.client.get(f"/calendar/{first}.ics")).status_code == 200
+    assert (await site.client.get(path_of(anna))).status_code == 404
+    second = await new_link(services, anna)
+    assert (await site.client.get(f"/calendar/{first}.ics")).status_code == 404
+    assert (await site.client.get(f"/calendar/{second}.ics")).status_code == 200
+    # Another admin's older link is untouched: links end one at a time.
+    assert (await site.client.get(path_of(network.admins["GBG1"]))).status_code == 200
+
+
+async def test_a_revocation_ends_the_older_kind_of_link_too(
+    services: Services, site: Site, network: Network
+) -> None:
+    anna = network.admins["UPS1"]
+    async with transaction(services.sessions) as session:
+        assert await feeds.revoke_feeds(session, admin_id=anna, now=utcnow()) == 1
+    assert (await site.client.get(path_of(anna))).status_code == 404
 
 
 async def test_the_feed_lists_the_admins_requested_and_confirmed_meetings(

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import feeds
 from models.audit import AuditEvent
 from models.cards import Card, get_card_by_order_ref
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
@@ -102,6 +103,10 @@ class AdminView:
     admin: Admin
     windows: tuple[WindowView, ...]
     absences: tuple[Absence, ...]
+    # The calendar link: since when the live one exists; None with `older_link` the link from
+    # before stored links, else none stands.
+    feed_since: datetime | None = None
+    older_link: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +324,16 @@ async def office_page(session: AsyncSession, *, code: str, now: datetime) -> Off
     for admin in admins:
         assert admin.id is not None
         availability = await availability_of(session, admin_id=admin.id)
-        views.append(AdminView(admin, availability.windows, availability.absences))
+        live = await feeds.live_feed(session, admin.id)
+        views.append(
+            AdminView(
+                admin,
+                availability.windows,
+                availability.absences,
+                feed_since=live.created_at if live is not None else None,
+                older_link=await feeds.older_link_stands(session, admin.id),
+            )
+        )
     return OfficePage(
         office=office,
         notice_ends_on=notice_ends_on(office),

@@ -1,6 +1,7 @@
 """The dashboard's pages: overview, office, card timeline, payouts (with lock and export).
 
-Every operator sees them; locking and exporting payouts takes the payroll role.
+Every operator sees them; locking and exporting payouts takes the payroll role, and ending an
+administrator's calendar link the operator administrator's.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from models import audit, feeds
 from models.errors import InvalidInput
+from models.lifecycle import Role
+from models.network import Admin, Office
 from models.operators import Operator
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
 from payout.store import MonthExport, export_month
 from web.dashboard import charts, figures, queries
-from web.dashboard.auth import PayrollDep, ViewerDep
+from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
 from web.dashboard.pages import PREFIX, download, not_found, render
@@ -85,6 +89,33 @@ async def card(
         return not_found(request, t.card_not_found.format(order_ref=order_ref), operator=operator)
     title = t.card_title.format(order_ref=page.card.order_ref)
     return render(request, "card.html", title=title, operator=operator, page=page)
+
+
+@router.post("/admins/{admin_id}/calendar/revoke")
+async def revoke_calendar_link(
+    request: Request, admin_id: int, operator: AdminDep, session: SessionDep, now: NowDep
+) -> Response:
+    """End an administrator's calendar link (a leaked one, say); they get a new one in the chat.
+
+    Managing an office's administrators takes the operator administrator's role.
+    """
+    admin = await session.get(Admin, admin_id)
+    if admin is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    await feeds.revoke_feeds(session, admin_id=admin_id, now=now)
+    await audit.append(
+        session,
+        actor_role=Role.operator,
+        actor_id=operator.id,
+        action="calendar_feed.revoked",
+        entity="admin",
+        entity_id=admin_id,
+        now=now,
+    )
+    logger.info("dashboard: operator %s ended admin %s's calendar link", operator.id, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#admins", status_code=303)
 
 
 def _payouts_page(

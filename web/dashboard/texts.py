@@ -45,6 +45,12 @@ TEXTS: Final[Mapping[str, str]] = {
     "card_not_found": N_("There is no card with order reference «{order_ref}»."),
     "office_not_found": N_("No office has code «{code}»."),
     "back_to_overview": N_("Back to the overview"),
+    # an administrator's calendar link
+    "calendar_link_since": N_("Calendar link: made {since}."),
+    "calendar_link_older": N_("Calendar link: the link from before stored links."),
+    "calendar_link_none": N_("Calendar link: none (the administrator gets a new one in the chat)."),
+    "calendar_link_revoke": N_("End the calendar link"),
+    "admin_not_found": N_("There is no such administrator."),
     # overview
     "overview_title": N_("Overview"),
     "as_of": N_("As of {moment}"),

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from kortkontor.wiring import Services
+from models import feeds
 from models.audit import AuditEvent
 from models.db import transaction
 from models.operators import Operator, get_operator_by_email, hash_password, set_operator
@@ -22,6 +23,7 @@ from tests.web.dashboard.conftest import (
     PASSWORD,
     STUCK_DAYS,
     ClockedSite,
+    Seeded,
     Site,
 )
 from web.dashboard import session_secret
@@ -341,3 +343,30 @@ async def test_an_operator_row_keeps_no_password(services: Services, seeded: obj
     for operator in operators:
         assert PASSWORD not in operator.password_hash
         assert operator.password_hash.startswith("$argon2id$")
+
+
+async def test_an_operator_ends_an_administrators_calendar_link(
+    site: Site, seeded: Seeded, services: Services
+) -> None:
+    anna = seeded.world.admin_id
+    async with transaction(services.sessions) as session:
+        token = await feeds.new_feed_token(session, admin_id=anna, now=CLOCK)
+    await site.login()
+    page = await site.client.get("/dashboard/offices/UPS1")
+    assert "Kalenderlänk: skapad" in page.text
+    form = {"csrf_token": await site.csrf("/dashboard/offices/UPS1")}
+    response = await site.client.post(f"/dashboard/admins/{anna}/calendar/revoke", data=form)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/offices/UPS1#admins"
+    async with services.sessions() as session:
+        assert await feeds.admin_for_token(session, token) is None
+        events = (
+            await session.exec(
+                select(AuditEvent).where(AuditEvent.action == "calendar_feed.revoked")
+            )
+        ).all()
+    assert [(e.entity_id, e.actor_role) for e in events] == [(anna, "operator")]
+    assert "Kalenderlänk: ingen" in (await site.client.get("/dashboard/offices/UPS1")).text
+    # Without the form's token nothing ends.
+    refused = await site.client.post(f"/dashboard/admins/{anna}/calendar/revoke", data={})
+    assert refused.status_code == 403

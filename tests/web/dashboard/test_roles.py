@@ -9,10 +9,12 @@ import pytest
 from sqlmodel import select
 
 from kortkontor.wiring import Services
+from models import feeds
 from models.audit import AuditEvent
+from models.db import transaction
 from models.operators import Operator, OperatorRole, get_operator_by_email
 from models.payouts import PayoutStatement
-from tests.web.dashboard.conftest import ROLE_EMAILS, Site
+from tests.web.dashboard.conftest import CLOCK, ROLE_EMAILS, Seeded, Site
 
 VIEWER, PAYROLL, ADMIN = OperatorRole.viewer, OperatorRole.payroll, OperatorRole.admin
 PAGES = (
@@ -197,3 +199,23 @@ async def test_an_admin_ends_a_colleagues_sessions(
     assert (await site.client.get("/dashboard")).status_code == 200
     page = (await site.client.get("/dashboard/operators")).text
     assert f'action="/dashboard/operators/{viewer.id}/sessions/end"' not in page
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(VIEWER, False), (PAYROLL, False), (ADMIN, True)])
+async def test_only_admins_end_an_administrators_calendar_link(
+    site: Site, seeded: Seeded, services: Services, role: OperatorRole, allowed: bool
+) -> None:
+    anna = seeded.world.admin_id
+    async with transaction(services.sessions) as session:
+        token = await feeds.new_feed_token(session, admin_id=anna, now=CLOCK)
+    await _as(site, role)
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Kalenderlänk: skapad" in page  # every role sees the link's state
+    assert ("Stäng kalenderlänken" in page) is allowed
+    response = await site.post(
+        f"/dashboard/admins/{anna}/calendar/revoke", page="/dashboard/offices/UPS1"
+    )
+    assert response.status_code == (303 if allowed else 403)
+    async with services.sessions() as session:
+        still = await feeds.admin_for_token(session, token)
+    assert (still is None) is allowed
