@@ -463,14 +463,28 @@ def _read_new_password() -> str | None:
 
 
 async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
-    """Add a dashboard user, or set a new password for one; the password comes on stdin."""
+    """Add a dashboard user, or set a new password (and role) for one; the password comes on stdin.
+
+    A new operator is a viewer unless --role says otherwise; an existing one keeps their role
+    unless --role is given. A new password ends the operator's open sessions.
+    """
     from models.errors import InvalidInput
-    from models.operators import check_password, hash_password, operator_email, set_operator
+    from models.operators import (
+        ROLE_NAMES,
+        check_password,
+        get_operator_by_email,
+        hash_password,
+        operator_email,
+        operator_role,
+        set_operator,
+    )
 
     try:
         email = operator_email(args.email)
+        role = operator_role(args.role) if args.role is not None else None
     except InvalidInput as error:
-        print(f"{args.email}: {error.translated(LOCALE)}", file=sys.stderr)
+        value = args.email if error.field != "role" else args.role
+        print(f"{value}: {error.translated(LOCALE)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     password = _read_new_password()
     if password is None:
@@ -482,7 +496,11 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     password_hash = await asyncio.to_thread(hash_password, password)
     async with transaction(services.sessions) as session:
-        operator, created = await set_operator(session, email=email, password_hash=password_hash)
+        existing = await get_operator_by_email(session, email=email)
+        before = existing.role if existing is not None else None
+        operator, created = await set_operator(
+            session, email=email, password_hash=password_hash, role=role
+        )
         assert operator.id is not None
         await audit.append(
             session,
@@ -491,11 +509,31 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
             action="operator.added" if created else "operator.password_set",
             entity="operator",
             entity_id=operator.id,
+            data={"role": operator.role} if created else {},
         )
+        if not created and before is not None and before != operator.role:
+            await audit.append(
+                session,
+                actor_role=Role.operator,
+                actor_id=None,
+                action="operator.role_set",
+                entity="operator",
+                entity_id=operator.id,
+                data={"role": operator.role, "previous": before},
+            )
+    role_name = _(ROLE_NAMES[operator.role])
     if created:
-        say(N_("Operator {email} added: they can sign in to the dashboard."), email=email)
+        say(
+            N_("Operator {email} added as {role}: they can sign in to the dashboard."),
+            email=email,
+            role=role_name,
+        )
     else:
-        say(N_("Operator {email} has a new password."), email=email)
+        say(
+            N_("Operator {email} ({role}) has a new password; their open sessions ended."),
+            email=email,
+            role=role_name,
+        )
     return EXIT_OK
 
 
@@ -604,6 +642,11 @@ def build_parser() -> argparse.ArgumentParser:
         "add", description=_("the password is read from standard input (typed twice at a terminal)")
     )
     operator_add.add_argument("email")
+    operator_add.add_argument(
+        "--role",
+        default=None,
+        help=_("viewer | payroll | admin (a new operator: viewer; else unchanged)"),
+    )
     operator_add.set_defaults(run=cmd_operator_add)
 
     out = sub.add_parser("outbox").add_subparsers(dest="action", required=True)

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     public_base_url: str | None = None
+    # A dashboard session unused this long ends (it ends 12 hours after login in any case).
+    dashboard_idle_minutes: int = Field(default=30, ge=1, le=12 * 60)
     # The bearer token /metrics asks for; without it /metrics answers local clients only.
     metrics_token: SecretStr | None = None
     # Cookies (the dashboard's session) only over https. Behind a TLS proxy the service itself

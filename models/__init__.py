@@ -9,8 +9,10 @@ from models.dialogue import DialogueState
 from models.feeds import CalendarFeed
 from models.invites import InviteToken
 from models.job_runs import JobRun
+from models.login_throttle import LoginThrottle
 from models.meetings import Meeting, MeetingStatus
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
+from models.operator_sessions import OperatorSession
 from models.operators import Operator
 from models.outbox import InboundSms, Notification, SmsOptOut
 from models.payouts import PayoutLine, PayoutStatement
@@ -29,11 +31,13 @@ __all__ = [
     "InboundSms",
     "InviteToken",
     "JobRun",
+    "LoginThrottle",
     "Meeting",
     "MeetingStatus",
     "Notification",
     "Office",
     "Operator",
+    "OperatorSession",
     "PayoutLine",
     "PayoutStatement",
     "RelayedMessage",

@@ -34,6 +34,9 @@ class WebSettings(Protocol):
     def kortkontor_secret_key(self) -> SecretStr | None: ...
 
     @property
+    def dashboard_idle_minutes(self) -> int: ...
+
+    @property
     def metrics_token(self) -> SecretStr | None: ...
 
     @property

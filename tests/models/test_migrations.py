@@ -98,3 +98,30 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
     async with services.sessions() as session:
         kept = await session.get(Meeting, 1)
     assert kept is not None and notifications.proposal_of(kept) == proposal
+
+
+async def test_0013_makes_the_operators_there_are_admins(services: Services) -> None:
+    """Operators from before roles could do everything; after 0013 they still can, and the
+    ones added later start as viewers."""
+    from models.operators import Operator, OperatorRole, set_operator
+
+    config = alembic_config(services.settings.database_url)
+    await asyncio.to_thread(command.downgrade, config, "0012")
+    operator = sa.table(
+        "operator",
+        *(sa.column(name) for name in ("email", "password_hash")),
+        sa.column("created_at", UTCDateTime()),
+    )
+    async with transaction(services.sessions) as session:
+        await (await session.connection()).execute(
+            operator.insert().values(
+                email="ops@example.se", password_hash="$argon2id$x", created_at=NOW
+            )
+        )
+    await services.engine.dispose()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with transaction(services.sessions) as session:
+        await set_operator(session, email="new@example.se", password_hash="$argon2id$y", now=NOW)
+    async with services.sessions() as session:
+        roles = {o.email: o.role for o in (await session.exec(select(Operator))).all()}
+    assert roles == {"ops@example.se": OperatorRole.admin, "new@example.se": OperatorRole.viewer}

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from models.i18n import format_month
-from models.operators import Operator
+from models.operators import ROLE_NAMES, Operator, OperatorRole
 from models.zone import STOCKHOLM
 from payout.money import kronor
 from scheduler.wording import WEEKDAY_NAMES, format_day, format_slot_time
@@ -56,6 +56,16 @@ def month_name(month: str) -> str:
     return format_month(month, LOCALE)
 
 
+def role_name(role: str) -> str:
+    """An operator role in Swedish words."""
+    return tr(ROLE_NAMES[OperatorRole(role)])
+
+
+def allowed(operator: Operator | None, needed: str) -> bool:
+    """Whether the operator's role may do what `needed` may: pages show only what they can do."""
+    return operator is not None and OperatorRole(operator.role).allows(OperatorRole(needed))
+
+
 def card_url(order_ref: str) -> str:
     """The card's page."""
     return f"{PREFIX}/cards/{quote(order_ref, safe='')}"
@@ -82,6 +92,7 @@ def environment() -> Environment:
         csrf_field=FORM_FIELD,
         card_url=card_url,
         office_url=office_url,
+        allowed=allowed,
     )
     env.filters.update(
         moment=moment,
@@ -90,6 +101,7 @@ def environment() -> Environment:
         slot=lambda value: format_slot_time(value, LOCALE),
         kr=lambda ore: kronor(ore, LOCALE),
         month_name=month_name,
+        role_name=role_name,
         card_status=card_status_name,
         meeting_status=meeting_status_name,
         weekday=lambda number: tr(WEEKDAY_NAMES[number]),

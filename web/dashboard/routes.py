@@ -1,4 +1,8 @@
-"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export)."""
+"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export).
+
+Every operator sees them; locking and exporting payouts takes the payroll role, and ending an
+administrator's calendar link the operator administrator's.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
 from payout.store import MonthExport, export_month
 from web.dashboard import charts, figures, queries
-from web.dashboard.auth import OperatorDep
+from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
 from web.dashboard.pages import PREFIX, download, not_found, render
@@ -48,7 +52,7 @@ async def stylesheet() -> Response:
 
 @router.get("")
 async def overview(
-    request: Request, operator: OperatorDep, session: SessionDep, now: NowDep
+    request: Request, operator: ViewerDep, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     """Cards per status and age, meetings today and this week, stuck cards, two charts."""
     view = await queries.overview(session, now=now)
@@ -66,7 +70,7 @@ async def overview(
 
 @router.get("/offices/{code}")
 async def office(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep, now: NowDep
+    request: Request, code: str, operator: ViewerDep, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
     """An office: admins, weekly times, venues, absences, notice, its cards."""
     page = await queries.office_page(session, code=code, now=now)
@@ -77,7 +81,7 @@ async def office(
 
 @router.get("/cards/{order_ref}")
 async def card(
-    request: Request, order_ref: str, operator: OperatorDep, session: SessionDep
+    request: Request, order_ref: str, operator: ViewerDep, session: SessionDep
 ) -> HTMLResponse:
     """A card's meetings and its timeline from the audit log."""
     page = await queries.card_page(session, order_ref=order_ref)
@@ -89,9 +93,12 @@ async def card(
 
 @router.post("/admins/{admin_id}/calendar/revoke")
 async def revoke_calendar_link(
-    request: Request, admin_id: int, operator: OperatorDep, session: SessionDep, now: NowDep
+    request: Request, admin_id: int, operator: AdminDep, session: SessionDep, now: NowDep
 ) -> Response:
-    """End an administrator's calendar link (a leaked one, say); they get a new one in the chat."""
+    """End an administrator's calendar link (a leaked one, say); they get a new one in the chat.
+
+    Managing an office's administrators takes the operator administrator's role.
+    """
     admin = await session.get(Admin, admin_id)
     if admin is None:
         return not_found(request, t.admin_not_found, operator=operator)
@@ -134,7 +141,7 @@ def _payouts_page(
 @router.get("/payouts")
 async def payouts(
     request: Request,
-    operator: OperatorDep,
+    operator: ViewerDep,
     session: SessionDep,
     now: NowDep,
     month: str | None = None,
@@ -151,7 +158,7 @@ async def payouts(
 @router.post("/payouts/export")
 async def export_payouts(
     request: Request,
-    operator: OperatorDep,
+    operator: PayrollDep,
     session: SessionDep,
     now: NowDep,
     month: Annotated[str, Form()] = "",

@@ -21,18 +21,26 @@ TEXTS: Final[Mapping[str, str]] = {
     "app_name": N_("Kortkontor"),
     "nav_overview": N_("Overview"),
     "nav_payouts": N_("Payouts"),
+    "nav_operators": N_("Operators"),
     "log_out": N_("Log out"),
-    "signed_in_as": N_("Signed in as {email}"),
+    "signed_in_as": N_("Signed in as {email} ({role})"),
     # login
     "login_title": N_("Log in"),
     "login_intro": N_("The operator dashboard is for the issuer's staff."),
     "email": N_("E-mail"),
     "password": N_("Password"),
     "login_button": N_("Log in"),
-    "login_failed": N_("Wrong e-mail address or password."),
+    # The same answer for a wrong password, an unknown e-mail and too many attempts.
+    "login_failed": N_(
+        "Wrong e-mail address or password, or too many attempts. Try again in a while."
+    ),
     # errors
     "csrf_title": N_("The form has expired"),
     "csrf_text": N_("Reload the page and try again."),
+    "role_required_title": N_("Not allowed"),
+    "role_required": N_(
+        "Your role, {role}, does not allow this: it takes the role {needed} or higher."
+    ),
     "not_found_title": N_("Not found"),
     "card_not_found": N_("There is no card with order reference «{order_ref}»."),
     "office_not_found": N_("No office has code «{code}»."),
@@ -155,6 +163,27 @@ TEXTS: Final[Mapping[str, str]] = {
         "Exporting locks the month: the statements can no longer change, and later corrections "
         "become adjustment lines in the next open month."
     ),
+    # operators
+    "operators_title": N_("Operators"),
+    "operators_note": N_(
+        "Operators are added, and their passwords set, with `kortkontor operator add`. "
+        "A new password ends all of the operator's sessions."
+    ),
+    "role": N_("Role"),
+    "last_login": N_("Last login"),
+    "never": N_("never"),
+    "open_sessions": N_("Open sessions"),
+    "actions": N_("Actions"),
+    "role_of": N_("Role of {email}"),
+    "change_role": N_("Change role"),
+    "end_sessions": N_("Log out everywhere"),
+    "end_sessions_of": N_("Log {email} out everywhere"),
+    "roles_note": N_(
+        "A viewer sees the dashboard; a payroll officer also locks and exports payouts; an "
+        "operator administrator also manages the operators."
+    ),
+    "own_role": N_("You cannot change your own role: another operator administrator can."),
+    "operator_not_found": N_("There is no such operator."),
     # charts
     "week_label": N_("w. {week}"),
     "chart_handouts_title": N_("Cards handed out per week"),

@@ -1,22 +1,24 @@
-"""The dashboard on the test database: a seeded network at a fixed moment, an operator, and the
-app served by WebServer on a free port."""
+"""The dashboard on the test database: a seeded network at a fixed moment, operators of each
+role, and the app served by WebServer on a free port (or in-process on a clock that moves)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from kortkontor.wiring import Services
 from models.cards import Card
 from models.db import transaction
-from models.operators import hash_password, set_operator
+from models.operators import OperatorRole, hash_password, set_operator
 from tests.bot.world import NOW, World, build_world
 from tests.conftest import TEST_SECRET_KEY
 from tests.payout.helpers import handed_out, into_custody, meeting
@@ -27,8 +29,14 @@ from web.server import WebServer
 CHROMIUM = Path("/usr/bin/chromium")
 # Tuesday 12 January 2027, 10:00 in Stockholm: December 2026 is over and ready to export.
 CLOCK = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
-EMAIL = "operator@example.se"
+EMAIL = "operator@example.se"  # an operator administrator
 PASSWORD = "rätt häftklammer 42"
+# One operator per role, all with PASSWORD.
+ROLE_EMAILS = {
+    OperatorRole.viewer: "viewer@example.se",
+    OperatorRole.payroll: "payroll@example.se",
+    OperatorRole.admin: EMAIL,
+}
 STUCK_DAYS = 35
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -44,7 +52,7 @@ class Seeded:
 async def seed(services: Services) -> Seeded:
     """Two offices; Lena's card handed out on 1 December (a payout line for December), Maria's
     card stuck in custody for 35 days, Ahmed's card picked up 10 days ago and booked for today,
-    and an operator."""
+    and an operator of each role."""
     world = await build_world(services)
     await handed_out(
         services,
@@ -60,7 +68,9 @@ async def seed(services: Services) -> Seeded:
         assert maria is not None
         maria.in_custody_since = CLOCK - timedelta(days=STUCK_DAYS)
         session.add(maria)
-        await set_operator(session, email=EMAIL, password_hash=hash_password(PASSWORD))
+        password_hash = hash_password(PASSWORD)
+        for role, email in ROLE_EMAILS.items():
+            await set_operator(session, email=email, password_hash=password_hash, role=role)
     return Seeded(world, upcoming)
 
 
@@ -90,6 +100,13 @@ class Site:
         form = {"csrf_token": token, "email": email, "password": password, "next": "/dashboard"}
         return await self.client.post("/dashboard/login", data=form)
 
+    async def post(
+        self, path: str, data: dict[str, str] | None = None, *, page: str = "/dashboard"
+    ) -> httpx.Response:
+        """Post a form with the CSRF token of `page`, as its form would."""
+        token = await self.csrf(page)
+        return await self.client.post(path, data={"csrf_token": token, **(data or {})})
+
 
 @pytest.fixture
 async def server(services: Services) -> AsyncIterator[str]:
@@ -107,6 +124,51 @@ async def site(server: str, seeded: Seeded) -> AsyncIterator[Site]:
     """A client for the served dashboard, over the seeded network."""
     async with httpx.AsyncClient(base_url=server, timeout=10) as client:
         yield Site(server, client)
+
+
+class Clock:
+    """The dashboard's clock, moved by the test."""
+
+    def __init__(self, start: datetime = CLOCK) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move on by a timedelta's worth (minutes=29, seconds=1 …)."""
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class ClockedSite(Site):
+    """The app in-process (ASGI), on a clock the test moves."""
+
+    clock: Clock
+    app: FastAPI
+
+
+def dashboard_app(services: Services, clock: Clock) -> FastAPI:
+    """An app with the dashboard on this clock: one more worker over the same database."""
+    app = create_app(services)
+    install(app, secret_key=TEST_SECRET_KEY, clock=clock)
+    return app
+
+
+@asynccontextmanager
+async def browsing(app: FastAPI, clock: Clock) -> AsyncIterator[ClockedSite]:
+    """A browser of its own (its own cookies) on an in-process app."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard.test") as client:
+        yield ClockedSite("http://dashboard.test", client, clock, app)
+
+
+@pytest.fixture
+async def clocked(services: Services, seeded: Seeded) -> AsyncIterator[ClockedSite]:
+    """The seeded dashboard in-process, its clock at CLOCK until the test moves it."""
+    clock = Clock()
+    async with browsing(dashboard_app(services, clock), clock) as site:
+        yield site
 
 
 @pytest.fixture

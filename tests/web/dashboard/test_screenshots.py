@@ -21,7 +21,7 @@ from models.lifecycle import Role, transition_card
 from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
 from models.network import Office, get_office_by_code
 from models.network_file import read_network_toml, upsert_network
-from models.operators import hash_password, set_operator
+from models.operators import OperatorRole, hash_password, set_operator
 from models.orders import read_orders_csv
 from models.payouts import Tariffs
 from scheduler import booking, outcomes
@@ -151,7 +151,9 @@ async def seed_demo(services: Services) -> None:
         assert stockholm is not None
         stockholm.notice_given_at = CLOCK - 10 * DAY
         session.add(stockholm)
-        await set_operator(session, email=EMAIL, password_hash=hash_password(PASSWORD))
+        await set_operator(
+            session, email=EMAIL, password_hash=hash_password(PASSWORD), role=OperatorRole.admin
+        )
 
 
 async def shoot(page: Page, name: str) -> None:
