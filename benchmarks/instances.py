@@ -10,8 +10,8 @@ latency a user sees, and the run's updates per second is the throughput.
 
 The capacity run of benchmarks/chat.py, with the outgoing rate limiter off as there: `--users`
 linked card users send `/status`, `/boka`, «tisdag eftermiddag» and `/meny`, each round sent by
-everyone at once (at most `--in-flight` requests open at a time), once with `--instances 1` and once with each count asked for. Each
-count gets users of its own.
+everyone at once (at most `--in-flight` requests open at a time), once with one instance and
+once with each count asked for. Each count gets users of its own.
 
 Run with `.venv/bin/python benchmarks/instances.py --database-url postgresql://…/empty
 [--instances 1 2] [--users 300]`. The last line printed is one JSON object.
@@ -69,6 +69,17 @@ def text_update(update_id: int, chat: int, text: str) -> dict[str, Any]:
     return {"update_id": update_id, "message": message}
 
 
+def spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """One serve process, logging to `log`."""
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-c", SERVE_UNLIMITED],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+
 @asynccontextmanager
 async def instances(
     count: int, database_url: str, base_url: str, token: str, folder: Path
@@ -88,13 +99,7 @@ async def instances(
     try:
         for n in range(count):
             log = folder / f"serve-{count}-{n}.log"
-            with log.open("wb") as stderr:
-                process = subprocess.Popen(
-                    [sys.executable, "-c", SERVE_UNLIMITED],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=stderr,
-                )
+            process = spawn(env, log)
             processes.append(process)
             deadline = time.monotonic() + READY_TIMEOUT
             pattern = r"kortkontor ready: .*web on [\d.]+:(\d+)"
