@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
@@ -25,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -304,6 +305,38 @@ def build_application(
     return application
 
 
+# A second poller's 409 is told again at most this often while it lasts.
+CONFLICT_REPEAT_SECONDS = 600.0
+
+
+class PollingErrors:
+    """What polling does with getUpdates' errors (python-telegram-bot retries each, with a
+    growing pause): a 409 Conflict, which means another process polls with this token, is one
+    clear warning (again every CONFLICT_REPEAT_SECONDS while it lasts) rather than a traceback
+    every few seconds; other errors are logged with their traceback, as the library does."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.conflicts = 0
+        self._told: float | None = None
+
+    def __call__(self, error: TelegramError) -> None:
+        if not isinstance(error, Conflict):
+            logger.error("polling Telegram failed; retrying", exc_info=error)
+            return
+        self.conflicts += 1
+        now = self.clock()
+        if self._told is not None and now - self._told < CONFLICT_REPEAT_SECONDS:
+            return
+        self._told = now
+        logger.warning(
+            "another process polls Telegram with this bot's token (409 Conflict, %d so far): "
+            "Telegram gives each update to one poller only, so run one polling instance, or set "
+            "PUBLIC_BASE_URL to take updates by webhook on every instance",
+            self.conflicts,
+        )
+
+
 async def start_polling(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Initialise, start and poll; stop with `stop_polling`."""
     await application.initialize()
@@ -311,7 +344,9 @@ async def start_polling(application: Application[Any, Any, Any, Any, Any, Any]) 
         await application.post_init(application)
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=10)
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=10, error_callback=PollingErrors()
+    )
 
 
 async def stop_polling(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -39,6 +39,7 @@ from scheduler.channels.email import SmtpSender
 from scheduler.channels.sms import TwilioSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import Jobs
+from scheduler.lease import Lease, lease_for
 from scheduler.outbox import STALE_CLAIM
 from scheduler.rendering import RenderSettings
 from web import readiness
@@ -111,6 +112,7 @@ class Running:
     application: Any = None
     webhook: bool = False
     jobs: Jobs | None = None
+    lease: Lease | None = None
     web: WebServer | None = None
     senders: dict[Channel, Sender] = field(default_factory=dict)
 
@@ -120,6 +122,8 @@ class Running:
             await self.web.stop()
         if self.jobs is not None:
             await self.jobs.shutdown()
+        if self.lease is not None:
+            await self.lease.stop()
         if self.application is not None:
             await (stop_webhook if self.webhook else stop_polling)(self.application)
         for sender in self.senders.values():
@@ -191,11 +195,17 @@ async def start(services: Services) -> Running:
     )
     dispatcher.on_result = metrics.sent
     await dispatcher.recover(stale_after=_stale_after(settings, services))
+    # Of several instances on one PostgreSQL database, the lease's holder runs the periodic
+    # jobs; every instance dispatches.
+    running.lease = lease_for(services.engine)
+    await running.lease.start()
+    app.state.leader = running.lease.held
     running.jobs = Jobs(
         dispatcher,
         services.sessions,
         recover_every=settings.outbox_recover_every(),
         recover_after=_recover_after(settings),
+        lease=running.lease,
     )
     await running.jobs.start()
     readiness.add_probe(app, "jobs", running.jobs.running)

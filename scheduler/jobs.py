@@ -1,7 +1,9 @@
 """APScheduler 3's AsyncIOScheduler inside `kortkontor serve`: it wakes the dispatcher every
 ~10 s and exactly when the next row falls due, recovers rows a crashed process left `sending`,
-expires unanswered requests, plans nudges and the admins' 07:00 agenda. The database is the
-only source of truth: jobs are deterministic ids over plain functions, recomputed at start and
+expires unanswered requests, plans nudges and the admins' 07:00 agenda. Of several instances
+on one database, only the holder of the leader lease (scheduler.lease) runs the periodic jobs;
+every instance dispatches (claims are safe across processes). The database is the only source
+of truth: jobs are deterministic ids over plain functions, recomputed at start and
 never pickled. Each periodic run is recorded (models.job_runs) for `kortkontor status`.
 """
 
@@ -29,6 +31,7 @@ from models.job_runs import JobRun
 from models.zone import STOCKHOLM
 from scheduler import booking, notifications, outbox
 from scheduler.dispatch import Dispatcher
+from scheduler.lease import AlwaysLeader, Lease
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +45,16 @@ RECOVER_EVERY = timedelta(seconds=60)
 # at 07:00 must not cost the admins their agenda), and `kortkontor status` calls a job late
 # only when its run is overdue by more than this.
 GRACE = timedelta(minutes=2)
+CATCH_UP_JOB = "leader:catch-up"
+# What `_attempt` answers for a leader-only job a follower skipped: nothing to record.
+_SKIPPED = "skipped: not the leader"
 
 
 Job = Callable[[], Awaitable[object]]
+
+
+class _NotLeader(Exception):
+    """A leader-only job met on a follower: skipped, not failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,9 @@ class Periodic:
     title: str  # what it does, for operators (a message id)
     trigger: Callable[[], BaseTrigger]  # a fresh trigger: an interval one starts when built
     at_start: bool = False  # also run once at once when the service starts
+    # Run by every instance, not only the leader: the dispatch, whose claims are safe across
+    # processes (FOR UPDATE SKIP LOCKED), so that each instance sends what its chats wrote.
+    everywhere: bool = False
 
     def next_after(self, previous: datetime, *, now: datetime) -> datetime:
         """When the run that follows a run at `previous` is due (in the past if it is owed)."""
@@ -79,6 +92,7 @@ def periodic_jobs(*, recover_every: timedelta | None = None) -> tuple[Periodic, 
             N_("sends the notifications that are due"),
             _every(TICK),
             at_start=True,
+            everywhere=True,
         ),
         Periodic(
             "dispatch:recover",
@@ -143,9 +157,11 @@ class Jobs:
         *,
         recover_every: timedelta | None = None,
         recover_after: timedelta = outbox.STALE_CLAIM,
+        lease: Lease | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.sessions = sessions
+        self.lease: Lease = lease if lease is not None else AlwaysLeader()
         self.periodic = periodic_jobs(recover_every=recover_every)
         self.recover_after = recover_after
         self.scheduler = AsyncIOScheduler(timezone=STOCKHOLM)
@@ -173,11 +189,14 @@ class Jobs:
                 session, job_ids=[job.job_id for job in self.periodic], now=now
             )
         for job in self.periodic:
+            work = self._work[job.job_id]
+            if not job.everywhere:
+                work = self._leader_only(job.job_id, work)
             # APScheduler 3 reads an explicit next_run_time=None as «add paused»: only a job
             # wanted at once is given one; the others take their trigger's first time.
             first = {"next_run_time": now} if job.at_start else {}
             self.scheduler.add_job(
-                self._guarded(job.job_id, self._work[job.job_id], record=True),
+                self._guarded(job.job_id, work, record=True),
                 job.trigger(),
                 id=job.job_id,
                 name=job.job_id,
@@ -187,7 +206,46 @@ class Jobs:
                 replace_existing=True,
                 **first,
             )
+        self.lease.on_change = self._leadership_changed
         self.scheduler.start()
+
+    def _leader_only(self, job_id: str, work: Job) -> Job:
+        """Run the work only while this instance holds the lease, confirmed with the database
+        just before (a leader that lost its session does not run it); otherwise a follower
+        skips it, unrecorded."""
+
+        async def run() -> None:
+            if not await self.lease.confirm():
+                raise _NotLeader
+            logger.info("job %s runs on the leader", job_id)
+            await work()
+
+        return run
+
+    def _leadership_changed(self, leader: bool) -> None:
+        """A new leader runs at once what is owed: the at-start jobs and any run the old leader
+        missed (an agenda due at 07:00 while nobody led)."""
+        if leader and not self._closing and self.scheduler.running:
+            self.scheduler.add_job(
+                self._guarded(CATCH_UP_JOB, self._catch_up, record=False),
+                DateTrigger(run_date=self.dispatcher.clock()),
+                id=CATCH_UP_JOB,
+                name=CATCH_UP_JOB,
+                replace_existing=True,
+            )
+
+    async def _catch_up(self) -> None:
+        now = self.dispatcher.clock()
+        async with self.sessions() as session:
+            runs = await job_runs.all_runs(session)
+        for job in self.periodic:
+            if job.everywhere:
+                continue
+            run = runs.get(job.job_id)
+            since = None if run is None else run.last_ok_at or run.scheduled_since
+            if job.at_start or since is None or job.next_after(since, now=now) <= now:
+                logger.info("leader lease: running job %s now, as it is owed", job.job_id)
+                self.scheduler.modify_job(job.job_id, next_run_time=now)
 
     def _guarded(self, job_id: str, work: Job, *, record: bool) -> Job:
         """A job: skipped while shutting down, counted while it runs, failures logged (the next
@@ -201,6 +259,8 @@ class Jobs:
             try:
                 started = self.dispatcher.clock()
                 failure = await self._attempt(job_id, work)
+                if failure is _SKIPPED:
+                    return
                 if record:
                     await self._record(job_id, started=started, failure=failure)
             finally:
@@ -217,6 +277,8 @@ class Jobs:
         """Run the work; None when it went well, else the error's class."""
         try:
             await work()
+        except _NotLeader:
+            return _SKIPPED
         except Exception as error:
             logger.exception("job %s failed; the next run tries again", job_id)
             # The class only: a message may carry personal data, and the row is shown as is.

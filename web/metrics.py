@@ -155,12 +155,13 @@ class Metrics:
         )
         leader = Gauge(
             "kortkontor_leader",
-            "1 when this instance runs the periodic jobs.",
+            "1 when this instance holds the leader lease and runs the periodic jobs.",
             registry=self.registry,
         )
-        # One instance is all Kortkontor supports yet, and it runs the jobs: the leader lease
-        # (for several instances) will set this from the lease it holds.
-        leader.set(1)
+        # Read at each scrape; `kortkontor serve` sets it to its lease's answer. Alone (or on
+        # SQLite) an instance leads.
+        self.leader: Callable[[], bool] = lambda: True
+        leader.set_function(lambda: float(self.leader()))
         self._database = DatabaseCollector()
         self.registry.register(self._database)
 
@@ -186,6 +187,9 @@ def install(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> Metrics
     """Serve /metrics with a registry of this app's own; returns it for the hooks."""
     metrics = Metrics(sessions)
     app.state.metrics = metrics
+    # Whether this instance leads (the composition root sets it; read at each scrape).
+    app.state.leader = lambda: True
+    metrics.leader = lambda: bool(app.state.leader())
     app.include_router(router)
     return metrics
 

@@ -20,6 +20,7 @@ from models.zone import STOCKHOLM
 from scheduler.channels.console import ConsoleSender
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import GRACE, Jobs, job_statuses, periodic_jobs
+from scheduler.lease import AlwaysLeader, Lease
 from scheduler.rendering import RenderSettings
 
 PERIODIC = {job.job_id for job in periodic_jobs()}
@@ -43,8 +44,8 @@ async def make_jobs(services: Services) -> AsyncIterator[Callable[..., Jobs]]:
     """Builds Jobs around a console dispatcher; shuts every one down at the end."""
     built: list[Jobs] = []
 
-    def make(kind: type[Dispatcher] = Dispatcher) -> Jobs:
-        jobs = Jobs(dispatcher(services, kind), services.sessions)
+    def make(kind: type[Dispatcher] = Dispatcher, lease: Lease | None = None) -> Jobs:
+        jobs = Jobs(dispatcher(services, kind), services.sessions, lease=lease)
         built.append(jobs)
         return jobs
 
@@ -99,6 +100,44 @@ async def test_jobs_run_under_their_own_names(
     assert any(line.startswith('Running job "dispatch:tick (trigger') for line in lines), lines
     assert any(line.startswith('Running job "dispatch:poke (trigger') for line in lines), lines
     assert not [line for line in lines if "<locals>" in line]
+
+
+class Switch(AlwaysLeader):
+    """A lease the test hands out and takes back."""
+
+    def __init__(self, held: bool) -> None:
+        super().__init__()
+        self.leads = held
+
+    def held(self) -> bool:
+        return self.leads
+
+    async def confirm(self) -> bool:
+        return self.leads
+
+    def hand_over(self) -> None:
+        self.leads = True
+        assert self.on_change is not None
+        self.on_change(True)
+
+
+async def test_a_follower_dispatches_but_runs_no_leader_job_until_it_leads(
+    services: Services, make_jobs: Callable[..., Jobs], caplog: pytest.LogCaptureFixture
+) -> None:
+    lease = Switch(held=False)
+    jobs = make_jobs(lease=lease)
+    await jobs.start()
+    await wait_for_run(services, "dispatch:tick")
+    await asyncio.sleep(0.3)  # requests:expire was due at start too, and skipped
+    assert (await runs_of(services))["requests:expire"].last_run_at is None
+    assert "job requests:expire runs on the leader" not in caplog.text
+    lease.hand_over()
+    # The new leader runs at once what is owed: requests:expire runs at every start.
+    assert (await wait_for_run(services, "requests:expire")).outcome == JobOutcome.ok
+    assert "job requests:expire runs on the leader" in caplog.text
+    # Not owed yet: the agenda and the nudges keep their times.
+    runs = await runs_of(services)
+    assert runs["admins:agenda"].last_run_at is None and runs["cards:nudges"].last_run_at is None
 
 
 async def test_a_run_is_recorded_with_its_outcome_and_no_personal_data(

@@ -168,3 +168,15 @@ async def test_each_app_counts_in_its_own_registry(services: Services) -> None:
     async with _local_client(services) as client:
         samples = parse((await client.get("/metrics")).text)
     assert ("kortkontor_chat_updates_total", (("channel", "sms"),)) not in samples
+
+
+async def test_the_leader_gauge_reads_the_lease_at_each_scrape(services: Services) -> None:
+    settings = services.settings.model_copy(update={"metrics_token": None})
+    app = create_app(replace(services, settings=settings))
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1234))
+    leads = [True]
+    app.state.leader = lambda: leads[0]  # as `kortkontor serve` sets it to its lease
+    async with httpx.AsyncClient(transport=transport, base_url="http://kortkontor") as client:
+        assert parse((await client.get("/metrics")).text)[("kortkontor_leader", ())] == 1
+        leads[0] = False
+        assert parse((await client.get("/metrics")).text)[("kortkontor_leader", ())] == 0
