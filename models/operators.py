@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,7 +26,13 @@ MAX_PASSWORD_LENGTH = 1024
 # Argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile).
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that both answers take as long.
-_DUMMY_HASH = _hasher.hash("kortkontor: no such operator")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown account's password against, so that it costs the same time;
+    made on first use, not at import (argon2 takes a second on a busy machine)."""
+    return _hasher.hash("kortkontor: no such operator")
 
 
 class OperatorRole(StrEnum):
@@ -116,7 +123,7 @@ def rehashed(password_hash: str, password: str) -> str | None:
 
 def spend_a_verification() -> None:
     """Take as long as a real check, for an e-mail that has no operator."""
-    verify_password(_DUMMY_HASH, "not the password")
+    verify_password(_dummy_hash(), "not the password")
 
 
 async def get_operator_by_email(session: AsyncSession, *, email: str) -> Operator | None:

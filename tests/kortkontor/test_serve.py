@@ -12,7 +12,7 @@ from tests.fakes.telegram import FakeBotApi
 from tests.kortkontor.processes import KORTKONTOR, environment
 
 
-def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 20) -> list[str]:
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:
     assert process.stderr is not None
     lines: list[str] = []
     deadline = time.monotonic() + timeout
