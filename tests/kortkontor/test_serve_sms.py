@@ -273,7 +273,6 @@ async def test_a_booking_its_move_and_its_cancellation_by_sms(
     # Most in two segments: the two confirmations (the full notification, with what to bring)
     # and the answer to a move (which keeps the old time too) take three.
     assert sum(segments(text) <= 2 for text in texts) >= 8, [segments(t) for t in texts]
-    assert len(booking) == 3, "the messages a booking takes"
     assert "+4670" not in serve.logged(), "a phone number reached the log"
 
 
@@ -285,11 +284,12 @@ async def test_a_direct_reply_at_half_past_eleven_goes_at_once(
 ) -> None:
     clock = SetClock(datetime(2026, 12, 2, 23, 30, tzinfo=STOCKHOLM))
     world = await seed_sms_world(services, now=clock.now() - timedelta(days=3))
+    planned = clock.now()
     async with transaction(services.sessions) as session:
         await add(
             session,
             notification(
-                clock.now(),
+                planned,
                 recipient=MARIA,
                 template=Template.nudge,
                 card_id=world.cards["SE-1"],
@@ -300,20 +300,29 @@ async def test_a_direct_reply_at_half_past_eleven_goes_at_once(
         serve = start_serve(environment(database_url, fake), clock, tmp_path)
         processes.append(serve)
         async with TwilioInbound(f"http://127.0.0.1:{serve.port}", fake.auth_token) as twilio:
-            written = clock.now()
             await twilio.send(MARIA, "var är mitt kort?")
             [answer] = await sms_to(fake, serve, MARIA, 1)
-        assert clock.now() - written < timedelta(seconds=10)
         assert "Uppsala centrum" in answer, answer
-        [nudge] = await rows(reader, Template.nudge)
+        nudge = await held_nudge(reader, serve, planned)
         serve.stop()
         assert len(fake.sent_to(MARIA)) == 1
 
-    assert nudge.status == NotificationStatus.pending
     held_until = nudge.due_at.astimezone(STOCKHOLM)
     assert (held_until.date().isoformat(), held_until.hour) == ("2026-12-03", 8)
     [reply] = await rows(reader, Template.chat_reply)
     assert reply.status == NotificationStatus.sent
+
+
+async def held_nudge(reader: Reader, serve: Serve, planned: datetime) -> Notification:
+    """The nudge, once the dispatcher has put it off (pending, due later than planned)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        [nudge] = await rows(reader, Template.nudge)
+        if nudge.status == NotificationStatus.pending and nudge.due_at > planned:
+            return nudge
+        serve.alive()
+        assert time.monotonic() < deadline, (nudge.status, nudge.due_at)
+        await asyncio.sleep(0.05)
 
 
 # -- a crash between the message and its answer ---------------------------------------------
