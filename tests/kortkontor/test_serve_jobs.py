@@ -6,7 +6,6 @@ a crashed process left `sending` is recovered while serve runs, without a restar
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
 from models.zone import STOCKHOLM
 from tests.clock import SetClock
-from tests.conftest import TEST_SECRET_KEY
 from tests.factories import (
     PERSONNUMMER,
     add,
@@ -37,6 +35,7 @@ from tests.factories import (
     network_toml,
     notification,
 )
+from tests.kortkontor import processes
 
 KORTKONTOR = [sys.executable, "-m", "kortkontor.cli"]
 # A Wednesday; serve starts this long before a job's time (start-up takes a few seconds, and
@@ -68,17 +67,7 @@ class Serve:
 
 def environment(database_url: str, clock: SetClock, **extra: str) -> dict[str, str]:
     """The test database, console channels, a free port and the set clock."""
-    keep = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
-    }
-    return {
-        **keep,
-        "DATABASE_URL": database_url,
-        "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY,
-        "WEB_PORT": "0",
-        **extra,
-        **clock.environment(),
-    }
+    return processes.environment(database_url, **extra, **clock.environment())
 
 
 def start_serve(database_url: str, clock: SetClock, folder: Path, **extra: str) -> Serve:

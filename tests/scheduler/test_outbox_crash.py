@@ -11,7 +11,6 @@ hours never hold the messages, whatever the hour the tests run at.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -36,9 +35,9 @@ from models.outbox import Channel, Notification, NotificationStatus
 from models.zone import STOCKHOLM
 from scheduler import notifications
 from tests.clock import SetClock
-from tests.conftest import TEST_SECRET_KEY
 from tests.factories import card, card_user, network_toml
 from tests.fakes.twilio import FakeTwilio, SentSms
+from tests.kortkontor import processes
 
 Reader = async_sessionmaker[AsyncSession]
 KORTKONTOR = [sys.executable, "-m", "kortkontor.cli", "serve"]
@@ -135,14 +134,8 @@ def serve_environment(
 ) -> dict[str, str]:
     """serve on the test database, SMS through the fake Twilio, e-mail to the console (the
     set clock is added at each start)."""
-    keep = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
-    }
     return {
-        **keep,
-        "DATABASE_URL": database_url,
-        "KORTKONTOR_SECRET_KEY": TEST_SECRET_KEY,
-        "WEB_PORT": "0",
+        **processes.environment(database_url),
         "TWILIO_ACCOUNT_SID": fake.account_sid,
         "TWILIO_AUTH_TOKEN": fake.auth_token,
         "TWILIO_FROM": SENDER_NUMBER,
