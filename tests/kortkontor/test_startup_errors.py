@@ -43,12 +43,13 @@ def _serve(database: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess
 
 
 @pytest.fixture
-def read_only_folder(database_url: str, tmp_path: Path) -> Iterator[Path]:
-    """A migrated database in a folder the service may read but not write."""
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A migrated SQLite database in a folder the service may read but not write (SQLite's
+    own files, so whatever database the rest of the suite runs on)."""
     folder = tmp_path / "read-only"
     folder.mkdir()
     database = folder / "kortkontor.db"
-    shutil.copyfile(database_url.removeprefix("sqlite:///"), database)
+    command.upgrade(alembic_config(f"sqlite:///{database}"), "head")
     folder.chmod(0o555)
     yield database
     folder.chmod(0o755)
