@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from kortkontor.cli_parser import SwedishParser
-from kortkontor.logs import configure_logging, redact_secrets
+from kortkontor.logs import configure_logging, redact_secrets, use_log_format
 from kortkontor.settings import MissingSecretKey, Settings
 from kortkontor.wiring import Services, build_services
 from models import audit
@@ -730,6 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     redact_secrets(settings.secrets())
     try:
+        use_log_format(settings.log_format)
         if getattr(args, "demo", False):
             from kortkontor.demo import demo_services
 

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # Cookies (the dashboard's session) only over https. Behind a TLS proxy the service itself
     # sees plain http, so this is a setting, not a guess; only the demo and tests turn it off.
     cookie_secure: bool = True
+    # `text` or `json` (one object a line); checked at start-up (kortkontor.logs).
+    log_format: str = "text"
 
     def check_cookie_secure(self) -> None:
         """A plain-http PUBLIC_BASE_URL needs COOKIE_SECURE=false said out loud: browsers keep no

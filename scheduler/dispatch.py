@@ -208,7 +208,7 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[_Outcome], *, now: datetime) -> None:
         """Mark every row of the batch in one transaction; undeliverable SMS fall back."""
-        results: list[tuple[str, str]] = []
+        results: list[tuple[str, str, dict[str, int | None]]] = []
         async with transaction(self.sessions) as session:
             for outcome in outcomes:
                 row = await session.get(Notification, outcome.row_id)
@@ -238,9 +238,18 @@ class Dispatcher:
                 if row.template in notifications.CARRIES_WORDS and row.status in SETTLED:
                     outbox.forget_words(row)
                 session.add(row)
-                results.append((str(row.channel), result))
-        if self.on_result is not None:
-            for channel, result in results:
+                ids = {
+                    "notification_id": row.id,
+                    "card_id": row.card_id,
+                    "meeting_id": row.meeting_id,
+                }
+                results.append((str(row.channel), result, ids))
+        for channel, result, ids in results:
+            # After the commit, so the line says what the database holds; ids only.
+            logger.info(
+                "notification %s by %s: %s", ids["notification_id"], channel, result, extra=ids
+            )
+            if self.on_result is not None:
                 self.on_result(channel, result)
 
     async def stop(self) -> None:
