@@ -143,19 +143,28 @@ def formatter(log_format: str) -> logging.Formatter:
     raise UnknownLogFormat(N_("LOG_FORMAT is «{value}»: use text or json."), value=log_format)
 
 
+# The handlers configure_logging made: LOG_FORMAT is theirs to follow (not, say, pytest's).
+_OWN_HANDLERS: list[logging.Handler] = []
+
+
 def configure_logging(level: int = logging.WARNING) -> None:
     """Text lines on stderr; warnings (python-telegram-bot's among them) go through logging
     too."""
+    root = logging.getLogger()
+    before = list(root.handlers)
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(TextLines())
+    for handler in root.handlers:
+        if handler not in before:
+            handler.setFormatter(TextLines())
+            _OWN_HANDLERS.append(handler)
     logging.captureWarnings(True)
 
 
 def use_log_format(log_format: str) -> None:
-    """Every root handler writes LOG_FORMAT's lines; UnknownLogFormat leaves them as they are."""
+    """The process's own handlers write LOG_FORMAT's lines; UnknownLogFormat leaves them as
+    they are."""
     chosen = formatter(log_format)
-    for handler in logging.getLogger().handlers:
+    for handler in _OWN_HANDLERS:
         handler.setFormatter(chosen)
 
 

@@ -101,6 +101,7 @@ def test_the_healthcheck_asks_readyz_and_passes_only_when_serve_is_ready(
     assert command[0] == "python"
     check = [sys.executable, *command[1:]]
     with serving(environment(env), tmp_path) as served:
+        served.wait_for("kortkontor ready", timeout=120)  # a loaded machine starts slowly
         port = str(served.port)
         passed = subprocess.run(check, env={**os.environ, "WEB_PORT": port}, timeout=30)
         assert passed.returncode == 0

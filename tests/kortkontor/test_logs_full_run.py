@@ -132,6 +132,7 @@ async def test_a_full_run_logs_no_secret_and_no_personal_data(
             **clock.environment(),
         )
         with serving(settings, tmp_path) as served:
+            served.wait_for("kortkontor ready", timeout=120)  # a loaded machine starts slowly
             port = served.port
             async with TwilioInbound(f"http://127.0.0.1:{port}", twilio.auth_token) as inbound:
                 for body in ("tisdag eftermiddag", "1", "ja"):
