@@ -181,3 +181,46 @@ def test_systemd_verifies_the_unit_without_a_warning(tmp_path: Path) -> None:
         timeout=60,
     )
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def _engine_stub(folder: Path, name: str, script: str) -> None:
+    stub = folder / name
+    stub.write_text(f"#!/bin/sh\n{script}\n")
+    stub.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("stubs", "said"),
+    [
+        # `docker` is only a client here: `docker info` fails without a daemon.
+        (
+            {"docker": 'echo "Cannot connect to the Docker daemon" >&2; exit 1'},
+            "no container engine answers",
+        ),
+        # An engine that answers but cannot reach the base images' registry.
+        (
+            {"podman": '[ "$1" = info ] && exit 0; [ "$1" = pull ] && exit 125; exit 1'},
+            "cannot pull python:3.11-slim",
+        ),
+    ],
+)
+def test_the_container_check_says_why_it_skipped(
+    tmp_path: Path, stubs: dict[str, str], said: str
+) -> None:
+    for name, script in stubs.items():
+        _engine_stub(tmp_path, name, script)
+    tools = ("bash", "sed", "head", "od", "tr", "seq", "sleep", "dirname")
+    for tool in tools:
+        found = shutil.which(tool)
+        assert found is not None
+        (tmp_path / tool).symlink_to(found)
+    done = subprocess.run(
+        ["bash", str(DEPLOY / "container-smoke.sh")],
+        env={"PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("container check SKIPPED:") and said in done.stdout
+    assert "not built" in done.stdout
