@@ -31,7 +31,7 @@ from tests.fakes.twilio_inbound import SERVICE_NUMBER, TwilioInbound
 from tests.kortkontor.processes import KORTKONTOR, Served, environment, serving
 from tests.sms_world import ANNA, MARIA, seed_sms_world
 
-TIMEOUT = 60.0
+TIMEOUT = 120.0  # per step: serve-process tests run slowly on a loaded machine
 TOKEN = "7012345678:AAHk0rtk0ntor-Secret_Token0123456789ab"
 ANNA_TELEGRAM = 5151
 OPERATOR = "driften@example.se"
