@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kortkontor.cli_parser import SwedishParser
 from kortkontor.logs import configure_logging, redact_secrets, use_log_format
-from kortkontor.settings import MissingSecretKey, Settings
+from kortkontor.settings import InvalidSetting, MissingSecretKey, Settings, load_settings
 from kortkontor.wiring import Services, build_services
 from models import audit
 from models.backup import NotSqlite, backup_sqlite, sqlite_path
@@ -727,7 +727,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kortkontor` console script."""
     configure_logging()
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except InvalidSetting as error:
+        return _refused(args, error.translated(LOCALE))
     redact_secrets(settings.secrets())
     try:
         use_log_format(settings.log_format)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import DomainError
@@ -19,6 +19,12 @@ class UnsafeSettings(DomainError):
     """Settings that contradict each other; the message says which to change."""
 
     code = "unsafe_settings"
+
+
+class InvalidSetting(DomainError):
+    """An environment variable with a value its setting does not allow."""
+
+    code = "invalid_setting"
 
 
 class Settings(BaseSettings):
@@ -124,3 +130,17 @@ class Settings(BaseSettings):
                 "'import secrets; print(secrets.token_urlsafe(48))')\"`"
             )
         return self.kortkontor_secret_key.get_secret_value()
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `.env`. A value that is not allowed is one error
+    naming the variable and the rule, never the value: it may be a secret."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidSetting(
+            N_("The setting {name} has a value that is not allowed ({rule}): change it."),
+            name="_".join(str(part) for part in first["loc"]).upper(),
+            rule=first["msg"],
+        ) from None
