@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
 from bot.admin_custody_flow import CustodyStep, Mode
-from bot.admin_outcome_flow import OutcomeOffer
+from bot.admin_outcome_flow import OutcomeOffer, OutcomeStep
 from bot.admin_settings_flow import SettingsOffer, SettingsStep
 from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
@@ -364,6 +364,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if conv.step == AdminStep.reply:
         clarify.reset(conv)
         await _reply(conv, admin, text)
+        return
+    if conv.step == OutcomeStep.card_number:
+        clarify.reset(conv)
+        await admin_outcome_flow.typed_card_number(conv, admin, text)
         return
     # A typed yes answers the newest request only where no other question is open.
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None

@@ -467,6 +467,7 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             slot=slot,
             now=conv.now,
             preapproved_by=offer.get("preapproved"),
+            extra_after=conv.tariffs.extra_meeting_reasons,
         )
     else:
         result = await booking.reschedule(
@@ -476,6 +477,7 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             slot=slot,
             now=conv.now,
             preapproved_by=offer.get("preapproved"),
+            extra_after=conv.tariffs.extra_meeting_reasons,
         )
     conv.memo.clear()
     if isinstance(result, booking.SlotTaken):
@@ -1012,7 +1014,7 @@ async def _attend(conv: Conversation, user: CardUser, card: Card | None, meeting
     assert user.id is not None
     await booking.confirm_attendance(conv.session, meeting, card_user_id=user.id, now=conv.now)
     place = await place_of_meeting(conv.session, meeting)
-    where = place.place(conv.locale) if place.venue is not None else place.home_address or ""
+    where = place.place(conv.locale)
     thanks = conv._("Thank you! See you {when} at {place}.").format(
         when=format_slot_time(meeting.starts_at, conv.locale), place=where
     )
