@@ -71,6 +71,15 @@ FAILED_CHECK_TEXTS = {
 }
 
 
+def home_delivery_place(conv: Conversation, admin: Admin, meeting: Meeting) -> str:
+    """«hemleverans, Storgatan 12, 753 20 Uppsala»: the address only for the meeting's own
+    admin (it is personal data, and never logged)."""
+    label = conv._("home delivery")
+    if meeting.admin_id != admin.id or not meeting.home_address_encrypted:
+        return label
+    return f"{label}, {conv.vault.decrypt(meeting.home_address_encrypted)}"
+
+
 async def _holder(conv: Conversation, meeting: Meeting) -> tuple[Card, CardUser, str]:
     card = await conv.session.get(Card, meeting.card_id)
     assert card is not None
@@ -92,6 +101,11 @@ async def show(
     lines = [notice + "\n"] if notice else []
     lines += [
         f"{format_slot_time(meeting.starts_at, conv.locale)} – {card.order_ref}",
+        *(
+            [_sentence_case(home_delivery_place(conv, admin, meeting))]
+            if meeting.venue_id is None
+            else []
+        ),
         conv._("Card holder: {name}").format(name=f"{holder.given_name} {holder.family_name}"),
         conv._("Born: {date}").format(date=born),
         conv._("Personnummer: {number}").format(number=mask_personnummer(number)),

@@ -24,7 +24,7 @@ from models.payouts import PayoutKind, PayoutLine, Tariffs
 from scheduler.cards import import_orders
 from tests.bot.test_admin_telegram import admin
 from tests.bot.test_telegram import TgUser, linked
-from tests.bot.world import Clock, World, build_world
+from tests.bot.world import NOW, Clock, World, build_world
 from tests.factories import CSV_HEADER, PERSONNUMMER, csv_row, orders_csv
 from tests.fakes.telegram import FakeBotApi
 
@@ -322,3 +322,81 @@ def test_an_unknown_reason_in_the_tariff_is_refused() -> None:
     with pytest.raises(ValueError, match="no_shows"):
         Settings(kortkontor_tariff_extra_meeting_reasons="no_valid_id,no_shows")
     assert Settings().tariffs().extra_meeting_reasons == frozenset(FailureReason)
+
+
+async def test_a_home_delivery_is_booked_in_the_chat_and_paid_as_any_handout(
+    bot: Any,
+    fake: FakeBotApi,
+    services: Services,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    anna = await admin(fake, services, world.admin_id, ANNA)
+    maria = await linked(fake, services, world, "maria", MARIA)
+    await maria.send("/boka")
+    assert "Hemleverans" not in [label for label, _ in fake.buttons(maria.last)]  # type: ignore[arg-type]
+    said = await maria.send("kan du komma hem till mig?", replies=2)
+    assert "erbjuder inte hemleverans" in str(said[0].text) and "När passar" in maria.text
+
+    await anna.send("/tider")
+    await anna.press("Hemleverans på/av")
+    await maria.send("kan du komma hem till mig?")
+    assert "Vilken adress ska kortet lämnas på?" in maria.text
+    await maria.send("Storgatan 12")
+    assert "Adressen gick inte att läsa" in maria.text and "postnummer" in maria.text
+    await maria.send("storgatan 12 75320 Uppsala")
+    assert "Hemleverans till storgatan 12, 753 20 Uppsala" in maria.text
+    first = fake.buttons(maria.last)[0][0]  # type: ignore[arg-type]
+    assert first.endswith("· Hemleverans")
+    await maria.press(first)
+    assert "hemleverans till storgatan 12, 753 20 Uppsala" in maria.text
+    await maria.press("Bekräfta")
+    assert "Klart! Din tid är bokad." in maria.text
+
+    [meeting] = await meetings(services)
+    assert meeting.venue_id is None and meeting.home_address_encrypted
+    assert "Storgatan" not in meeting.home_address_encrypted.casefold().title()
+    assert services.vault.decrypt(meeting.home_address_encrypted) == "storgatan 12, 753 20 Uppsala"
+
+    await anna.send("/idag")
+    assert "hemleverans, storgatan 12, 753 20 Uppsala" in anna.text
+    await anna.press(anna.fake.buttons(anna.last)[0][0])  # type: ignore[arg-type]
+    assert "Hemleverans, storgatan 12, 753 20 Uppsala" in anna.text
+    await anna.press("Utlämnat")
+    await anna.press("Svenskt pass")
+    await checks(anna, yes=CHECK_QUESTIONS)
+    assert "Utlämnat: SE-1" in anna.text
+    # No extra pay for coming home: the same 500 kr as at a venue.
+    assert await payout_lines(services) == [(meeting.id, PayoutKind.handout, 50_000)]
+    assert "storgatan" not in caplog.text.casefold()
+
+
+async def test_another_admin_never_sees_the_address(services: Services, world: World) -> None:
+    """Bo's agenda reads only his own meetings; the place line names no address for him."""
+    from bot.admin_outcome_flow import home_delivery_place
+    from bot.dialogue import Conversation, Incoming
+    from models.dialogue import DialogueState
+    from models.network import Admin
+
+    meeting = Meeting(
+        card_id=world.cards["maria"],
+        admin_id=world.admin_id,
+        starts_at=NOW,
+        ends_at=NOW,
+        home_address_encrypted=services.vault.encrypt("Storgatan 12, 753 20 Uppsala"),
+    )
+    async with services.sessions() as session:
+        anna = await session.get(Admin, world.admin_id)
+        bo = await session.get(Admin, world.other_admin_id)
+        assert anna is not None and bo is not None
+        conv = Conversation(
+            session=session,
+            state=DialogueState(channel="telegram", chat_key="1"),
+            incoming=Incoming(channel="telegram", chat_key="1", user_id=1),
+            vault=services.vault,
+            now=NOW,
+        )
+        assert home_delivery_place(conv, bo, meeting) == "hemleverans"
+        assert (
+            home_delivery_place(conv, anna, meeting) == "hemleverans, Storgatan 12, 753 20 Uppsala"
+        )
