@@ -428,7 +428,8 @@ async def _address(conv: Conversation, card: Card | None, text: str) -> bool:
     if not proposal.slots:
         await _menu(conv, card, conv._("There are no free times for home delivery right now."))
         return True
-    intro = conv._("Home delivery to {address}. These times are free:").format(address=address)
+    # The address is not said back: by SMS the answer would keep it in the outbox, in clear.
+    intro = conv._("Home delivery to the address you gave. These times are free:")
     await _offer_slots(
         conv, proposal.slots, intro, move=conv.get("move"), home=conv.vault.encrypt(address)
     )
@@ -501,8 +502,7 @@ async def _summary(conv: Conversation, card: Card | None, offer: dict[str, Any])
     """Everything about the chosen time, for the user to confirm, and what becomes of the time
     it replaces."""
     slot = slot_from_data(offer)
-    home = conv.vault.decrypt(offer["home"]) if offer.get("home") else None
-    place = await place_of_slot(conv.session, slot, home_address=home)
+    place = await place_of_slot(conv.session, slot)
     lines = [conv._("Is this right?"), place.lines(conv.locale), what_to_bring(conv.locale)]
     at_once = place.admin.auto_confirm or offer.get("preapproved") == slot.admin_id
     if not at_once:

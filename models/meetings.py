@@ -10,7 +10,8 @@ from sqlalchemy import Column, ColumnElement, Index, String, and_, or_, text
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.cards import Card, CardUser
+from models.cards import Card, CardUser, UnreadablePersonnummer
+from models.crypto import PersonnummerVault
 from models.i18n import N_
 from models.types import UTCDateTime, utcnow
 
@@ -206,3 +207,24 @@ async def tally(session: AsyncSession) -> dict[tuple[MeetingStatus, FailureReaso
         (MeetingStatus(status), FailureReason(reason) if reason else None): count
         for status, reason, count in (await session.exec(query)).all()
     }
+
+
+async def rotate_home_addresses(session: AsyncSession, vault: PersonnummerVault) -> int:
+    """Write every home-delivery address still under an old key anew under the current one;
+    returns how many. All or nothing, as for personnummer (models.cards)."""
+    query = select(Meeting).where(col(Meeting.home_address_encrypted).is_not(None))
+    meetings = (await session.exec(query.order_by(col(Meeting.id)))).all()
+    stale = [m for m in meetings if not vault.is_current(str(m.home_address_encrypted))]
+    read = [(m, vault.readable(str(m.home_address_encrypted))) for m in stale]
+    if any(address is None for _, address in read):
+        raise UnreadablePersonnummer(
+            N_(
+                "{count} stored home-delivery addresses cannot be decrypted with the keys given: "
+                "put the old key in KORTKONTOR_OLD_SECRET_KEYS. Nothing was written."
+            ),
+            count=sum(1 for _, address in read if address is None),
+        )
+    for meeting, address in read:
+        meeting.home_address_encrypted = vault.encrypt(str(address))
+        session.add(meeting)
+    return len(read)
