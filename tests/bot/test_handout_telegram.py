@@ -21,6 +21,8 @@ from models.db import transaction
 from models.meetings import FailureReason, IdCheck, Meeting, MeetingStatus
 from models.orders import read_orders_csv
 from models.payouts import PayoutKind, PayoutLine, Tariffs
+from payout import export_month
+from payout.export_csv import render_csv
 from scheduler.cards import import_orders
 from tests.bot.test_admin_telegram import admin
 from tests.bot.test_telegram import TgUser, linked
@@ -141,6 +143,9 @@ async def test_a_wrong_card_number_stops_the_handout_and_the_right_card_passes(
         handed = await closing_event(session)
     assert len(mismatches) == 1 and "1234" not in str(mismatches[0].data)
     assert handed.data["to"] == "handed_out" and handed.data["card_number_checked"] is True
+    async with transaction(services.sessions) as session:
+        exported = render_csv(await export_month(session, month="2026-11", now=NOW))
+    assert exported.decode().endswith(",SE-1,handout,500.00,yes\n")
 
 
 async def test_an_order_without_a_number_skips_the_step_and_says_so(
