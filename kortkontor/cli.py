@@ -540,10 +540,12 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
 async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
     """Write every personnummer under the current secret key; audited."""
     from models.cards import UnreadablePersonnummer, rotate_personnummer
+    from models.meetings import rotate_home_addresses
 
     try:
         async with transaction(services.sessions) as session:
             rotated = await rotate_personnummer(session, services.vault)
+            addresses = await rotate_home_addresses(session, services.vault)
             await audit.append(
                 session,
                 actor_role=Role.operator,
@@ -551,7 +553,7 @@ async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
                 action="keys.rotated",
                 entity="keys",
                 entity_id=0,
-                data={"card_users": rotated},
+                data={"card_users": rotated, "home_addresses": addresses},
             )
     except UnreadablePersonnummer as error:
         complain(error.message_id, **error.params)

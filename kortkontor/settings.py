@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import DomainError
 from models.i18n import N_
+from models.meetings import FailureReason
+from models.payouts import Tariffs
 
 
 class MissingSecretKey(RuntimeError):
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     # Tariffs in öre: 500 kr per card handed out, 250 kr per extra meeting.
     kortkontor_tariff_handout_ore: int = 50_000
     kortkontor_tariff_extra_meeting_ore: int = 25_000
+    # The failure reasons that make the card's next meeting a paid extra meeting, comma-separated
+    # (no_valid_id, wrong_person, no_pin_letter, no_show, other): by default every one, since
+    # another meeting is then needed to hand the card out.
+    kortkontor_tariff_extra_meeting_reasons: str = ",".join(FailureReason)
 
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -81,6 +87,26 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     # `text` or `json` (one object a line); checked at start-up (kortkontor.logs).
     log_format: str = "text"
+
+    @field_validator("kortkontor_tariff_extra_meeting_reasons")
+    @classmethod
+    def _known_reasons(cls, value: str) -> str:
+        """Every name a failure reason's: a misspelt one would silently pay less."""
+        unknown = [name for name in _names(value) if name not in FailureReason.__members__]
+        if unknown:
+            allowed = ", ".join(FailureReason)
+            raise ValueError(f"unknown failure reason {unknown[0]!r}; allowed: {allowed}")
+        return value
+
+    def tariffs(self) -> Tariffs:
+        """What the admins are paid, from the KORTKONTOR_TARIFF_* variables."""
+        return Tariffs(
+            handout_ore=self.kortkontor_tariff_handout_ore,
+            extra_meeting_ore=self.kortkontor_tariff_extra_meeting_ore,
+            extra_meeting_reasons=frozenset(
+                FailureReason(name) for name in _names(self.kortkontor_tariff_extra_meeting_reasons)
+            ),
+        )
 
     def check_cookie_secure(self) -> None:
         """A plain-http PUBLIC_BASE_URL needs COOKIE_SECURE=false said out loud: browsers keep no
@@ -144,3 +170,8 @@ def load_settings() -> Settings:
             name="_".join(str(part) for part in first["loc"]).upper(),
             rule=first["msg"],
         ) from None
+
+
+def _names(value: str) -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [name.strip() for name in value.split(",") if name.strip()]

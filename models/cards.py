@@ -86,6 +86,9 @@ class Card(SQLModel, table=True):
     )
     ordered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The number printed on the card, when the order carries it: the handout checks its last
+    # four digits, so that the wrong card from the drawer is never handed out.
+    card_number: str | None = Field(default=None, max_length=20)
     # When the admin picked the REK up; the age of the card in custody, booked or not.
     in_custody_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -10,15 +10,18 @@ from enum import StrEnum
 from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.meetings import ALL_FAILURE_REASONS, FailureReason
 from models.types import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True, slots=True)
 class Tariffs:
-    """What each kind of line pays, in öre (the defaults: 500 kr and 250 kr)."""
+    """What each kind of line pays, in öre (the defaults: 500 kr and 250 kr), and which failure
+    reasons make the card's next meeting a paid extra meeting (by default every one)."""
 
     handout_ore: int = 50_000
     extra_meeting_ore: int = 25_000
+    extra_meeting_reasons: frozenset[FailureReason] = ALL_FAILURE_REASONS
 
 
 class PayoutKind(StrEnum):

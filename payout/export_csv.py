@@ -9,7 +9,17 @@ from models.zone import STOCKHOLM
 from payout.money import sek
 from payout.store import MonthExport
 
-HEADER = ("admin_id", "admin_email", "date", "order_ref", "kind", "amount_sek")
+HEADER = (
+    "admin_id",
+    "admin_email",
+    "date",
+    "order_ref",
+    "kind",
+    "amount_sek",
+    "card_number_checked",
+)
+# A handout whose card's number was checked, or not (the order carried none); other lines: "".
+CHECKED = {True: "yes", False: "no", None: ""}
 
 
 def render_csv(export: MonthExport) -> bytes:
@@ -28,6 +38,7 @@ def render_csv(export: MonthExport) -> bytes:
                     line.order_ref or "",
                     line.kind.value,
                     sek(line.amount_ore),
+                    CHECKED[line.card_number_checked],
                 )
             )
     return buffer.getvalue().encode("utf-8")

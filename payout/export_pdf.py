@@ -21,12 +21,24 @@ from models.i18n import N_, format_month, translate
 from models.payouts import PayoutKind
 from models.zone import STOCKHOLM
 from payout.money import BABEL_LOCALES, kronor
-from payout.statements import Statement, month_bounds
+from payout.statements import Line, Statement, month_bounds
 from payout.store import MonthExport, Payee
 
 logger = logging.getLogger(__name__)
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+NOT_CHECKED = N_("card number not checked")
+
+
+def _note(doc: _Document, line: Line) -> str:
+    """The line's note, and for a handout whose order had no card number, that it was not
+    checked."""
+    notes = [line.note] if line.note else []
+    if line.card_number_checked is False:
+        notes.append(doc._(NOT_CHECKED))
+    return "; ".join(notes)
+
+
 KIND_LABELS = {
     PayoutKind.handout: N_("Handout"),
     PayoutKind.extra_meeting: N_("Extra meeting"),
@@ -123,7 +135,7 @@ def _statement_page(
             row.cell(line.occurred_at.astimezone(STOCKHOLM).date().isoformat())
             row.cell(doc.face.clean(line.order_ref or "–"))
             row.cell(_(KIND_LABELS[line.kind]))
-            row.cell(doc.face.clean(line.note or ""))
+            row.cell(doc.face.clean(_note(doc, line)))
             row.cell(doc.money(line.amount_ore))
     pdf.ln(5)
 

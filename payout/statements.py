@@ -61,6 +61,9 @@ class Line:
     note: str | None = None
     # The month of a later statement that took the line, its own month being locked already.
     paid_in: str | None = None
+    # For a handout: whether the last four digits printed on the card were checked against the
+    # order (an order without the card's number cannot be); None for other lines.
+    card_number_checked: bool | None = None
 
     @property
     def month(self) -> str:

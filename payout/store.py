@@ -23,6 +23,7 @@ from models.cards import Card
 from models.errors import InvalidInput, NotFound
 from models.i18n import N_
 from models.lifecycle import Role
+from models.meetings import Meeting
 from models.network import Admin, Office
 from models.payouts import PayoutKind, PayoutLine, PayoutStatement
 from models.types import utcnow
@@ -65,7 +66,11 @@ class MonthExport:
         return sum(s.total_ore for s in self.statements)
 
 
-def _line(row: PayoutLine, order_ref: str | None, paid_in: str | None) -> Line:
+_Row = tuple[PayoutLine, str | None, bool | None]
+
+
+def _line(found: _Row, paid_in: str | None) -> Line:
+    row, order_ref, card_number_checked = found
     assert row.id is not None
     return Line(
         id=row.id,
@@ -76,16 +81,17 @@ def _line(row: PayoutLine, order_ref: str | None, paid_in: str | None) -> Line:
         order_ref=order_ref,
         note=row.note,
         paid_in=paid_in,
+        card_number_checked=card_number_checked if row.kind == PayoutKind.handout else None,
     )
 
 
-async def _line_rows(
-    session: AsyncSession, *conditions: ColumnElement[bool]
-) -> Sequence[tuple[PayoutLine, str | None]]:
-    """Lines with their card's order reference, oldest first."""
+async def _line_rows(session: AsyncSession, *conditions: ColumnElement[bool]) -> Sequence[_Row]:
+    """Lines with their card's order reference and whether the meeting checked the card's
+    number, oldest first."""
     query = (
-        select(PayoutLine, Card.order_ref)
+        select(PayoutLine, Card.order_ref, Meeting.card_number_checked)
         .outerjoin(Card, col(Card.id) == col(PayoutLine.card_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(PayoutLine.meeting_id))
         .where(*conditions)
         .order_by(col(PayoutLine.occurred_at), col(PayoutLine.id))
     )
@@ -111,12 +117,12 @@ async def _open_lines(session: AsyncSession, month: str) -> list[tuple[PayoutLin
         session, col(PayoutLine.statement_id).is_(None), col(PayoutLine.occurred_at) < end
     )
     found: list[tuple[PayoutLine, Line]] = []
-    for row, order_ref in rows:
-        own = month_of(row.occurred_at)
+    for row in rows:
+        own = month_of(row[0].occurred_at)
         if own == month:
-            found.append((row, _line(row, order_ref, None)))
+            found.append((row[0], _line(row, None)))
         elif own in locked_months:
-            found.append((row, _line(row, order_ref, month)))
+            found.append((row[0], _line(row, month)))
     return found
 
 
@@ -139,7 +145,7 @@ async def _locked_export(
     session: AsyncSession, month: str, locked: Sequence[PayoutStatement]
 ) -> MonthExport:
     rows = await _line_rows(session, col(PayoutLine.statement_id).in_([s.id for s in locked]))
-    built = statements(_line(row, order_ref, month) for row, order_ref in rows)
+    built = statements(_line(row, month) for row in rows)
     computed_totals = {s.admin_id: s.total_ore for s in built}
     for stored in locked:
         if computed_totals.get(stored.admin_id) != stored.total_ore:

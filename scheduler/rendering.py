@@ -407,7 +407,8 @@ async def _calendar(
     """The .ics: REQUEST for a confirmation, CANCEL with the same UID for a cancellation."""
     place = await place_of_meeting(session, meeting)
     method = "CANCEL" if template == Template.booking_cancelled else "REQUEST"
-    location = place.venue.address if place.venue else (meeting.home_address or "")
+    # A home delivery's address is personal data: never in a mail or its calendar file.
+    location = place.venue.address if place.venue else place.place(user.locale)
     summary = translate(N_("Pick up your SITHS card"), user.locale)
     content = meeting_calendar(
         uid=f"meeting-{meeting.id}@kortkontor",

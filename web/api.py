@@ -123,12 +123,19 @@ class CardOrderIn(BaseModel):
     email: str = _text(320, examples=["maria.ek@example.se"])
     status: CardStatus | None = Field(default=None, description="ordered or shipped when new")
     ordered_at: date | None = None
+    card_number: str | None = _text(
+        30,
+        default=None,
+        examples=["9752 2699 0012 3456"],
+        description="the number printed on the card, 8 to 20 digits; checked at the handout",
+    )
 
     def as_row(self) -> dict[str, str]:
         """The order as a CSV row."""
-        row = self.model_dump(exclude={"status", "ordered_at"})
+        row = self.model_dump(exclude={"status", "ordered_at", "card_number"})
         row["status"] = self.status.value if self.status is not None else ""
         row["ordered_at"] = self.ordered_at.isoformat() if self.ordered_at is not None else ""
+        row["card_number"] = self.card_number or ""
         return row
 
 

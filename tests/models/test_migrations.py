@@ -55,8 +55,10 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
 ) -> None:
     """Before 0009 a proposed time lived only in its message's payload; the upgrade keeps it."""
     config = alembic_config(services.settings.database_url)
-    await asyncio.to_thread(command.downgrade, config, "0007")  # the database is still empty
+    # The world is built with today's models, then taken down to 0007 with its rows.
     world = await build_world(services)
+    await services.engine.dispose()
+    await asyncio.to_thread(command.downgrade, config, "0007")
     starts = NOW + timedelta(hours=7)
     # The meeting table as it was at 0007.
     meeting = sa.table(
