@@ -37,6 +37,7 @@ from payout.report import MonthReport
 from payout.report_csv import render_report_csv
 from payout.report_pdf import render_report_pdf
 from payout.report_store import load_report, record_export
+from payout.statements import MONTH_PATTERN
 from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
 from web.deps import SessionDep, SettingsDep, VaultDep, WebSettings, get_services
@@ -542,7 +543,7 @@ REPORT_FILES: dict[ReportFormat, tuple[Callable[[MonthReport], bytes], str]] = {
 )
 async def get_report(
     session: SessionDep,
-    month: Annotated[str, Query(max_length=7, description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
     file_format: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.csv,
 ) -> Response:
     """The monthly report per office: handouts, failures by reason, extra meetings, custody."""
