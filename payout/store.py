@@ -24,6 +24,7 @@ from models.errors import InvalidInput, NotFound
 from models.i18n import N_
 from models.lifecycle import Role
 from models.network import Admin, Office
+from models.network import Payee as PaidAs
 from models.payouts import PayoutKind, PayoutLine, PayoutStatement
 from models.types import utcnow
 from payout.statements import Line, Statement, month_bounds, month_of, parse_month, statements
@@ -42,6 +43,10 @@ class Payee:
     name: str
     office_code: str
     office_name: str
+    # Salary through frilansfinans, or an invoice from an own company with its org number; None
+    # for an administrator whose payee is not set up yet.
+    paid_as: PaidAs | None = None
+    org_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,15 @@ async def _payees(session: AsyncSession, admin_ids: set[int]) -> dict[int, Payee
         )
     ).all()
     return {
-        admin.id: Payee(admin.id, admin.email, admin.name, office.code, office.name)
+        admin.id: Payee(
+            admin.id,
+            admin.email,
+            admin.name,
+            office.code,
+            office.name,
+            PaidAs(admin.payee) if admin.payee else None,
+            admin.org_number,
+        )
         for admin, office in rows
         if admin.id is not None
     }
