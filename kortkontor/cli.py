@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -356,6 +357,7 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
 async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
     """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
     from models.errors import InvalidInput
+    from models.network import Payee
     from payout.export_csv import render_csv
     from payout.export_pdf import render_pdf
     from payout.money import kronor
@@ -396,6 +398,17 @@ async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int
         lines=export.line_count,
         total=kronor(export.total_ore, LOCALE),
     )
+    paid_as = Counter(export.payees[s.admin_id].paid_as for s in export.statements)
+    if export.statements:
+        say(
+            N_(
+                "Payees: {salary} paid as salary through frilansfinans, {companies} invoicing "
+                "as a company, {unset} not set up."
+            ),
+            salary=paid_as[Payee.frilansfinans],
+            companies=paid_as[Payee.company],
+            unset=paid_as[None],
+        )
     if export.newly_locked:
         say(N_("{count} statement(s) locked now."), count=export.newly_locked)
     elif export.statements:

@@ -73,7 +73,7 @@ def _typeface(pdf: FPDF, unicode_font: Path | None) -> _Typeface:
     return _Typeface("helvetica", unicode=False)
 
 
-class Document:
+class _Document:
     """An FPDF document with the statement's typeface and translations."""
 
     def __init__(self, *, locale: str, unicode_font: Path | None, compress: bool) -> None:
@@ -108,8 +108,12 @@ class Document:
         )
 
 
+# The issuer's report (payout/report_pdf.py) sets its pages in the same document.
+Document = _Document
+
+
 def _statement_page(
-    doc: Document, month: str, statement: Statement, payee: Payee, locked_at: datetime | None
+    doc: _Document, month: str, statement: Statement, payee: Payee, locked_at: datetime | None
 ) -> None:
     pdf, _ = doc.pdf, doc._
     company = payee.paid_as == PaidAs.company
@@ -190,7 +194,7 @@ def render_pdf(
     compress: bool = True,
 ) -> bytes:
     """One document for the month: a statement per admin, or a page saying there is nothing."""
-    doc = Document(locale=locale, unicode_font=unicode_font, compress=compress)
+    doc = _Document(locale=locale, unicode_font=unicode_font, compress=compress)
     title = translate(N_("Payout {month}"), locale).format(month=doc.month_name(export.month))
     doc.pdf.set_title(doc.face.clean(title))
     # A fixed creation date (and so file id): exporting a locked month again gives the same file.

@@ -8,15 +8,19 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kortkontor.wiring import Services
 from models.db import transaction
 from models.network import Payee as PaidAs
+from models.network import get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
-from models.payouts import PayoutKind
+from models.payouts import PayoutKind, PayoutLine
 from payout import adjust, export_month
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
@@ -24,6 +28,7 @@ from payout.statements import Line, month_bounds, statements
 from payout.store import MonthExport, Payee
 from tests.bot.world import WEEKDAY_EVENINGS, World
 from tests.factories import eligibility_toml, network_toml
+from tests.kortkontor.cli_helpers import query, run_cli, write
 from tests.payout.helpers import pdf_texts
 
 JANUARY_4 = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
@@ -183,3 +188,48 @@ def test_totals_are_the_sum_of_the_lines_in_csv_and_pdf_alike(export: MonthExpor
         assert sum(shown[len(lines) : -1]) == shown[-1] == statement.total_ore
         invoice = pages[index][0].startswith("Fakturaunderlag")
         assert invoice == (payee.paid_as == PaidAs.company)
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_the_cli_export_counts_the_payees_and_keeps_them_apart(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bo (GBG1) invoices as a company; Anna (UPS1) is paid salary. Bo's line comes last."""
+    company = eligibility_toml(payee=f'payee = "company"\norg_number = "{ORG_NUMBER}"')
+    network = network_toml(code="GBG1", email="bo@example.se", eligibility=company)
+    network += network_toml()
+    assert run_cli(capsys, "network", "load", str(write(tmp_path, "n.toml", network)))[0] == 0
+
+    async def seed(session: AsyncSession) -> tuple[int, int]:
+        anna = await get_admin_by_email(session, email="anna@example.se")
+        bo = await get_admin_by_email(session, email="bo@example.se")
+        assert anna and anna.id and bo and bo.id
+        for admin_id, amount in ((bo.id, 12_345), (anna.id, -5)):
+            session.add(
+                PayoutLine(
+                    admin_id=admin_id,
+                    kind=PayoutKind.adjustment,
+                    amount_ore=amount,
+                    occurred_at=datetime(2026, 10, 5, 12, tzinfo=UTC),
+                    note="Rättelse",
+                )
+            )
+        return anna.id, bo.id
+
+    anna, bo = query(env, seed)
+    out = tmp_path / "payout.csv"
+    code, stdout, stderr = run_cli(
+        capsys, "payout", "export", "--month", "2026-10", "--format", "csv", "--out", str(out)
+    )
+    assert (code, stderr) == (0, "")
+    assert (
+        "Betalningsmottagare: 1 får lön via Frilans Finans, 1 fakturerar som företag, "
+        "0 saknar betalningssätt."
+    ) in stdout
+    assert out.read_text(encoding="utf-8") == (
+        "admin_id,admin_email,date,order_ref,kind,amount_sek,payee,org_number\n"
+        f"{anna},anna@example.se,2026-10-05,,adjustment,-0.05,frilansfinans,\n"
+        f"{bo},bo@example.se,2026-10-05,,adjustment,123.45,company,{ORG_NUMBER}\n"
+    )
