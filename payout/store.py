@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement
@@ -158,10 +158,17 @@ async def _locked_export(
         if computed_totals.get(stored.admin_id) != stored.total_ore:
             # Locked lines are never edited; if they were, the stored total is what was paid.
             logger.error("payout statement %s: lines no longer add up to its total", stored.id)
+    payees = await _payees(session, {s.admin_id for s in locked})
+    for stored in locked:
+        if stored.payee is not None:
+            # Paid as the statement was locked, whatever the network file says now.
+            payees[stored.admin_id] = replace(
+                payees[stored.admin_id], paid_as=PaidAs(stored.payee), org_number=stored.org_number
+            )
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in locked}),
+        payees=payees,
         locked_at={s.admin_id: s.locked_at for s in locked},
     )
 
@@ -195,12 +202,16 @@ async def export_month(
     for row, _ in found:
         rows_by_admin.setdefault(row.admin_id, []).append(row)
     locked_at: dict[int, datetime] = {}
+    payees = await _payees(session, {s.admin_id for s in built})
     for computed in built:
+        payee = payees[computed.admin_id]
         stored = PayoutStatement(
             admin_id=computed.admin_id,
             month=month,
             total_ore=computed.total_ore,
             locked_at=moment,
+            payee=payee.paid_as.value if payee.paid_as else None,
+            org_number=payee.org_number,
         )
         session.add(stored)
         await session.flush()
@@ -228,7 +239,7 @@ async def export_month(
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in built}),
+        payees=payees,
         locked_at=locked_at,
         newly_locked=len(built),
     )

@@ -117,6 +117,35 @@ async def test_december_keeps_salary_and_invoice_apart(services: Services, seede
     assert amounts(bo) == [9_999, 9_999, 9_999]  # the line, the adjustments, the total
 
 
+async def test_a_locked_month_keeps_the_payee_it_was_paid_as(
+    services: Services, seeded: World
+) -> None:
+    """Bo invoiced December as a company; switching him to salary later changes January on,
+    never the locked December."""
+    await bo_invoices(services)
+    async with transaction(services.sessions) as session:
+        await adjust(
+            session,
+            admin_id=seeded.other_admin_id,
+            amount_ore=10_000,
+            note="Resa",
+            now=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+        )
+        await export_month(session, month="2026-12", now=JANUARY_4)
+    salary = network_toml(
+        code="GBG1", email="bo@example.se", windows=WEEKDAY_EVENINGS, absences="[]"
+    )
+    async with transaction(services.sessions) as session:
+        await upsert_network(session, read_network_toml(salary))
+        again = await export_month(session, month="2026-12", now=JANUARY_4)
+    assert again.payees[seeded.other_admin_id].paid_as == PaidAs.company
+    assert again.payees[seeded.other_admin_id].org_number == ORG_NUMBER
+    assert {r["payee"] for r in csv_rows(again) if r["admin_email"] == "bo@example.se"} == {
+        "company"
+    }
+    assert pdf_pages(again)[1][0] == "Fakturaunderlag december 2026"
+
+
 # -- random months -----------------------------------------------------------------------------
 
 MONTH = "2026-03"  # DST begins on its last Sunday
