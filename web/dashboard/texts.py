@@ -159,6 +159,9 @@ TEXTS: Final[Mapping[str, str]] = {
     "download_csv": N_("Download CSV"),
     "download_pdf": N_("Download PDF"),
     "unknown_format": N_("Unknown export format."),
+    "payee_frilansfinans": N_("Salary through frilansfinans (gross, holiday pay included)"),
+    "payee_company": N_("Own company, org. no. {org_number} (invoice basis)"),
+    "payee_unset": N_("Payee not set up"),
     # the issuer's monthly report
     "report_heading": N_("Monthly report"),
     "report_title": N_("Monthly report for {month}"),

@@ -83,3 +83,9 @@ async def test_a_bad_request_is_a_400_and_sends_nothing(
     assert response.status_code == 400
     assert 'role="alert"' in response.text
     assert await exported(services) == []
+
+
+async def test_the_payouts_page_names_each_payee(november: Site) -> None:
+    await november.login(ROLE_EMAILS[OperatorRole.viewer])
+    page = (await november.client.get(PAGE)).text
+    assert page.count("Lön via Frilans Finans (brutto, inklusive semesterersättning)") == 2
