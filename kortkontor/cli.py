@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -356,6 +357,7 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
 async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
     """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
     from models.errors import InvalidInput
+    from models.network import Payee
     from payout.export_csv import render_csv
     from payout.export_pdf import render_pdf
     from payout.money import kronor
@@ -396,6 +398,17 @@ async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int
         lines=export.line_count,
         total=kronor(export.total_ore, LOCALE),
     )
+    paid_as = Counter(export.payees[s.admin_id].paid_as for s in export.statements)
+    if export.statements:
+        say(
+            N_(
+                "Payees: {salary} paid as salary through frilansfinans, {companies} invoicing "
+                "as a company, {unset} not set up."
+            ),
+            salary=paid_as[Payee.frilansfinans],
+            companies=paid_as[Payee.company],
+            unset=paid_as[None],
+        )
     if export.newly_locked:
         say(N_("{count} statement(s) locked now."), count=export.newly_locked)
     elif export.statements:
@@ -407,6 +420,60 @@ async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int
             N_("{month} is not over yet: later lines of the month go into the next statement."),
             month=month,
         )
+    say(N_("Written to {file}."), file=path)
+    return EXIT_OK
+
+
+async def cmd_report(services: Services, args: argparse.Namespace) -> int:
+    """Write the issuer's monthly report per office, as CSV or PDF."""
+    from payout.report_csv import render_report_csv
+    from payout.report_pdf import render_report_pdf
+    from payout.report_store import load_report, record_export
+    from payout.statements import parse_month
+
+    renderers = {"csv": render_report_csv, "pdf": render_report_pdf}
+    try:
+        month = parse_month(args.month)
+    except InvalidInput as error:
+        print(f"--month: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    kind = args.format.strip().lower()
+    render = renderers.get(kind)
+    if render is None:
+        complain(
+            N_("--format: unknown format «{format}». Use one of: {allowed}"),
+            format=args.format,
+            allowed=", ".join(renderers),
+        )
+        return EXIT_BAD_INPUT
+    path = Path(args.out)
+    if not path.parent.is_dir():
+        complain(N_("--out: {file}: the folder does not exist"), file=path)
+        return EXIT_BAD_INPUT
+    now = utcnow()
+    # The audit event commits only once the file is written.
+    async with transaction(services.sessions) as session:
+        report = await load_report(session, month=month, now=now)
+        content = render(report)
+        try:
+            await asyncio.to_thread(path.write_bytes, content)
+        except OSError:
+            raise _FileProblem(N_("{file}: the file cannot be written"), path) from None
+        await record_export(
+            session, report, file_format=kind, actor_role=Role.operator, actor_id=None, now=now
+        )
+    total = report.total
+    say(
+        N_(
+            "Report {month}: {offices} office(s), {handouts} handout(s), {failed} failed "
+            "meeting(s), {stuck} stuck card(s)."
+        ),
+        month=month,
+        offices=len(report.offices),
+        handouts=total.handouts,
+        failed=total.failed_total,
+        stuck=len(total.stuck),
+    )
     say(N_("Written to {file}."), file=path)
     return EXIT_OK
 
@@ -663,6 +730,12 @@ def build_parser() -> argparse.ArgumentParser:
     payout_export.add_argument("--format", required=True, help="csv | pdf")
     payout_export.add_argument("--out", required=True)
     payout_export.set_defaults(run=cmd_payout_export)
+
+    report = sub.add_parser("report", description=_("the issuer's monthly report per office"))
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--format", required=True, help="csv | pdf")
+    report.add_argument("--out", required=True)
+    report.set_defaults(run=cmd_report)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
     keys.add_parser("rotate").set_defaults(run=cmd_keys_rotate)

@@ -21,6 +21,25 @@ class VenueKind(StrEnum):
     other = "other"
 
 
+class Payee(StrEnum):
+    """Who is paid for an administrator's handouts."""
+
+    frilansfinans = "frilansfinans"  # salary through the payroll service
+    company = "company"  # an invoice from the administrator's own company (F-skatt)
+
+
+# The onboarding checklist, in the order it is shown; each is a dated column on Admin, and the
+# same key in the network file's [office.admin.onboarding].
+ONBOARDING_ITEMS = (
+    "contract_signed",
+    "training_completed",
+    "record_checked",
+    "locked_storage",
+    "pc_two_usb",
+    "internet_at_venue",
+)
+
+
 class Office(SQLModel, table=True):
     """A kortutlämningskontor."""
 
@@ -65,6 +84,21 @@ class Admin(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
     )
     locale: str = Field(default="sv", max_length=5)
+    # Eligibility, checked at `network load`. Empty only on rows made before these were
+    # recorded (migration 0014); the next load of the network file fills them.
+    birth_date: date | None = None
+    address: str | None = Field(default=None, max_length=300)
+    town: str | None = Field(default=None, max_length=100)
+    payee: Payee | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    org_number: str | None = Field(default=None, max_length=11)  # NNNNNN-NNNN, company only
+    # The onboarding checklist (ONBOARDING_ITEMS): the day each item was done, or None. The
+    # six months' commitment counts from contract_signed.
+    contract_signed: date | None = None
+    training_completed: date | None = None
+    record_checked: date | None = None
+    locked_storage: date | None = None
+    pc_two_usb: date | None = None
+    internet_at_venue: date | None = None
 
     @property
     def first_name(self) -> str:

@@ -5,32 +5,39 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import partial
 from typing import Any
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from stdnum.exceptions import ValidationError
+from stdnum.se import orgnr
 
 from models import audit
 from models.errors import InvalidInput, ProblemCollector
 from models.i18n import N_
 from models.lifecycle import Role
 from models.network import (
+    ONBOARDING_ITEMS,
     Absence,
     Admin,
     AvailabilityWindow,
     Office,
+    Payee,
     Venue,
     VenueKind,
     get_admin_by_email,
     get_office_by_code,
 )
+from models.types import utcnow
 from models.validation import normalize_email, normalize_phone, parse_clock, parse_day, require_text
+from models.zone import local_day
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = frozenset(range(5))
 MIN_WORKDAYS = 2  # the seed: available at least two weekdays (vardagar) a week
+MIN_AGE = 18  # the seed: an administrator is at least 18 years old
 OFFICE_SETTINGS = ("slot_minutes", "buffer_minutes", "min_notice_hours", "horizon_days")
 _TOML_PLACE = re.compile(r"at line (\d+), column (\d+)")
 BAD_TOML = N_(
@@ -44,7 +51,21 @@ UNFINISHED_TOML = N_(
 TOP_KEYS = ("office",)
 OFFICE_KEYS = ("code", "name", "city", *OFFICE_SETTINGS, "venue", "admin")
 VENUE_KEYS = ("key", "name", "address", "kind")
-ADMIN_KEYS = ("email", "name", "phone", "windows", "absences", "home_delivery", "auto_confirm")
+ADMIN_KEYS = (
+    "email",
+    "name",
+    "phone",
+    "windows",
+    "absences",
+    "home_delivery",
+    "auto_confirm",
+    "birth_date",
+    "address",
+    "town",
+    "payee",
+    "org_number",
+    "onboarding",
+)
 WINDOW_KEYS = ("weekday", "start", "end", "venue")
 ABSENCE_KEYS = ("from", "to")
 UNKNOWN_KEY = N_("unknown key; is it misspelt? The keys here are: {known}")
@@ -71,6 +92,13 @@ class AdminSpec:
     auto_confirm: bool
     windows: list[WindowSpec] = field(default_factory=list)
     absences: list[tuple[date, date]] = field(default_factory=list)
+    birth_date: date | None = None
+    address: str | None = None
+    town: str | None = None
+    payee: Payee | None = None
+    org_number: str | None = None
+    # Only the items the file dates; the others keep what the database has (the dashboard).
+    onboarding: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -149,9 +177,9 @@ class _Lines:
             problems.add(line, key, UNKNOWN_KEY, known=", ".join(known))
 
 
-def _text(item: dict[str, Any], key: str) -> str:
+def _text(item: dict[str, Any], key: str, max_length: int = 200) -> str:
     value = item.get(key)
-    return require_text(value if isinstance(value, str) else None, field=key)
+    return require_text(value if isinstance(value, str) else None, field=key, max_length=max_length)
 
 
 def _clock(item: dict[str, Any], key: str) -> time:
@@ -275,12 +303,108 @@ def _parse_absences(
     return absences
 
 
+def _date_value(item: dict[str, Any], key: str) -> date:
+    """A date written as a TOML date (2026-10-01) or as a string ("2026-10-01")."""
+    value = item.get(key)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput(key, N_("must be a date written YYYY-MM-DD"))
+    return parse_day(value, field=key)
+
+
+def _birth_date(item: dict[str, Any], today: date) -> date:
+    if item.get("birth_date") is None:
+        raise InvalidInput("birth_date", N_("is missing"))
+    born = _date_value(item, "birth_date")
+    if born > today:
+        raise InvalidInput("birth_date", N_("is in the future"))
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < MIN_AGE:
+        raise InvalidInput(
+            "birth_date",
+            N_("an administrator must be at least 18 years old (is {age} on {today})"),
+            age=age,
+            today=today.isoformat(),
+        )
+    return born
+
+
+def same_town(one: str, other: str) -> bool:
+    """Whether two place names are the same town, whatever the case and spacing."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
+def _town(item: dict[str, Any], city: str | None) -> str:
+    town = require_text(
+        item.get("town") if isinstance(item.get("town"), str) else None, field="town"
+    )
+    if city and not same_town(town, city):
+        raise InvalidInput(
+            "town",
+            N_("must be the office's city, {city}: an administrator lives where they hand out"),
+            city=city,
+        )
+    return town
+
+
+def _payee(item: dict[str, Any]) -> Payee:
+    try:
+        return Payee(str(item.get("payee")))
+    except ValueError:
+        raise InvalidInput(
+            "payee", N_("must be one of: {allowed}"), allowed=", ".join(p.value for p in Payee)
+        ) from None
+
+
+def _org_number(item: dict[str, Any], payee: Payee | None) -> str | None:
+    value = item.get("org_number")
+    if payee is not Payee.company:
+        if value is not None:
+            raise InvalidInput("org_number", N_('is only for payee = "company"'))
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("org_number", N_("is missing: a company needs its organisation number"))
+    try:
+        return str(orgnr.format(orgnr.validate(value.strip())))
+    except ValidationError:
+        raise InvalidInput(
+            "org_number",
+            N_(
+                "is not a valid organisation number (10 digits with a check digit, "
+                "e.g. 556016-0680)"
+            ),
+        ) from None
+
+
+def _parse_onboarding(
+    raw: Any, line: int, lines: _Lines, problems: ProblemCollector
+) -> dict[str, date]:
+    """The dated checklist items the file gives."""
+    if raw is None:
+        return {}
+    table_line = lines.key(line, "onboarding")
+    if not isinstance(raw, dict):
+        problems.add(table_line, "onboarding", N_("must be a table of dates"))
+        return {}
+    lines.unknown_keys(raw, ONBOARDING_ITEMS, table_line, problems)
+    days: dict[str, date] = {}
+    for item in ONBOARDING_ITEMS:
+        if item in raw:
+            day = problems.check(lines.key(table_line, item), partial(_date_value, raw, item))
+            if day is not None:
+                days[item] = day
+    return days
+
+
 def _parse_admin(
     item: dict[str, Any],
     venues: dict[str, Any],
+    city: str | None,
     line: int,
     lines: _Lines,
     problems: ProblemCollector,
+    today: date,
 ) -> AdminSpec | None:
     lines.unknown_keys(item, ADMIN_KEYS, line, problems)
     email = problems.check(lines.key(line, "email"), partial(_email, item))
@@ -288,15 +412,39 @@ def _parse_admin(
     phone = problems.check(lines.key(line, "phone"), partial(_phone, item))
     home = problems.check(lines.key(line, "home_delivery"), partial(_flag, item, "home_delivery"))
     auto = problems.check(lines.key(line, "auto_confirm"), partial(_flag, item, "auto_confirm"))
+    born = problems.check(lines.key(line, "birth_date"), partial(_birth_date, item, today))
+    address = problems.check(
+        lines.key(line, "address"), partial(_text, item, "address", max_length=300)
+    )
+    town = problems.check(lines.key(line, "town"), partial(_town, item, city))
+    payee = problems.check(lines.key(line, "payee"), partial(_payee, item))
+    org_number = problems.check(lines.key(line, "org_number"), partial(_org_number, item, payee))
+    onboarding = _parse_onboarding(item.get("onboarding"), line, lines, problems)
     windows = _parse_windows(item.get("windows"), venues, line, lines, problems)
     absences = _parse_absences(item.get("absences"), line, lines, problems)
     if email is None or name is None or phone is None or home is None or auto is None:
         return None
-    return AdminSpec(email, name, phone, home, auto, windows, absences)
+    return AdminSpec(
+        email,
+        name,
+        phone,
+        home,
+        auto,
+        windows,
+        absences,
+        birth_date=born,
+        address=address,
+        town=town,
+        payee=payee,
+        org_number=org_number,
+        onboarding=onboarding,
+    )
 
 
-def read_network_toml(content: str) -> list[OfficeSpec]:
-    """Parse and validate the whole file; raise InputRejected listing every problem."""
+def read_network_toml(content: str, *, today: date | None = None) -> list[OfficeSpec]:
+    """Parse and validate the whole file; raise InputRejected listing every problem. Ages are
+    counted on `today` (the Stockholm day of the load)."""
+    day = today if today is not None else local_day(utcnow())
     problems = ProblemCollector()
     try:
         document = tomllib.loads(content)
@@ -351,7 +499,7 @@ def read_network_toml(content: str) -> list[OfficeSpec]:
         for admin in item.get("admin", []):
             aline = lines.header("office.admin", admin_index)
             admin_index += 1
-            parsed = _parse_admin(admin, venues, aline, lines, problems)
+            parsed = _parse_admin(admin, venues, city, aline, lines, problems, day)
             if parsed is None:
                 continue
             if parsed.email in emails:
@@ -419,6 +567,19 @@ async def _upsert_admin(
         "phone": spec.phone,
         "home_delivery": spec.home_delivery,
         "auto_confirm": spec.auto_confirm,
+        "birth_date": spec.birth_date,
+        "address": spec.address,
+        "town": spec.town,
+        "payee": spec.payee,
+        "org_number": spec.org_number,
+        # A date the file gives wins; an item the file leaves out keeps the date the
+        # dashboard set, so a reload never loses one.
+        **spec.onboarding,
+    }
+    dated = {
+        item: day.isoformat()
+        for item, day in spec.onboarding.items()
+        if admin is None or getattr(admin, item) != day
     }
     if admin is None:
         admin = Admin(email=spec.email, **values)
@@ -430,6 +591,16 @@ async def _upsert_admin(
     session.add(admin)
     await session.flush()
     assert admin.id is not None
+    if dated:
+        await audit.append(
+            session,
+            actor_role=Role.operator,
+            actor_id=None,
+            action="admin.onboarding",
+            entity="admin",
+            entity_id=admin.id,
+            data={"items": dated, "source": "network_file"},
+        )
     wanted_windows = {(w.weekday, w.start, w.end, venue_ids[w.venue]) for w in spec.windows}
     current_windows = {
         (w.weekday, w.start, w.end, w.venue_id)

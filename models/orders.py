@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import audit
+from models.admins import office_takes_new_cards
 from models.cards import (
     CARD_STATUS_NAMES,
     Card,
@@ -35,6 +36,7 @@ from models.validation import (
     normalize_phone,
     require_text,
 )
+from models.zone import local_day
 
 REQUIRED_COLUMNS = (
     "order_ref",
@@ -273,6 +275,19 @@ async def upsert_orders(
                     order.line,
                     "office_code",
                     N_("office «{code}» has given notice and takes no new cards"),
+                    code=order.office_code,
+                )
+                continue
+            if not await office_takes_new_cards(
+                session, office_id=office.id, today=local_day(moment)
+            ):
+                problems.add(
+                    order.line,
+                    "office_code",
+                    N_(
+                        "office «{code}» has no active administrator (all are still onboarding) "
+                        "and takes no new cards yet"
+                    ),
                     code=order.office_code,
                 )
                 continue

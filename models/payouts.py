@@ -64,3 +64,7 @@ class PayoutStatement(SQLModel, table=True):
     total_ore: int
     locked_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How the administrator was paid when the statement was locked (models.network.Payee's
+    # values, and the company's organisation number); None on statements locked before payees.
+    payee: str | None = Field(default=None, max_length=20)
+    org_number: str | None = Field(default=None, max_length=11)

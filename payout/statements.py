@@ -18,7 +18,9 @@ from models.i18n import N_
 from models.payouts import PayoutKind
 from models.zone import STOCKHOLM
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+# Years 1000–2999: a month whose bounds Python's dates can hold (not 0000, nor 9999-12).
+MONTH_PATTERN = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def parse_month(text: str) -> str:

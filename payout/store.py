@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement
@@ -25,6 +25,7 @@ from models.i18n import N_
 from models.lifecycle import Role
 from models.meetings import Meeting
 from models.network import Admin, Office
+from models.network import Payee as PaidAs
 from models.payouts import PayoutKind, PayoutLine, PayoutStatement
 from models.types import utcnow
 from payout.statements import Line, Statement, month_bounds, month_of, parse_month, statements
@@ -43,6 +44,10 @@ class Payee:
     name: str
     office_code: str
     office_name: str
+    # Salary through frilansfinans, or an invoice from an own company with its org number; None
+    # for an administrator whose payee is not set up yet.
+    paid_as: PaidAs | None = None
+    org_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,15 @@ async def _payees(session: AsyncSession, admin_ids: set[int]) -> dict[int, Payee
         )
     ).all()
     return {
-        admin.id: Payee(admin.id, admin.email, admin.name, office.code, office.name)
+        admin.id: Payee(
+            admin.id,
+            admin.email,
+            admin.name,
+            office.code,
+            office.name,
+            PaidAs(admin.payee) if admin.payee else None,
+            admin.org_number,
+        )
         for admin, office in rows
         if admin.id is not None
     }
@@ -151,10 +164,17 @@ async def _locked_export(
         if computed_totals.get(stored.admin_id) != stored.total_ore:
             # Locked lines are never edited; if they were, the stored total is what was paid.
             logger.error("payout statement %s: lines no longer add up to its total", stored.id)
+    payees = await _payees(session, {s.admin_id for s in locked})
+    for stored in locked:
+        if stored.payee is not None:
+            # Paid as the statement was locked, whatever the network file says now.
+            payees[stored.admin_id] = replace(
+                payees[stored.admin_id], paid_as=PaidAs(stored.payee), org_number=stored.org_number
+            )
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in locked}),
+        payees=payees,
         locked_at={s.admin_id: s.locked_at for s in locked},
     )
 
@@ -188,12 +208,16 @@ async def export_month(
     for row, _ in found:
         rows_by_admin.setdefault(row.admin_id, []).append(row)
     locked_at: dict[int, datetime] = {}
+    payees = await _payees(session, {s.admin_id for s in built})
     for computed in built:
+        payee = payees[computed.admin_id]
         stored = PayoutStatement(
             admin_id=computed.admin_id,
             month=month,
             total_ore=computed.total_ore,
             locked_at=moment,
+            payee=payee.paid_as.value if payee.paid_as else None,
+            org_number=payee.org_number,
         )
         session.add(stored)
         await session.flush()
@@ -221,7 +245,7 @@ async def export_month(
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in built}),
+        payees=payees,
         locked_at=locked_at,
         newly_locked=len(built),
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import Date, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.admins import gets_slots
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import Absence, Admin, AvailabilityWindow, Office
+from models.zone import local_day
 from scheduler.slots import (
     AbsenceSpan,
     Busy,
@@ -69,12 +71,13 @@ def office_rules(office: Office) -> OfficeRules:
 
 # Three queries, built once with parameters (composing them cost more than running them),
 # each filtering by the office's admins in SQL. Admins only matter through their windows (no
-# window, no slot), so they come with them.
+# window, no slot), so they come with them, and only those who get slots today (models.admins:
+# an administrator still onboarding is never offered).
 _OFFICE_ADMINS = select(Admin.id).where(Admin.office_id == bindparam("office_id"))
 _WINDOWS = (
     select(AvailabilityWindow, Admin)
     .join(Admin, col(Admin.id) == AvailabilityWindow.admin_id)
-    .where(Admin.office_id == bindparam("office_id"))
+    .where(Admin.office_id == bindparam("office_id"), gets_slots(bindparam("today", type_=Date)))
 )
 _ABSENCES = select(Absence).where(col(Absence.admin_id).in_(_OFFICE_ADMINS))
 _MEETINGS = select(Meeting).where(
@@ -88,7 +91,7 @@ async def load_availability(
     session: AsyncSession, office: Office, *, now: datetime
 ) -> OfficeAvailability:
     """Windows, absences and active meetings of the office's admins, from now on."""
-    params = {"office_id": office.id, "since": now - timedelta(days=1)}
+    params = {"office_id": office.id, "since": now - timedelta(days=1), "today": local_day(now)}
     rows = (await session.exec(_WINDOWS, params=params)).all()
     windows = [window for window, _ in rows]
     admins = {admin.id: admin for _, admin in rows}.values()

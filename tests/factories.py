@@ -17,7 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.cards import Card, CardUser
 from models.crypto import PersonnummerVault
 from models.meetings import Meeting
-from models.network import Absence, Admin, AvailabilityWindow, Office, Venue, VenueKind
+from models.network import (
+    ONBOARDING_ITEMS,
+    Absence,
+    Admin,
+    AvailabilityWindow,
+    Office,
+    Payee,
+    Venue,
+    VenueKind,
+)
 from models.outbox import Channel, Notification
 from models.validation import normalize_personnummer
 
@@ -35,11 +44,38 @@ ALL_TEST_PERSONNUMMER = tuple(
 
 CSV_HEADER = "order_ref,office_code,given_name,family_name,personnummer,phone,email"
 
+# The day every default administrator finished onboarding: long before any test's clock.
+ONBOARDED_ON = date(2020, 1, 15)
+ONBOARDED = {item: ONBOARDED_ON for item in ONBOARDING_ITEMS}
+NOT_ONBOARDED: dict[str, Any] = {item: None for item in ONBOARDING_ITEMS}
+
 
 def windows_toml(days: tuple[str, ...], start: str, end: str, venue: str = "cafe") -> str:
     """A TOML list of weekly windows, the same hours on each of `days` ("mon", "tue" …)."""
     hours = f'start = "{start}", end = "{end}", venue = "{venue}"'
     return "[ " + ", ".join(f'{{ weekday = "{day}", {hours} }}' for day in days) + " ]"
+
+
+def eligibility_toml(
+    town: str = "Uppsala",
+    *,
+    address: str = "Svartbäcksgatan 1, 753 20 Uppsala",
+    birth_date: str = "1985-03-12",
+    payee: str = 'payee = "frilansfinans"',
+    onboarding: str | None = None,
+) -> str:
+    """An administrator's eligibility keys and, last (it opens a table), their onboarding
+    checklist: every item dated long ago unless `onboarding` gives the table's lines."""
+    if onboarding is None:
+        onboarding = "\n".join(f"{item} = {ONBOARDED_ON.isoformat()}" for item in ONBOARDING_ITEMS)
+    return f"""birth_date = "{birth_date}"
+address = "{address}"
+town = "{town}"
+{payee}
+
+[office.admin.onboarding]
+{onboarding}
+"""
 
 
 def network_toml(
@@ -53,8 +89,11 @@ def network_toml(
     absences: str = '[ { from = "2026-12-21", to = "2027-01-06" } ]',
     kind: str = "cafe",
     auto_confirm: bool = False,
+    eligibility: str | None = None,
 ) -> str:
-    """A one-office network file in DESIGN.md's format."""
+    """A one-office network file in DESIGN.md's format; its administrator is eligible and
+    onboarded unless `eligibility` gives other lines (see eligibility_toml)."""
+    admin_tail = eligibility_toml() if eligibility is None else eligibility
     return f"""[[office]]
 code = "{code}"
 name = "Uppsala centrum"
@@ -75,7 +114,7 @@ windows = {windows}
 absences = {absences}
 home_delivery = false
 auto_confirm = {str(auto_confirm).lower()}
-"""
+{admin_tail}"""
 
 
 def csv_row(
@@ -153,12 +192,18 @@ def venue(office: Office | int, **overrides: Any) -> Venue:
 
 
 def admin(office: Office | int, **overrides: Any) -> Admin:
-    """Anna, the office's admin, as in network_toml()."""
+    """Anna, the office's admin, as in network_toml(): eligible and fully onboarded (active),
+    unless checklist dates are given (NOT_ONBOARDED clears them all)."""
     defaults = {
         "office_id": _id(office),
         "email": "anna@example.se",
         "name": "Anna Andersson",
         "phone": "+46701234567",
+        "birth_date": date(1985, 3, 12),
+        "address": "Svartbäcksgatan 1, 753 20 Uppsala",
+        "town": "Uppsala",
+        "payee": Payee.frilansfinans,
+        **ONBOARDED,
     }
     return _build(Admin, defaults, overrides)
 

@@ -18,7 +18,7 @@ from models.db import transaction
 from models.meetings import Meeting
 from models.migrate import alembic_config
 from models.network import Venue
-from models.types import UTCDateTime
+from models.types import UTCDateTime, utcnow
 from scheduler import notifications
 from scheduler.slots import Slot, slot_to_data
 from tests.bot.world import NOW, build_world
@@ -127,3 +127,38 @@ async def test_0013_makes_the_operators_there_are_admins(services: Services) -> 
     async with services.sessions() as session:
         roles = {o.email: o.role for o in (await session.exec(select(Operator))).all()}
     assert roles == {"ops@example.se": OperatorRole.admin, "new@example.se": OperatorRole.viewer}
+
+
+async def test_0014_takes_the_administrators_there_are_as_onboarded(services: Services) -> None:
+    """Administrators from before the checklist keep handing out: 0014 dates every item on the
+    day of the upgrade, and leaves their eligibility empty for the next network load."""
+    from models.admins import AdminState, admin_state, missing_items
+    from models.network import Admin, get_admin_by_email
+    from models.zone import local_day
+    from tests.factories import add, office
+
+    config = alembic_config(services.settings.database_url)
+    await asyncio.to_thread(command.downgrade, config, "0013")
+    async with transaction(services.sessions) as session:
+        ups = await add(session, office())
+        old_admin = sa.table(
+            "admin", *(sa.column(name) for name in ("office_id", "email", "name", "phone"))
+        )
+        connection = await session.connection()
+        await connection.execute(
+            old_admin.insert().values(
+                office_id=ups.id, email="anna@example.se", name="Anna", phone="+46701234567"
+            )
+        )
+        await connection.execute(
+            sa.text("UPDATE admin SET home_delivery = false, auto_confirm = false, locale = 'sv'")
+        )
+    await services.engine.dispose()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with services.sessions() as session:
+        anna = await get_admin_by_email(session, email="anna@example.se")
+    assert isinstance(anna, Admin)
+    today = local_day(utcnow())
+    assert anna.contract_signed == today and missing_items(anna, today=today) == ()
+    assert admin_state(anna, today=today) is AdminState.active
+    assert (anna.birth_date, anna.town, anna.payee, anna.org_number) == (None, None, None, None)

@@ -41,11 +41,11 @@ def test_csv_has_one_row_per_line_and_nothing_personal(
     text = render_csv(december).decode("utf-8")
     anna, bo = seeded.admin_id, seeded.other_admin_id
     assert text == (
-        "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked\n"
-        f"{anna},anna@example.se,2026-12-01,SE-2,handout,500.00,no\n"
-        f"{anna},anna@example.se,2026-12-01,SE-1,handout,500.00,no\n"
-        f"{anna},anna@example.se,2026-12-01,SE-1,extra_meeting,250.00,\n"
-        f"{bo},bo@example.se,2026-12-05,,adjustment,-250.00,\n"
+        "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
+        f"{anna},anna@example.se,2026-12-01,SE-2,handout,500.00,no,frilansfinans,\n"
+        f"{anna},anna@example.se,2026-12-01,SE-1,handout,500.00,no,frilansfinans,\n"
+        f"{anna},anna@example.se,2026-12-01,SE-1,extra_meeting,250.00,,frilansfinans,\n"
+        f"{bo},bo@example.se,2026-12-05,,adjustment,-250.00,,frilansfinans,\n"
     )
     assert not any(number in text for number in ALL_TEST_PERSONNUMMER)
     assert not any(name in text for name in CARD_USERS)
@@ -53,7 +53,7 @@ def test_csv_has_one_row_per_line_and_nothing_personal(
 
 def test_csv_of_an_empty_month_is_the_header_alone() -> None:
     assert render_csv(MonthExport("2026-10", ())) == (
-        b"admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked\n"
+        b"admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
     )
 
 

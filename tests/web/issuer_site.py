@@ -27,7 +27,7 @@ from models.orders import read_orders_csv
 from models.types import utcnow
 from scheduler.cards import import_orders
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import PERSONNUMMER, add, csv_row, meeting, orders_csv
+from tests.factories import PERSONNUMMER, add, csv_row, eligibility_toml, meeting, orders_csv
 from web.app import create_app
 from web.server import WebServer
 
@@ -54,7 +54,7 @@ name = "Admin {code}"
 phone = "+46701234567"
 windows = [ {{ weekday = "tue", start = "16:00", end = "19:00", venue = "main" }},
             {{ weekday = "thu", start = "16:00", end = "19:00", venue = "main" }} ]
-"""
+{eligibility_toml(city, address=address)}"""
 
 
 NETWORK = "".join(

@@ -1,7 +1,8 @@
-"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export).
+"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export), and
+the issuer's monthly report.
 
-Every operator sees them; locking and exporting payouts takes the payroll role, and ending an
-administrator's calendar link the operator administrator's.
+Every operator sees them; locking and exporting payouts, and the report, take the payroll role,
+and ending an administrator's calendar link the operator administrator's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from models.operators import Operator
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
+from payout.report import MonthReport
+from payout.report_csv import render_report_csv
+from payout.report_pdf import render_report_pdf
+from payout.report_store import load_report, record_export
 from payout.store import MonthExport, export_month
 from web.dashboard import charts, figures, queries
 from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
@@ -181,3 +186,34 @@ async def export_payouts(
         export.newly_locked,
     )
     return download(content, filename=f"ersattning-{export.month}.{kind}", media_type=media_type)
+
+
+REPORT_FILES: dict[str, tuple[Callable[[MonthReport], bytes], str]] = {
+    "csv": (render_report_csv, "text/csv; charset=utf-8"),
+    "pdf": (render_report_pdf, "application/pdf"),
+}
+
+
+@router.post("/report/export")
+async def export_report(
+    request: Request,
+    operator: PayrollDep,
+    session: SessionDep,
+    now: NowDep,
+    month: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form(alias="format")] = "",
+) -> Response:
+    """The issuer's monthly report per office, as CSV or PDF (audited; it locks nothing)."""
+    if kind not in REPORT_FILES:
+        return _payouts_page(request, operator, month=month, page=None, error=t.unknown_format)
+    try:
+        report = await load_report(session, month=month, now=now)
+    except InvalidInput as error:
+        return _payouts_page(request, operator, month=month, page=None, error=error.translated())
+    render_file, media_type = REPORT_FILES[kind]
+    content = render_file(report)
+    await record_export(
+        session, report, file_format=kind, actor_role=Role.operator, actor_id=operator.id, now=now
+    )
+    logger.info("dashboard: operator %s exported the report %s as %s", operator.id, month, kind)
+    return download(content, filename=f"rapport-{report.month}.{kind}", media_type=media_type)

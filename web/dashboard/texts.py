@@ -159,6 +159,18 @@ TEXTS: Final[Mapping[str, str]] = {
     "download_csv": N_("Download CSV"),
     "download_pdf": N_("Download PDF"),
     "unknown_format": N_("Unknown export format."),
+    "payee_frilansfinans": N_("Salary through frilansfinans (gross, holiday pay included)"),
+    "payee_company": N_("Own company, org. no. {org_number} (invoice basis)"),
+    "payee_unset": N_("Payee not set up"),
+    # the issuer's monthly report
+    "report_heading": N_("Monthly report"),
+    "report_title": N_("Monthly report for {month}"),
+    "report_note": N_(
+        "Per office: handouts, failed meetings by reason, extra meetings, attendance answers, "
+        "cards in custody by age and stuck cards. Nothing is locked."
+    ),
+    "report_csv": N_("Download the report as CSV"),
+    "report_pdf": N_("Download the report as PDF"),
     "lock_note": N_(
         "Exporting locks the month: the statements can no longer change, and later corrections "
         "become adjustment lines in the next open month."

@@ -323,7 +323,16 @@ async def test_export_locks_the_month_and_sends_the_csv(
         response.headers["content-disposition"] == 'attachment; filename="ersattning-2026-12.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[1][1:] == ["bo@example.se", "2026-12-01", "SE-3", "handout", "500.00", "no"]
+    assert rows[1][1:] == [
+        "bo@example.se",
+        "2026-12-01",
+        "SE-3",
+        "handout",
+        "500.00",
+        "no",
+        "frilansfinans",
+        "",
+    ]
     async with services.sessions() as session:
         statements = (await session.exec(select(PayoutStatement))).all()
         locks = (

@@ -1,0 +1,105 @@
+"""An ID administrator's lifecycle: recruited → onboarding → active → notice_given → ended.
+
+The state is computed, never stored: from the dated onboarding checklist on Admin (and, once the
+notice is recorded, from its date). Two SQL conditions say who may take new work; every query
+that offers administrators to card users or routes new cards uses them, so a later rule (the
+notice) changes one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.i18n import N_
+from models.network import ONBOARDING_ITEMS, Admin
+
+
+class AdminState(StrEnum):
+    """Where an administrator is in their lifecycle."""
+
+    recruited = "recruited"  # in the network, no checklist item done yet
+    onboarding = "onboarding"  # some items done, not all
+    active = "active"  # every item done: offered to card users, receives new cards
+    notice_given = "notice_given"  # the notice month: keeps handing out (the notice work)
+    ended = "ended"  # the notice month is over (the notice work)
+
+
+ADMIN_STATE_NAMES: dict[AdminState, str] = {
+    AdminState.recruited: N_("recruited"),
+    AdminState.onboarding: N_("onboarding"),
+    AdminState.active: N_("active"),
+    AdminState.notice_given: N_("notice given"),
+    AdminState.ended: N_("ended"),
+}
+
+ONBOARDING_ITEM_NAMES: dict[str, str] = {
+    "contract_signed": N_("contract signed"),
+    "training_completed": N_("web training completed"),
+    "record_checked": N_("extract from the criminal-records register checked"),
+    "locked_storage": N_("locked storage for cards"),
+    "pc_two_usb": N_("own PC (not Mac) with two free USB ports"),
+    "internet_at_venue": N_("internet at the handout place"),
+}
+
+
+def checklist(admin: Admin) -> dict[str, date | None]:
+    """Each onboarding item with the day it was done, in the order shown."""
+    return {item: getattr(admin, item) for item in ONBOARDING_ITEMS}
+
+
+def missing_items(admin: Admin, *, today: date) -> tuple[str, ...]:
+    """The checklist items not done by today (no date, or a date still to come)."""
+    return tuple(item for item, day in checklist(admin).items() if day is None or day > today)
+
+
+def admin_state(admin: Admin, *, today: date) -> AdminState:
+    """The administrator's state on a Stockholm calendar day."""
+    # Seam for the notice: a recorded notice comes before the checklist here; notice_given
+    # until its end date, ended from then on.
+    missing = missing_items(admin, today=today)
+    if not missing:
+        return AdminState.active
+    if len(missing) == len(ONBOARDING_ITEMS):
+        return AdminState.recruited
+    return AdminState.onboarding
+
+
+def _onboarded(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL: every checklist item done on or before `today` (an empty date never is)."""
+    return and_(*(col(getattr(Admin, item)) <= today for item in ONBOARDING_ITEMS))
+
+
+def gets_slots(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL condition on Admin: whose windows are offered to card users today.
+
+    Now: active. The notice work keeps notice_given here (the notice month still hands out)
+    and leaves ended out."""
+    return _onboarded(today)
+
+
+def receives_new_cards(today: date | ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL condition on Admin: who counts for routing a new card to their office today.
+
+    Now: active. The notice work leaves out anyone who has given notice."""
+    return _onboarded(today)
+
+
+async def admins_getting_slots(
+    session: AsyncSession, *, office_id: int, today: date
+) -> Sequence[Admin]:
+    """The office's administrators whose windows card users are offered today."""
+    query = select(Admin).where(Admin.office_id == office_id, gets_slots(today))
+    return (await session.exec(query.order_by(col(Admin.id)))).all()
+
+
+async def office_takes_new_cards(session: AsyncSession, *, office_id: int, today: date) -> bool:
+    """Whether a new card may be routed to the office: someone there receives new cards."""
+    query = select(exists().where(col(Admin.office_id) == office_id, receives_new_cards(today)))
+    return bool((await session.exec(query)).one())
