@@ -16,10 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from models import audit, feeds
-from models.errors import InvalidInput
+from models.admins import give_notice
+from models.errors import DomainError, InvalidInput
 from models.lifecycle import Role
 from models.network import Admin, Office
 from models.operators import Operator
+from models.validation import parse_day
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
@@ -116,6 +118,39 @@ async def revoke_calendar_link(
     )
     logger.info("dashboard: operator %s ended admin %s's calendar link", operator.id, admin_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#admins", status_code=303)
+
+
+@router.post("/admins/{admin_id}/notice")
+async def record_notice(
+    request: Request,
+    admin_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    on: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an administrator's notice, given on `on` (empty: today); audited."""
+    admin = await session.get(Admin, admin_id)
+    if admin is None or admin.id is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    try:
+        day = parse_day(on, field="on") if on.strip() else None
+        await give_notice(
+            session, admin_id=admin.id, role=Role.operator, actor_id=operator.id, now=now, on=day
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.admin_notice_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s recorded admin %s's notice", operator.id, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#notice-{admin_id}", status_code=303)
 
 
 def _payouts_page(

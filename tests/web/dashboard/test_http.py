@@ -256,7 +256,7 @@ async def test_office_page(site: Site) -> None:
     assert "anna@example.se" in page
     assert "Café Linné" in page and "Svartbäcksgatan 22" in page
     assert "måndag" in page and "16:00–19:00" in page
-    assert "Kontoret har inte sagt upp sig." in page
+    assert "Kontoret är öppet: minst en ID-administratör har inte sagt upp sig." in page
 
 
 async def test_card_page_tells_the_timeline(site: Site) -> None:
@@ -405,3 +405,34 @@ async def test_an_operator_ends_an_administrators_calendar_link(
     # Without the form's token nothing ends.
     refused = await site.client.post(f"/dashboard/admins/{anna}/calendar/revoke", data={})
     assert refused.status_code == 403
+
+
+async def test_an_operator_records_an_administrators_notice(
+    site: Site, seeded: Seeded, services: Services
+) -> None:
+    anna = seeded.world.admin_id
+    await site.login()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Ingen uppsägning." in page and "Registrera uppsägningen" in page
+    # Without the form's token nothing is recorded.
+    refused = await site.client.post(f"/dashboard/admins/{anna}/notice", data={"on": ""})
+    assert refused.status_code == 403
+    form = {"csrf_token": await site.csrf("/dashboard/offices/UPS1"), "on": "2027-13-01"}
+    bad = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert bad.status_code == 400 and "ÅÅÅÅ-MM-DD" in bad.text
+    form["on"] = "2027-01-05"
+    response = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/dashboard/offices/UPS1#notice-{anna}"
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Uppsagt " in page and "uppsägningstiden slutar" in page
+    assert "Registrera uppsägningen" not in page
+    again = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert again.status_code == 400 and "redan" in again.text
+    async with services.sessions() as session:
+        events = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "admin.notice_given"))
+        ).all()
+    assert [(e.entity_id, e.actor_role, e.data["given_on"]) for e in events] == [
+        (anna, "operator", "2027-01-05")
+    ]
