@@ -58,6 +58,7 @@ SUBJECTS = {
     Template.admin_request: N_("New booking request"),
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
+    Template.admin_handed_over: N_("A colleague's meeting is now yours"),
     Template.admin_agenda: N_("Your meetings today"),
     Template.admin_message: N_("A message from a card user"),
     Template.relay_answer: N_("An answer from the ID administrator"),
@@ -227,6 +228,8 @@ async def _user_body(
         sentence = MEETING_SENTENCES[template]
         if stands is not None:
             sentence = MOVE_SENTENCES.get(template, sentence)
+        if template == Template.booking_cancelled and row.payload.get("reason") == "notice_ended":
+            sentence = NOTICE_ENDED
         parts.append(translate(sentence, locale).format(when=when))
         if template == Template.time_proposed:
             parts.append((await place_of_slot(session, _proposal(meeting))).lines(locale))
@@ -361,6 +364,12 @@ MEETING_SENTENCES = {
 }
 
 
+NOTICE_ENDED = N_(
+    "Your time {when} is cancelled: your ID administrator has stopped, and no colleague was "
+    "free then. Please book a new time."
+)
+
+
 # A move of a confirmed time that was declined or expired (the confirmed time stands).
 MOVE_SENTENCES = {
     Template.booking_declined: N_("The ID administrator cannot meet you {when}."),
@@ -448,6 +457,9 @@ ADMIN_SENTENCES = {
         "24 hours."
     ),
     Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
+    Template.admin_handed_over: N_(
+        "The meeting with {who} {when} is now yours: your colleague's notice period has ended."
+    ),
 }
 # A request to move a confirmed meeting ({old}), which stands until the admin confirms.
 ADMIN_MOVE_SENTENCES = {
