@@ -34,6 +34,29 @@ def upgrade() -> None:
     with op.batch_alter_table("admin", schema=None) as batch_op:
         batch_op.add_column(sa.Column("notice_given_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("notice_ends_on", sa.Date(), nullable=True))
+    with op.batch_alter_table("card", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("custodian_admin_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("transfer_to_admin_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_card_custodian_admin_id"), ["custodian_admin_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_card_transfer_to_admin_id"), ["transfer_to_admin_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            "fk_card_custodian_admin_id_admin", "admin", ["custodian_admin_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            "fk_card_transfer_to_admin_id_admin", "admin", ["transfer_to_admin_id"], ["id"]
+        )
+    # Who keeps the cards there are was not recorded: at an office with one administrator it
+    # is them; elsewhere it stays open (the office's) until a pickup or a hand-over.
+    op.execute(
+        "UPDATE card SET custodian_admin_id = (SELECT MIN(admin.id) FROM admin"
+        " WHERE admin.office_id = card.office_id)"
+        " WHERE status IN ('in_custody', 'booked')"
+        " AND (SELECT COUNT(*) FROM admin WHERE admin.office_id = card.office_id) = 1"
+    )
     office = sa.table(
         "office",
         sa.column("id", sa.Integer()),
@@ -61,6 +84,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("card", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_card_transfer_to_admin_id_admin", type_="foreignkey")
+        batch_op.drop_constraint("fk_card_custodian_admin_id_admin", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_card_transfer_to_admin_id"))
+        batch_op.drop_index(batch_op.f("ix_card_custodian_admin_id"))
+        batch_op.drop_column("transfer_to_admin_id")
+        batch_op.drop_column("custodian_admin_id")
     with op.batch_alter_table("admin", schema=None) as batch_op:
         batch_op.drop_column("notice_ends_on")
         batch_op.drop_column("notice_given_on")

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from models import audit, feeds
 from models.admins import give_notice
+from models.cards import Card
 from models.errors import DomainError, InvalidInput
 from models.lifecycle import Role
 from models.network import Admin, Office
@@ -26,6 +27,7 @@ from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
 from payout.store import MonthExport, export_month
+from scheduler import handover
 from web.dashboard import charts, figures, queries
 from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
@@ -78,7 +80,17 @@ async def office(
     page = await queries.office_page(session, code=code, now=now)
     if page is None:
         return not_found(request, t.office_not_found.format(code=code), operator=operator)
-    return render(request, "office.html", title=page.office.name, operator=operator, page=page)
+    assert page.office.id is not None
+    transfers = await handover.office_handover(session, office_id=page.office.id, now=now)
+    return render(
+        request,
+        "office.html",
+        title=page.office.name,
+        operator=operator,
+        page=page,
+        handover=transfers,
+        now=now,
+    )
 
 
 @router.get("/cards/{order_ref}")
@@ -151,6 +163,44 @@ async def record_notice(
         )
     logger.info("dashboard: operator %s recorded admin %s's notice", operator.id, admin_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#notice-{admin_id}", status_code=303)
+
+
+@router.post("/cards/{card_id}/handover")
+async def hand_over_card(
+    request: Request,
+    card_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    to_admin: Annotated[str, Form()] = "",
+) -> Response:
+    """Mark a leaving administrator's card handed over to another one (who confirms it in the
+    chat); audited."""
+    card = await session.get(Card, card_id)
+    office = await session.get(Office, card.office_id) if card is not None else None
+    if card is None or office is None:
+        return not_found(request, t.card_not_found.format(order_ref=card_id), operator=operator)
+    try:
+        receiver = int(to_admin) if to_admin.strip().isdigit() else 0
+        await handover.hand_over(
+            session,
+            card_id=card_id,
+            to_admin_id=receiver,
+            role=Role.operator,
+            actor_id=operator.id,
+            now=now,
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.handover_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s handed card %s over", operator.id, card_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#handover", status_code=303)
 
 
 def _payouts_page(

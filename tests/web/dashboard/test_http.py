@@ -436,3 +436,57 @@ async def test_an_operator_records_an_administrators_notice(
     assert [(e.entity_id, e.actor_role, e.data["given_on"]) for e in events] == [
         (anna, "operator", "2027-01-05")
     ]
+
+
+async def test_a_transfer_left_unconfirmed_stays_on_the_office_page(
+    site: Site, seeded: Seeded, services: Services
+) -> None:
+    """Anna (under notice) keeps Maria's card; the operator hands it to Cecilia, who never
+    confirms: the card shows «under överlämning» and the office page keeps it with its age.
+    No reminder is planned."""
+    from datetime import timedelta
+
+    from models.admins import give_notice
+    from models.cards import Card, CardStatus
+    from models.lifecycle import Role
+    from models.outbox import Notification
+    from tests import factories
+
+    anna, maria = seeded.world.admin_id, seeded.world.cards["maria"]
+    async with transaction(services.sessions) as session:
+        card = await session.get(Card, maria)
+        assert card is not None
+        card.custodian_admin_id = anna
+        session.add(card)
+        cecilia = await factories.add(
+            session,
+            factories.admin(card.office_id, email="cecilia@example.se", name="Cecilia Berg"),
+        )
+        await give_notice(session, admin_id=anna, role=Role.admin, actor_id=anna, now=CLOCK)
+        notifications_before = len((await session.exec(select(Notification))).all())
+    await site.login()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert (
+        "Kort hos ID-administratörer som sagt upp sig" in page
+        and "Ingen överlämning väntar." in page
+    )
+    form = {"csrf_token": await site.csrf("/dashboard/offices/UPS1"), "to_admin": str(anna)}
+    refused = await site.client.post(f"/dashboard/cards/{maria}/handover", data=form)
+    assert refused.status_code == 400 and "välj en annan ID-administratör" in refused.text
+    form["to_admin"] = str(cecilia.id)
+    response = await site.client.post(f"/dashboard/cards/{maria}/handover", data=form)
+    assert response.status_code == 303
+    async with services.sessions() as session:
+        card = await session.get(Card, maria)
+        assert card is not None and card.status == CardStatus.in_transfer
+        assert len((await session.exec(select(Notification))).all()) == notifications_before
+        # Days later, still unconfirmed.
+        card.status_changed_at = CLOCK - timedelta(days=6)
+        session.add(card)
+        await session.commit()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Under överlämning, väntar på att mottagaren bekräftar i chatten" in page
+    order_ref = card.order_ref
+    assert f"{order_ref}: från Anna Andersson till Cecilia Berg (UPS1), för 6 dagar sedan" in page
+    card_page = (await site.client.get(f"/dashboard/cards/{order_ref}")).text
+    assert "under överlämning mellan ID-administratörer" in card_page
