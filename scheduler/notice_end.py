@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting
 from models.network import Admin
 from models.zone import local_day, local_midnight
-from scheduler import booking
+from scheduler import booking, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ async def end_notices(session: AsyncSession, *, now: datetime) -> NoticeEnded:
                 moved += 1
             else:
                 cancelled += 1
+        # Once per administrator (the outbox's key): they hear of the end and their cards.
+        await notifications.notice_ended(session, admin, now=now)
         if meetings:
             logger.info(
                 "admin %s's notice has ended: %s meeting(s) handled", admin.id, len(meetings)

@@ -50,6 +50,7 @@ class Template(StrEnum):
     admin_request_reminder = "admin_request_reminder"
     admin_cancelled = "admin_cancelled"
     admin_handed_over = "admin_handed_over"  # a leaving colleague's meeting is now theirs
+    admin_notice_ended = "admin_notice_ended"  # the notice month is over: the cards to hand over
     admin_agenda = "admin_agenda"
     admin_message = "admin_message"  # a card user's words, relayed
     relay_answer = "relay_answer"  # the admin's answer to them, relayed back
@@ -349,6 +350,19 @@ async def meeting_handed_over(session: AsyncSession, meeting: Meeting, *, now: d
         key=f"meeting:{meeting.id}:handed_over",
         meeting_id=meeting.id,
         card_id=meeting.card_id,
+    )
+
+
+async def notice_ended(session: AsyncSession, admin: Admin, *, now: datetime) -> None:
+    """The administrator's notice month is over: once, the cards they keep, to hand over."""
+    assert admin.id is not None
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_notice_ended,
+        due=now,
+        key=f"admin:{admin.id}:notice_ended",
+        payload={"admin_id": admin.id},
     )
 
 

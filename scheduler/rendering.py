@@ -21,6 +21,7 @@ from models.zone import STOCKHOLM, local_midnight
 from scheduler.actions import AnswerMessage, AnswerRequest, BookProposal, Command, Name, Verb
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
+from scheduler.handover import cards_held
 from scheduler.notifications import Template, meeting_people, proposal_of
 from scheduler.slots import Slot
 from scheduler.wording import (
@@ -59,6 +60,7 @@ SUBJECTS = {
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
     Template.admin_handed_over: N_("A colleague's meeting is now yours"),
+    Template.admin_notice_ended: N_("Your notice period has ended"),
     Template.admin_agenda: N_("Your meetings today"),
     Template.admin_message: N_("A message from a card user"),
     Template.relay_answer: N_("An answer from the ID administrator"),
@@ -422,6 +424,8 @@ async def _render_for_admin(
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     if template == Template.admin_agenda:
         text = await _agenda_text(session, admin, row, locale)
+    elif template == Template.admin_notice_ended:
+        text = await _notice_ended_text(session, admin, locale)
     else:
         assert meeting is not None
         card, user, _ = await meeting_people(session, meeting)
@@ -512,6 +516,33 @@ async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting |
     admin = await session.get(Admin, admin_id)
     assert admin is not None
     return admin
+
+
+async def _notice_ended_text(session: AsyncSession, admin: Admin, locale: str) -> str:
+    """The end of the notice month: no more bookings, and the cards still kept (as now)."""
+    assert admin.id is not None
+    lines = [
+        translate(
+            N_(
+                "Your notice period has ended: card users can no longer book you. Your later "
+                "meetings have gone to a colleague or been cancelled."
+            ),
+            locale,
+        )
+    ]
+    held = await cards_held(session, admin_id=admin.id)
+    if held:
+        lines.append(
+            translate(
+                N_(
+                    "Cards still in your keeping; hand each to a colleague or send it back to the "
+                    "issuer under /kort:"
+                ),
+                locale,
+            )
+        )
+        lines += [f"• {row.label}" for row in held]
+    return "\n".join(lines)
 
 
 async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:

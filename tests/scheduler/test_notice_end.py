@@ -54,7 +54,12 @@ async def world(services: Services) -> World:
         meetings = {}
         for who, at in ((anna, FREE_AT), (anna, BUSY_AT), (cecilia, BUSY_AT)):
             card = await factories.add_card(
-                session, services.vault, ups, status=CardStatus.booked, in_custody_since=RUN
+                session,
+                services.vault,
+                ups,
+                status=CardStatus.booked,
+                in_custody_since=RUN,
+                custodian_admin_id=who.id,
             )
             meetings[(who.id, at)] = await factories.add(
                 session,
@@ -134,7 +139,16 @@ async def test_meetings_after_the_notice_go_to_the_colleague_or_are_cancelled(
         told = await render(session, sms, RenderSettings(bot_username="kortkontor_bot"), now=RUN)
     assert "din ID-administratör har slutat och ingen kollega var ledig då" in told.text
     assert "Boka gärna en ny tid" in told.text
-    assert "anna@example.se" not in {r.recipient for r in rows}
+    # Anna hears once that her notice has ended, with the cards she still keeps.
+    [ended] = [r for r in rows if r.recipient == "anna@example.se"]
+    assert ended.template == "admin_notice_ended"
+    async with services.sessions() as session:
+        letter = await render(
+            session, ended, RenderSettings(bot_username="kortkontor_bot"), now=RUN
+        )
+        kept = [await session.get(Card, by_id[m].card_id) for m in (world.free, world.busy)]
+    assert "Din uppsägningstid har löpt ut" in letter.text
+    assert all(card is not None and card.order_ref in letter.text for card in kept)
 
     # Anna is offered no more; running again changes nothing.
     async with services.sessions() as session:
