@@ -100,6 +100,9 @@ def is_behind(current: CardStatus, stated: CardStatus) -> bool:
     status. Returned and revoked are never behind a card that is still on its way or kept."""
     if current in FINAL_CARD_STATES:
         return stated != current
+    if current == S.in_transfer:
+        # Kept, between two administrators: as far along as in_custody.
+        current = S.in_custody
     return stated in CARD_PATH and CARD_PATH.index(stated) < CARD_PATH.index(current)
 
 
