@@ -138,6 +138,10 @@ STATUS_TEXTS = {
         "Your SITHS card is at {office} and waits for you. Book a time to pick it up."
     ),
     CardStatus.booked: N_("Your SITHS card is at {office}, and you have a time to pick it up."),
+    CardStatus.in_transfer: N_(
+        "Your SITHS card is being handed over to another ID administrator. You can book a time "
+        "as soon as it has arrived."
+    ),
     CardStatus.handed_out: N_("Your SITHS card has been handed out to you. Nothing more to do."),
     CardStatus.returned: N_(
         "Your SITHS card was not collected and has gone back to the issuer. Contact the one "

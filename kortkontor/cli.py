@@ -35,6 +35,7 @@ from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.outbox import NOTIFICATION_STATUS_NAMES, NotificationStatus
 from models.types import utcnow
+from models.validation import parse_day
 from models.zone import STOCKHOLM
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
@@ -512,6 +513,30 @@ async def cmd_admin_invite(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_admin_notice(services: Services, args: argparse.Namespace) -> int:
+    """Record an administrator's notice, given on --on (default today); print its end."""
+    from models.admins import give_notice
+
+    try:
+        on = None if args.on is None else parse_day(args.on, field="--on")
+        async with transaction(services.sessions) as session:
+            admin = await get_admin_by_email(session, email=args.email.strip().lower())
+            if admin is None or admin.id is None:
+                raise NotFound(N_("No administrator has e-mail «{email}»."), email=args.email)
+            ends_on = await give_notice(
+                session, admin_id=admin.id, role=Role.operator, actor_id=None, now=utcnow(), on=on
+            )
+    except InvalidInput as error:
+        print(f"--on: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    say(
+        N_("Notice recorded for {email}; the notice period ends on {date}."),
+        email=admin.email,
+        date=ends_on.isoformat(),
+    )
+    return EXIT_OK
+
+
 def _read_new_password() -> str | None:
     """The new password: typed twice at a terminal, else the first line of stdin."""
     import getpass
@@ -705,6 +730,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin.add_parser("invite")
     invite.add_argument("email")
     invite.set_defaults(run=cmd_admin_invite)
+    notice = admin.add_parser("notice")
+    notice.add_argument("email")
+    notice.add_argument("--on", default=None, help=_("the day notice was given (default: today)"))
+    notice.set_defaults(run=cmd_admin_notice)
 
     operator = sub.add_parser("operator").add_subparsers(dest="action", required=True)
     operator_add = operator.add_parser(

@@ -285,8 +285,8 @@ async def upsert_orders(
                     order.line,
                     "office_code",
                     N_(
-                        "office «{code}» has no active administrator (all are still onboarding) "
-                        "and takes no new cards yet"
+                        "office «{code}» has no active administrator who has not given notice "
+                        "(the others are still onboarding or under notice) and takes no new cards"
                     ),
                     code=order.office_code,
                 )

@@ -622,3 +622,130 @@ async def cancel_for_card(session: AsyncSession, card: Card, *, now: datetime) -
         now=now,
         card_status=CardStatus(card.status),
     )
+
+
+async def hand_over_or_cancel(session: AsyncSession, meeting: Meeting, *, now: datetime) -> bool:
+    """A meeting of an administrator whose notice month is over: a colleague at the office
+    free at the same start (and getting slots) takes it, in its status; otherwise it is
+    cancelled and the card user invited to book anew. A move still waiting for the leaver is
+    withdrawn (the confirmed time it would replace is handed over on its own). True when a
+    colleague took it."""
+    locked = await session.get(Meeting, meeting.id, with_for_update=True)
+    assert locked is not None
+    meeting = locked
+    if meeting.status not in ACTIVE_MEETING_STATUSES:
+        return False
+    if meeting.status == MeetingStatus.requested and meeting.replaces_meeting_id is not None:
+        await transition_meeting(
+            session,
+            meeting,
+            MeetingStatus.cancelled,
+            role=Role.system,
+            actor_id=None,
+            data={"notice_ended": True},
+            now=now,
+        )
+        await notifications.move_withdrawn(session, meeting)
+        return False
+    card = await session.get(Card, meeting.card_id)
+    office = await session.get(Office, card.office_id) if card is not None else None
+    assert card is not None and office is not None
+    slot = await _colleague_slot(session, office, meeting, now=now)
+    if slot is not None:
+        try:
+            async with session.begin_nested():
+                await _hand_over(session, card, meeting, slot, now=now)
+            return True
+        except IntegrityError as error:
+            if OVERLAP_CONSTRAINT not in str(error.orig):
+                raise
+            logger.info("meeting %s: the colleague's time was taken meanwhile", meeting.id)
+    was = MeetingStatus(meeting.status)
+    await transition_meeting(
+        session,
+        meeting,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        data={"notice_ended": True},
+        now=now,
+    )
+    await _sync_card(session, card, meeting, now=now)
+    await notifications.meeting_closed(
+        session, meeting, was=was, by=Role.system, now=now, notice_ended=True
+    )
+    return False
+
+
+async def _colleague_slot(
+    session: AsyncSession, office: Office, meeting: Meeting, *, now: datetime
+) -> Slot | None:
+    """A colleague's free slot with the meeting's start and end, at its venue if they can."""
+    availability = await load_availability(session, office, now=now)
+    home = meeting.venue_id is None
+    same = [
+        slot
+        for slot in availability.free(now=now, home_delivery=home)
+        if slot.admin_id != meeting.admin_id
+        and slot.starts_at == meeting.starts_at
+        and slot.ends_at == meeting.ends_at
+        and (slot.venue_id is None) == home
+    ]
+    same.sort(key=lambda slot: (slot.venue_id != meeting.venue_id, slot.admin_id))
+    return same[0] if same else None
+
+
+async def _hand_over(
+    session: AsyncSession, card: Card, old: Meeting, slot: Slot, *, now: datetime
+) -> Meeting:
+    """The colleague's meeting replaces the leaver's, in the same status; audited both ways."""
+    status = MeetingStatus(old.status)
+    await transition_meeting(
+        session,
+        old,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        data={"notice_ended": True, "to_admin": slot.admin_id},
+        now=now,
+    )
+    new = Meeting(
+        is_extra=old.is_extra,
+        card_id=old.card_id,
+        admin_id=slot.admin_id,
+        venue_id=slot.venue_id,
+        home_address_encrypted=old.home_address_encrypted if slot.venue_id is None else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        created_at=now,
+        status=status,
+        confirmed_at=now if status == MeetingStatus.confirmed else None,
+        attendance_confirmed_at=old.attendance_confirmed_at,
+    )
+    session.add(new)
+    await session.flush()
+    assert new.id is not None
+    await audit.append(
+        session,
+        actor_role=Role.system,
+        actor_id=None,
+        action="meeting.handed_over",
+        entity="meeting",
+        entity_id=new.id,
+        data={
+            "card_id": card.id,
+            "from_meeting": old.id,
+            "from_admin": old.admin_id,
+            "to_admin": slot.admin_id,
+            "starts_at": slot.starts_at.isoformat(),
+        },
+        now=now,
+    )
+    # The leaver's reminders and calendar entry go; they are not told (their time is over).
+    await notifications.move_confirmed(session, old, confirmed_by=old.admin_id, now=now)
+    if status == MeetingStatus.confirmed:
+        await notifications.meeting_confirmed(session, new, by=Role.admin, now=now)
+        await notifications.meeting_handed_over(session, new, now=now)
+    else:
+        await notifications.meeting_requested(session, new, now=now)
+    return new

@@ -24,6 +24,7 @@ from models.zone import STOCKHOLM, local_midnight
 from scheduler.actions import AnswerMessage, AnswerRequest, BookProposal, Command, Name, Verb
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
+from scheduler.handover import cards_held
 from scheduler.notifications import Template, meeting_people, proposal_of
 from scheduler.slots import Slot
 from scheduler.wording import (
@@ -61,6 +62,8 @@ SUBJECTS = {
     Template.admin_request: N_("New booking request"),
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
+    Template.admin_handed_over: N_("A colleague's meeting is now yours"),
+    Template.admin_notice_ended: N_("Your notice period has ended"),
     Template.admin_agenda: N_("Your meetings today"),
     Template.admin_message: N_("A message from a card user"),
     Template.relay_answer: N_("An answer from the ID administrator"),
@@ -253,6 +256,8 @@ async def _user_body(
         sentence = MEETING_SENTENCES[template]
         if stands is not None:
             sentence = MOVE_SENTENCES.get(template, sentence)
+        if template == Template.booking_cancelled and row.payload.get("reason") == "notice_ended":
+            sentence = NOTICE_ENDED
         parts.append(translate(sentence, locale).format(when=when))
         if template == Template.time_proposed:
             parts.append((await place_of_slot(session, _proposal(meeting))).lines(locale))
@@ -387,6 +392,12 @@ MEETING_SENTENCES = {
 }
 
 
+NOTICE_ENDED = N_(
+    "Your time {when} is cancelled: your ID administrator has stopped, and no colleague was "
+    "free then. Please book a new time."
+)
+
+
 # A move of a confirmed time that was declined or expired (the confirmed time stands).
 MOVE_SENTENCES = {
     Template.booking_declined: N_("The ID administrator cannot meet you {when}."),
@@ -440,6 +451,8 @@ async def _render_for_admin(
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     if template == Template.admin_agenda:
         text = await _agenda_text(session, admin, row, locale)
+    elif template == Template.admin_notice_ended:
+        text = await _notice_ended_text(session, admin, locale)
     else:
         assert meeting is not None
         card, user, _ = await meeting_people(session, meeting)
@@ -475,6 +488,9 @@ ADMIN_SENTENCES = {
         "24 hours."
     ),
     Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
+    Template.admin_handed_over: N_(
+        "The meeting with {who} {when} is now yours: your colleague's notice period has ended."
+    ),
 }
 # A request to move a confirmed meeting ({old}), which stands until the admin confirms.
 ADMIN_MOVE_SENTENCES = {
@@ -527,6 +543,33 @@ async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting |
     admin = await session.get(Admin, admin_id)
     assert admin is not None
     return admin
+
+
+async def _notice_ended_text(session: AsyncSession, admin: Admin, locale: str) -> str:
+    """The end of the notice month: no more bookings, and the cards still kept (as now)."""
+    assert admin.id is not None
+    lines = [
+        translate(
+            N_(
+                "Your notice period has ended: card users can no longer book you. Your later "
+                "meetings have gone to a colleague or been cancelled."
+            ),
+            locale,
+        )
+    ]
+    held = await cards_held(session, admin_id=admin.id)
+    if held:
+        lines.append(
+            translate(
+                N_(
+                    "Cards still in your keeping; hand each to a colleague or send it back to the "
+                    "issuer under /kort:"
+                ),
+                locale,
+            )
+        )
+        lines += [f"• {row.label}" for row in held]
+    return "\n".join(lines)
 
 
 async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:

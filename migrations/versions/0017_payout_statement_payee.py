@@ -2,7 +2,7 @@
 that exporting the month again later shows the same, whatever the network file says by then
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01 22:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 revision: str = "0017"
 # On merging: point this at the migration before it on main (0016, say).
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,10 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from models import audit, feeds
-from models.errors import InvalidInput
+from models.admins import give_notice
+from models.cards import Card
+from models.errors import DomainError, InvalidInput
 from models.lifecycle import Role
 from models.network import Admin, Office
 from models.operators import Operator
+from models.validation import parse_day
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
@@ -29,6 +32,7 @@ from payout.report_csv import render_report_csv
 from payout.report_pdf import render_report_pdf
 from payout.report_store import load_report, record_export
 from payout.store import MonthExport, export_month
+from scheduler import handover
 from web.dashboard import charts, figures, queries
 from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
@@ -81,7 +85,17 @@ async def office(
     page = await queries.office_page(session, code=code, now=now)
     if page is None:
         return not_found(request, t.office_not_found.format(code=code), operator=operator)
-    return render(request, "office.html", title=page.office.name, operator=operator, page=page)
+    assert page.office.id is not None
+    transfers = await handover.office_handover(session, office_id=page.office.id, now=now)
+    return render(
+        request,
+        "office.html",
+        title=page.office.name,
+        operator=operator,
+        page=page,
+        handover=transfers,
+        now=now,
+    )
 
 
 @router.get("/cards/{order_ref}")
@@ -121,6 +135,77 @@ async def revoke_calendar_link(
     )
     logger.info("dashboard: operator %s ended admin %s's calendar link", operator.id, admin_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#admins", status_code=303)
+
+
+@router.post("/admins/{admin_id}/notice")
+async def record_notice(
+    request: Request,
+    admin_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    on: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an administrator's notice, given on `on` (empty: today); audited."""
+    admin = await session.get(Admin, admin_id)
+    if admin is None or admin.id is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    try:
+        day = parse_day(on, field="on") if on.strip() else None
+        await give_notice(
+            session, admin_id=admin.id, role=Role.operator, actor_id=operator.id, now=now, on=day
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.admin_notice_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s recorded admin %s's notice", operator.id, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#notice-{admin_id}", status_code=303)
+
+
+@router.post("/cards/{card_id}/handover")
+async def hand_over_card(
+    request: Request,
+    card_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    to_admin: Annotated[str, Form()] = "",
+) -> Response:
+    """Mark a leaving administrator's card handed over to another one (who confirms it in the
+    chat); audited."""
+    card = await session.get(Card, card_id)
+    office = await session.get(Office, card.office_id) if card is not None else None
+    if card is None or office is None:
+        return not_found(request, t.card_not_found.format(order_ref=card_id), operator=operator)
+    try:
+        receiver = int(to_admin) if to_admin.strip().isdigit() else 0
+        await handover.hand_over(
+            session,
+            card_id=card_id,
+            to_admin_id=receiver,
+            role=Role.operator,
+            actor_id=operator.id,
+            now=now,
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.handover_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s handed card %s over", operator.id, card_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#handover", status_code=303)
 
 
 def _payouts_page(
