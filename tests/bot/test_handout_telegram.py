@@ -145,7 +145,7 @@ async def test_a_wrong_card_number_stops_the_handout_and_the_right_card_passes(
     assert handed.data["to"] == "handed_out" and handed.data["card_number_checked"] is True
     async with transaction(services.sessions) as session:
         exported = render_csv(await export_month(session, month="2026-11", now=NOW))
-    assert exported.decode().endswith(",SE-1,handout,500.00,yes\n")
+    assert exported.decode().endswith(",SE-1,handout,500.00,yes,frilansfinans,\n")
 
 
 async def test_an_order_without_a_number_skips_the_step_and_says_so(

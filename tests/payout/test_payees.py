@@ -258,7 +258,7 @@ def test_the_cli_export_counts_the_payees_and_keeps_them_apart(
         "0 saknar betalningssätt."
     ) in stdout
     assert out.read_text(encoding="utf-8") == (
-        "admin_id,admin_email,date,order_ref,kind,amount_sek,payee,org_number\n"
-        f"{anna},anna@example.se,2026-10-05,,adjustment,-0.05,frilansfinans,\n"
-        f"{bo},bo@example.se,2026-10-05,,adjustment,123.45,company,{ORG_NUMBER}\n"
+        "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
+        f"{anna},anna@example.se,2026-10-05,,adjustment,-0.05,,frilansfinans,\n"
+        f"{bo},bo@example.se,2026-10-05,,adjustment,123.45,,company,{ORG_NUMBER}\n"
     )
