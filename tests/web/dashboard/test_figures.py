@@ -69,6 +69,7 @@ def test_status_counts_in_life_order_with_zeros() -> None:
         (0, None),
         (0, None),
         (0, None),
+        (0, None),  # in transfer
         (3, 40),
         (0, None),
         (0, None),
