@@ -55,8 +55,10 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
 ) -> None:
     """Before 0009 a proposed time lived only in its message's payload; the upgrade keeps it."""
     config = alembic_config(services.settings.database_url)
-    await asyncio.to_thread(command.downgrade, config, "0007")  # the database is still empty
+    # The world is built by today's models, then the schema goes back to 0007 under it.
     world = await build_world(services)
+    await services.engine.dispose()
+    await asyncio.to_thread(command.downgrade, config, "0007")
     starts = NOW + timedelta(hours=7)
     # The meeting table as it was at 0007.
     meeting = sa.table(
@@ -139,17 +141,19 @@ async def test_0014_takes_the_administrators_there_are_as_onboarded(services: Se
     await asyncio.to_thread(command.downgrade, config, "0013")
     async with transaction(services.sessions) as session:
         ups = await add(session, office())
-        old_admin = sa.table(
-            "admin", *(sa.column(name) for name in ("office_id", "email", "name", "phone"))
-        )
-        connection = await session.connection()
-        await connection.execute(
+        # The admin table as it was at 0013.
+        columns = ("office_id", "email", "name", "phone", "home_delivery", "auto_confirm", "locale")
+        old_admin = sa.table("admin", *(sa.column(name) for name in columns))
+        await (await session.connection()).execute(
             old_admin.insert().values(
-                office_id=ups.id, email="anna@example.se", name="Anna", phone="+46701234567"
+                office_id=ups.id,
+                email="anna@example.se",
+                name="Anna",
+                phone="+46701234567",
+                home_delivery=False,
+                auto_confirm=False,
+                locale="sv",
             )
-        )
-        await connection.execute(
-            sa.text("UPDATE admin SET home_delivery = false, auto_confirm = false, locale = 'sv'")
         )
     await services.engine.dispose()
     await asyncio.to_thread(command.upgrade, config, "head")

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from models import audit, feeds
+from models import admins, audit, feeds
 from models.errors import InvalidInput
 from models.lifecycle import Role
 from models.network import Admin, Office
 from models.operators import Operator
+from models.validation import parse_day
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
@@ -29,7 +30,7 @@ from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
 from web.dashboard.pages import PREFIX, download, not_found, render
-from web.dashboard.texts import Texts
+from web.dashboard.texts import Texts, tr
 from web.deps import SessionDep
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,15 @@ async def office(
     page = await queries.office_page(session, code=code, now=now)
     if page is None:
         return not_found(request, t.office_not_found.format(code=code), operator=operator)
-    return render(request, "office.html", title=page.office.name, operator=operator, page=page)
+    return render(
+        request,
+        "office.html",
+        title=page.office.name,
+        operator=operator,
+        page=page,
+        error=None,
+        error_admin=None,
+    )
 
 
 @router.get("/cards/{order_ref}")
@@ -116,6 +125,56 @@ async def revoke_calendar_link(
     )
     logger.info("dashboard: operator %s ended admin %s's calendar link", operator.id, admin_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#admins", status_code=303)
+
+
+@router.post("/admins/{admin_id}/onboarding")
+async def set_onboarding_item(
+    request: Request,
+    admin_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    item: Annotated[str, Form()] = "",
+    day: Annotated[str, Form()] = "",
+) -> Response:
+    """Date one item of an administrator's onboarding checklist; audited.
+
+    Onboarding administrators takes the operator administrator's role.
+    """
+    admin = await session.get(Admin, admin_id)
+    if admin is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    try:
+        done_on = parse_day(day, field=item or "day")
+        changed = await admins.set_onboarding_item(
+            session, admin=admin, item=item, day=done_on, actor_id=operator.id, now=now
+        )
+    except InvalidInput as error:
+        page = await queries.office_page(session, code=office.code, now=now)
+        assert page is not None
+        message = t.onboarding_refused.format(
+            item=_item_name(error.field), reason=error.translated()
+        )
+        return render(
+            request,
+            "office.html",
+            title=office.name,
+            operator=operator,
+            page=page,
+            error=message,
+            error_admin=admin_id,
+            status_code=400,
+        )
+    if changed:
+        logger.info("dashboard: operator %s dated %s of admin %s", operator.id, item, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#admin-{admin_id}", status_code=303)
+
+
+def _item_name(item: str) -> str:
+    """A checklist item in words; another field as it is called."""
+    return tr(admins.ONBOARDING_ITEM_NAMES[item]) if item in admins.ONBOARDING_ITEM_NAMES else item
 
 
 def _payouts_page(
