@@ -1,5 +1,6 @@
 """The admin's cards: the avi and the pickup at the postal agent (one card or a batch), the
-cards kept with their age, and the ones never collected (/kort)."""
+cards kept with their age, the ones never collected, and the custody hand-over when an
+administrator leaves (/kort)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from bot.dialogue import Conversation
+from sqlmodel import col, select
+
+from bot.dialogue import Button, Conversation
+from models.admins import AdminState, admin_state
 from models.i18n import N_
+from models.lifecycle import Role
 from models.network import Admin
-from scheduler import custody
+from models.zone import local_day
+from scheduler import custody, handover
 from scheduler.actions import Name
 
 PICKED_UP_LABEL = N_("Picked up")
@@ -39,6 +45,8 @@ class CustodyOffer(StrEnum):
     toggle = "toggle"  # select or unselect a card
     pickup_done = "pickup_done"  # record the selected cards
     returned = "return"  # an uncollected card went back to the issuer
+    hand_over = "hand_over"  # a leaving admin's card handed to a colleague
+    received = "received"  # the receiver confirms a card handed to them
 
 
 async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> None:
@@ -72,10 +80,13 @@ async def cards(conv: Conversation, admin: Admin, notice: str | None = None) -> 
                 ]
             )
         lines.append(line)
+    handover_lines, handover_rows = await _handover(conv, admin)
+    lines += handover_lines
     conv.go(CustodyStep.idle)
     conv.say(
         "\n".join(lines),
         *returns,
+        *handover_rows,
         [
             conv.command(conv._("Pick up cards (REK)"), Name.pickup),
             conv.command(conv._("Notice (avi) received"), Name.notice),
@@ -136,12 +147,98 @@ async def _return(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> No
     await cards(conv, admin, returned.format(card=card.order_ref))
 
 
+async def _handover(conv: Conversation, admin: Admin) -> tuple[list[str], list[list[Button]]]:
+    """The hand-over part of /kort: cards handed to this admin (to confirm), and, once they
+    have given notice, their own cards to hand to a colleague or send back."""
+    assert admin.id is not None
+    lines: list[str] = []
+    rows: list[list[Button]] = []
+    coming = await handover.cards_coming(conv.session, admin_id=admin.id)
+    if coming:
+        lines += ["", conv._("Handed over to you; press when you have the card:")]
+        for row in coming[:MAX_LISTED]:
+            lines.append(f"• {row.label}")
+            label = conv._("Received: {card}").format(card=row.card.order_ref)
+            rows.append([conv.offer(label, CustodyOffer.received, card=row.card.id)])
+    state = admin_state(admin, today=local_day(conv.now))
+    if state not in (AdminState.notice_given, AdminState.ended):
+        return lines, rows
+    held = await handover.cards_held(conv.session, admin_id=admin.id)
+    if not held:
+        return lines, rows
+    colleagues = await _colleagues(conv, admin)
+    lines += [
+        "",
+        conv._(
+            "You have given notice: hand each card you keep to a colleague (they confirm it "
+            "in their chat) or send it back to the issuer."
+        ),
+    ]
+    for row in held[:MAX_LISTED]:
+        lines.append(f"• {row.label}")
+        if row.card.status == "booked":
+            continue  # its meeting is settled first
+        buttons = [
+            conv.offer(
+                conv._("{card} → {name}").format(card=row.card.order_ref, name=other.first_name),
+                CustodyOffer.hand_over,
+                card=row.card.id,
+                to=other.id,
+            )
+            for other in colleagues
+        ]
+        buttons.append(
+            conv.offer(
+                conv._("Returned: {card}").format(card=row.card.order_ref),
+                CustodyOffer.returned,
+                card=row.card.id,
+            )
+        )
+        rows.append(buttons)
+    return lines, rows
+
+
+async def _colleagues(conv: Conversation, admin: Admin) -> list[Admin]:
+    """The office's other administrators who still hand out (at most three buttons a card)."""
+    query = select(Admin).where(Admin.office_id == admin.office_id, Admin.id != admin.id)
+    others = (await conv.session.exec(query.order_by(col(Admin.id)))).all()
+    today = local_day(conv.now)
+    return [
+        other
+        for other in others
+        if admin_state(other, today=today) in (AdminState.active, AdminState.notice_given)
+    ][:3]
+
+
+async def _hand_over(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    card = await handover.hand_over(
+        conv.session,
+        card_id=int(offer["card"]),
+        to_admin_id=int(offer["to"]),
+        role=Role.admin,
+        actor_id=admin.id,
+        now=conv.now,
+    )
+    text = conv._("{card} is under hand-over until your colleague confirms it in their chat.")
+    await cards(conv, admin, text.format(card=card.order_ref))
+
+
+async def _received(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
+    assert admin.id is not None
+    card = await handover.confirm_received(
+        conv.session, admin_id=admin.id, card_id=int(offer["card"]), now=conv.now
+    )
+    await cards(conv, admin, conv._("{card} is now in your keeping.").format(card=card.order_ref))
+
+
 Pressed = Callable[[Conversation, Admin, dict[str, Any]], Awaitable[None]]
 # What each custody button does: toggle a card, finish the batch, or return an uncollected card.
 OFFERS: dict[str, Pressed] = {
     CustodyOffer.toggle: _toggle,
     CustodyOffer.pickup_done: _done,
     CustodyOffer.returned: _return,
+    CustodyOffer.hand_over: _hand_over,
+    CustodyOffer.received: _received,
 }
 
 

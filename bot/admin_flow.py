@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 
 from bot import admin_custody_flow, admin_outcome_flow, admin_settings_flow, clarify
 from bot.admin_custody_flow import CustodyStep, Mode
-from bot.admin_outcome_flow import OutcomeOffer
+from bot.admin_outcome_flow import OutcomeOffer, OutcomeStep, home_delivery_place
 from bot.admin_settings_flow import SettingsOffer, SettingsStep
 from bot.dialogue import Conversation
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
@@ -182,7 +182,7 @@ async def _agenda(conv: Conversation, admin: Admin, *, days: int, first: int = 0
     for meeting, card, user in rows:
         venue = await conv.session.get(Venue, meeting.venue_id) if meeting.venue_id else None
         state = await _state(conv, meeting, moves.get(meeting.id))
-        place = venue.name if venue is not None else conv._("home delivery")
+        place = venue.name if venue is not None else home_delivery_place(conv, admin, meeting)
         when = format_slot_time(meeting.starts_at, conv.locale)
         who = f"{user.given_name} {user.family_name} ({card.order_ref})"
         parts = [when, place, who, state]
@@ -364,6 +364,10 @@ async def _text(conv: Conversation, admin: Admin, text: str) -> None:
     if conv.step == AdminStep.reply:
         clarify.reset(conv)
         await _reply(conv, admin, text)
+        return
+    if conv.step == OutcomeStep.card_number:
+        clarify.reset(conv)
+        await admin_outcome_flow.typed_card_number(conv, admin, text)
         return
     # A typed yes answers the newest request only where no other question is open.
     request = await _newest_request(conv, admin) if conv.step in _AT_REST else None

@@ -1,5 +1,5 @@
-"""At the meeting: who the card holder is, the identity checklist, and the outcome
-(`Utlämnat`, or `Ej utlämnat` with a reason)."""
+"""At the meeting: who the card holder is, the card's number, the identity check step by step,
+and the outcome (`Utlämnat`, or `Ej utlämnat` with a reason)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from models.cards import Card, CardUser
 from models.crypto import mask_personnummer
 from models.i18n import N_
 from models.lifecycle import Role
-from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
+from models.meetings import (
+    ID_CHECK_FAILURES,
+    FailureReason,
+    IdCheck,
+    IdDocument,
+    Meeting,
+    MeetingStatus,
+)
 from models.network import Admin
 from models.validation import birth_date
 from scheduler import outcomes
@@ -26,6 +33,7 @@ class OutcomeStep(StrEnum):
 
     idle = "idle"  # the outcome is recorded, the admin chat at rest (the admin flow's idle)
     meeting = "meeting"  # the meeting shown, its checks under way
+    card_number = "card_number"  # asked for the last four digits printed on the card
 
 
 class OutcomeOffer(StrEnum):
@@ -43,12 +51,33 @@ class OutcomeOffer(StrEnum):
 HANDED_OUT_LABEL = N_("Handed out")
 NOT_HANDED_OUT_LABEL = N_("Not handed out")
 YES, NO = N_("Yes"), N_("No")
-# The checklist after the document type: each «No» is the reason the card is not handed out.
+# The checks after the kind of document, in order, one question each; a «No» ends the check
+# with the step's failure reason (models.meetings.ID_CHECK_FAILURES).
 CHECKS = (
-    (N_("Is the document valid and undamaged?"), FailureReason.no_valid_id),
-    (N_("Is the person the one on the card (compare with the photo)?"), FailureReason.wrong_person),
-    (N_("Has the person brought the PIN letter?"), FailureReason.no_pin_letter),
+    (IdCheck.physical, N_("Is it the physical document itself (not a digital ID or a copy)?")),
+    (IdCheck.not_expired, N_("Is the document still valid (not expired)?")),
+    (IdCheck.undamaged, N_("Is the document undamaged?")),
+    (IdCheck.photo, N_("Is the person the one on the card (compare with the photo)?")),
+    (IdCheck.pin_letter, N_("Has the person brought the PIN letter?")),
 )
+# Why the check stopped, said to the admin and kept on the meeting as `failed_check`.
+FAILED_CHECK_TEXTS = {
+    IdCheck.document: N_("No accepted ID document was shown."),
+    IdCheck.physical: N_("The ID document was not a physical one: a digital ID is not enough."),
+    IdCheck.not_expired: N_("The ID document has expired."),
+    IdCheck.undamaged: N_("The ID document is damaged."),
+    IdCheck.photo: N_("The person does not match the photo."),
+    IdCheck.pin_letter: N_("The PIN letter is missing."),
+}
+
+
+def home_delivery_place(conv: Conversation, admin: Admin, meeting: Meeting) -> str:
+    """«hemleverans, Storgatan 12, 753 20 Uppsala»: the address only for the meeting's own
+    admin (it is personal data, and never logged)."""
+    label = conv._("home delivery")
+    if meeting.admin_id != admin.id or not meeting.home_address_encrypted:
+        return label
+    return f"{label}, {conv.vault.decrypt(meeting.home_address_encrypted)}"
 
 
 async def _holder(conv: Conversation, meeting: Meeting) -> tuple[Card, CardUser, str]:
@@ -72,6 +101,11 @@ async def show(
     lines = [notice + "\n"] if notice else []
     lines += [
         f"{format_slot_time(meeting.starts_at, conv.locale)} – {card.order_ref}",
+        *(
+            [_sentence_case(home_delivery_place(conv, admin, meeting))]
+            if meeting.venue_id is None
+            else []
+        ),
         conv._("Card holder: {name}").format(name=f"{holder.given_name} {holder.family_name}"),
         conv._("Born: {date}").format(date=born),
         conv._("Personnummer: {number}").format(number=mask_personnummer(number)),
@@ -111,14 +145,62 @@ async def _reveal(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> No
 async def _handout(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
     assert admin.id is not None
     meeting_id = int(offer["meeting"])
-    await outcomes.meeting_to_record(
+    meeting = await outcomes.meeting_to_record(
         conv.session, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
     )
-    _ask_document(conv, meeting_id)
+    card = await conv.session.get(Card, meeting.card_id)
+    assert card is not None
+    if card.card_number:
+        _ask_card_number(conv, meeting_id, card)
+    else:
+        notice = conv._("The order has no card number, so it is not checked.")
+        _ask_document(conv, meeting_id, card_checked=False, notice=notice)
+
+
+def _ask_card_number(conv: Conversation, meeting_id: int, card: Card, lead: str = "") -> None:
+    conv.go(OutcomeStep.card_number, meeting=meeting_id)
+    question = conv._("Type the last four digits of the number printed on the card {card}.")
+    conv.say(
+        (lead + "\n\n" if lead else "") + question.format(card=card.order_ref),
+        [conv.offer(conv._(NOT_HANDED_OUT_LABEL), OutcomeOffer.fail, meeting=meeting_id)],
+        [conv.command(conv._("Menu"), Name.menu)],
+    )
+
+
+async def typed_card_number(conv: Conversation, admin: Admin, text: str) -> None:
+    """The last four digits typed at the handout: on to the identity check if they match the
+    order; else the card is not handed out, and the right card can be tried."""
+    assert admin.id is not None
+    meeting_id = int(conv.get("meeting"))
+    meeting = await outcomes.meeting_to_record(
+        conv.session, admin_id=admin.id, meeting_id=meeting_id, now=conv.now
+    )
+    card = await conv.session.get(Card, meeting.card_id)
+    assert card is not None
+    digits = "".join(text.split())
+    if len(digits) != 4 or not digits.isdigit():
+        _ask_card_number(conv, meeting_id, card, conv._("Four digits, please, for example 1234."))
+        return
+    if not await outcomes.check_card_number(
+        conv.session, admin_id=admin.id, meeting_id=meeting_id, last_four=digits, now=conv.now
+    ):
+        wrong = conv._(
+            "The number does not match: this is not the card ordered as {card}. Do not hand it "
+            "out. Find the right card and try again."
+        )
+        _ask_card_number(conv, meeting_id, card, wrong.format(card=card.order_ref))
+        return
+    _ask_document(conv, meeting_id, card_checked=True, notice=conv._("The card number matches."))
 
 
 async def _document_shown(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
-    await _document(conv, admin, int(offer["meeting"]), IdDocument(offer["document"]))
+    await _document(
+        conv,
+        admin,
+        int(offer["meeting"]),
+        IdDocument(offer["document"]),
+        card_checked=bool(offer["card"]),
+    )
 
 
 async def _checked(conv: Conversation, admin: Admin, offer: dict[str, Any]) -> None:
@@ -151,7 +233,10 @@ def _sentence_case(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _ask_document(conv: Conversation, meeting_id: int) -> None:
+def _ask_document(
+    conv: Conversation, meeting_id: int, *, card_checked: bool, notice: str | None = None
+) -> None:
+    """The first step of the identity check: which kind of document; «Annan» ends it."""
     rows = [
         [
             conv.offer(
@@ -159,27 +244,35 @@ def _ask_document(conv: Conversation, meeting_id: int) -> None:
                 OutcomeOffer.document,
                 meeting=meeting_id,
                 document=doc.value,
+                card=card_checked,
             )
         ]
         for doc in IdDocument
     ]
+    question = conv._("Which ID document did the person show?")
     conv.go(OutcomeStep.meeting, meeting=meeting_id)
-    conv.say(conv._("Which ID document did the person show?"), *rows)
+    conv.say(f"{notice}\n\n{question}" if notice else question, *rows)
 
 
 async def _document(
-    conv: Conversation, admin: Admin, meeting_id: int, document: IdDocument
+    conv: Conversation, admin: Admin, meeting_id: int, document: IdDocument, *, card_checked: bool
 ) -> None:
     if document == IdDocument.other:
-        conv.say(conv._("The card cannot be handed out without an accepted ID document."))
-        await _fail(conv, admin, meeting_id, FailureReason.no_valid_id, document)
+        await _fail(conv, admin, meeting_id, FailureReason.no_valid_id, document, IdCheck.document)
         return
-    await _ask_check(conv, meeting_id, document, 0)
+    _ask_check(conv, meeting_id, document, 0, card_checked=card_checked)
 
 
-async def _ask_check(conv: Conversation, meeting_id: int, document: IdDocument, index: int) -> None:
-    question, _ = CHECKS[index]
-    common = {"meeting": meeting_id, "document": document.value, "index": index}
+def _ask_check(
+    conv: Conversation, meeting_id: int, document: IdDocument, index: int, *, card_checked: bool
+) -> None:
+    _, question = CHECKS[index]
+    common = {
+        "meeting": meeting_id,
+        "document": document.value,
+        "index": index,
+        "card": card_checked,
+    }
     conv.go(OutcomeStep.meeting, meeting=meeting_id)
     conv.say(
         conv._(question),
@@ -192,10 +285,12 @@ async def _ask_check(conv: Conversation, meeting_id: int, document: IdDocument, 
 
 async def _check(conv: Conversation, admin: Admin, meeting_id: int, offer: dict[str, Any]) -> None:
     document, index = IdDocument(offer["document"]), int(offer["index"])
+    card_checked = bool(offer["card"])
     if not offer["answer"]:
-        await _fail(conv, admin, meeting_id, CHECKS[index][1], document)
+        step, _ = CHECKS[index]
+        await _fail(conv, admin, meeting_id, ID_CHECK_FAILURES[step], document, step)
     elif index + 1 < len(CHECKS):
-        await _ask_check(conv, meeting_id, document, index + 1)
+        _ask_check(conv, meeting_id, document, index + 1, card_checked=card_checked)
     else:
         assert admin.id is not None
         meeting = await outcomes.record_handout(
@@ -205,6 +300,7 @@ async def _check(conv: Conversation, admin: Admin, meeting_id: int, offer: dict[
             document=document,
             tariffs=conv.tariffs,
             now=conv.now,
+            card_number_checked=card_checked,
         )
         card = await conv.session.get(Card, meeting.card_id)
         assert card is not None
@@ -235,6 +331,7 @@ async def _fail(
     meeting_id: int,
     reason: FailureReason,
     document: IdDocument | None = None,
+    failed_check: IdCheck | None = None,
 ) -> None:
     assert admin.id is not None
     meeting = await outcomes.record_failure(
@@ -243,14 +340,17 @@ async def _fail(
         meeting_id=meeting_id,
         reason=reason,
         document=document,
+        failed_check=failed_check,
         tariffs=conv.tariffs,
         now=conv.now,
     )
     card = await conv.session.get(Card, meeting.card_id)
     assert card is not None
     conv.go(OutcomeStep.idle)
+    why = conv._(FAILED_CHECK_TEXTS[failed_check]) + "\n" if failed_check else ""
     conv.say(
-        conv._(
+        why
+        + conv._(
             "Not handed out: {card} ({reason}). The card stays in your keeping, and the card "
             "user is asked to book a new time."
         ).format(card=card.order_ref, reason=conv._(FAILURE_LABELS[reason])),

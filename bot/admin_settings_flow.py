@@ -1,5 +1,5 @@
-"""The admin's /tider: weekly windows, venues, absences, home delivery, auto-confirm and the
-office's notice of termination, from the phone.
+"""The admin's /tider: weekly windows, venues, absences, home delivery, auto-confirm and their
+own notice of termination, from the phone.
 
 Routing contract with the admin flow: every step stored here starts with "tider", every command
 button is one of `COMMANDS` or an `AddWindowOn`, and every offered button's action starts with
@@ -38,7 +38,7 @@ VENUES_LABEL = N_("Venues")
 ABSENCE_LABEL = N_("Absence")
 HOME_DELIVERY_LABEL = N_("Home delivery on/off")
 AUTO_CONFIRM_LABEL = N_("Auto-confirm on/off")
-NOTICE_LABEL = N_("Give notice for the office")
+NOTICE_LABEL = N_("Give notice")
 MENU_LABEL = N_("Menu")
 BACK_LABEL = N_("Back")
 NEW_VENUE_LABEL = N_("New venue")
@@ -178,15 +178,15 @@ def _overview(conv: Conversation, view: AdminAvailability) -> str:
     ]
     ends_on = view.notice_ends_on
     if ends_on is not None:
-        lines += ["", _notice_text(conv, view.office.name, ends_on)]
+        lines += ["", _notice_text(conv, ends_on)]
     return "\n".join(lines)
 
 
-def _notice_text(conv: Conversation, office: str, ends_on: date) -> str:
+def _notice_text(conv: Conversation, ends_on: date) -> str:
     return conv._(
-        "{office} has given notice; the notice period ends on {date}. No new cards are sent "
-        "to the office, and the cards already there are handed out as usual."
-    ).format(office=office, date=_day(conv, ends_on))
+        "You have given notice; your notice period ends on {date}. Until then you hand out "
+        "as usual; after it card users can no longer book you."
+    ).format(date=_day(conv, ends_on))
 
 
 async def _summary(conv: Conversation, admin: Admin, text: str | None = None) -> None:
@@ -682,15 +682,16 @@ async def _ask_notice(conv: Conversation, admin: Admin) -> None:
     view = await office_settings.availability_of(conv.session, admin_id=admin.id)
     ends_on = view.notice_ends_on
     if ends_on is not None:
-        await _summary(conv, admin, _notice_text(conv, view.office.name, ends_on))
+        await _summary(conv, admin, _notice_text(conv, ends_on))
         return
     would_end = office_settings.one_month_after(_today(conv))
     conv.go(SettingsStep.notice)
     conv.say(
         conv._(
-            "Do you want to give notice for {office}? From today no new cards are sent to the "
-            "office. The cards already there are still handed out, and the notice period ends "
-            "on {date}. This cannot be undone in the chat."
+            "Do you want to give notice as ID administrator at {office}? The notice period is "
+            "one month and ends on {date}. Until then you hand out as usual; after it your "
+            "meetings go to a colleague or are cancelled, and the cards you keep are handed "
+            "over. This cannot be undone in the chat."
         ).format(office=view.office.name, date=_day(conv, would_end)),
         [conv.offer(conv._(CONFIRM_NOTICE_LABEL), SettingsOffer.notice)],
         [conv.command(conv._(KEEP_OFFICE_LABEL), Name.tider)],

@@ -18,13 +18,15 @@ from bot.accounts import SMS
 from bot.dialogue import Button, Conversation
 from bot.proposals import explain, not_understood
 from bot.understanding import Context, Intent, Reading, Speaker, step_of, understand
+from bot.understanding.home_delivery import asks_for_home_delivery
 from bot.wish_parser import parse_wish
 from models.cards import Card, CardStatus, CardUser
-from models.errors import DomainError
+from models.errors import DomainError, InvalidInput
 from models.i18n import N_, translate
 from models.lifecycle import FINAL_CARD_STATES, Role
 from models.meetings import Meeting, MeetingStatus, standing
-from models.network import Office, Venue
+from models.network import Admin, Office, Venue
+from models.validation import normalize_home_address
 from models.zone import STOCKHOLM
 from scheduler import booking, notifications, relay
 from scheduler.actions import (
@@ -61,6 +63,7 @@ class CardStep(StrEnum):
     cancel = "cancel"  # «Vill du avboka den här tiden?»
     write = "write"  # asked for the words to pass to the administrator
     write_confirm = "write_confirm"  # «Skicka till Anna: "…"?»
+    address = "address"  # asked for the address of a home delivery
 
 
 class CardOffer(StrEnum):
@@ -70,6 +73,7 @@ class CardOffer(StrEnum):
     confirm = "confirm"  # «Bekräfta» under the summary of the chosen time
     cancel = "cancel"  # «Avboka» under «Vill du avboka den här tiden?»
     relay_send = "relay_send"  # «Ja» under «Skicka till Anna: "…"?»
+    home = "home"  # «Hemleverans» among the ways to meet: ask for the address
 
 
 # Menu words: the label's msgid, and the command its button (or the typed word) runs.
@@ -84,6 +88,7 @@ OTHER_TIMES_LABEL = N_("Other times")
 KEEP_LABEL = N_("Keep the time")
 YES_LABEL = N_("Yes")
 NO_LABEL = N_("No")
+HOME_DELIVERY_LABEL = N_("Home delivery")
 WORDS = {
     STATUS_LABEL: Name.status,
     BOOK_LABEL: Name.book,
@@ -133,6 +138,10 @@ STATUS_TEXTS = {
         "Your SITHS card is at {office} and waits for you. Book a time to pick it up."
     ),
     CardStatus.booked: N_("Your SITHS card is at {office}, and you have a time to pick it up."),
+    CardStatus.in_transfer: N_(
+        "Your SITHS card is being handed over to another ID administrator. You can book a time "
+        "as soon as it has arrived."
+    ),
     CardStatus.handed_out: N_("Your SITHS card has been handed out to you. Nothing more to do."),
     CardStatus.returned: N_(
         "Your SITHS card was not collected and has gone back to the issuer. Contact the one "
@@ -356,7 +365,9 @@ async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | No
     if move is None and await _meeting(conv, card) is not None:
         await _menu(conv, card, conv._("You already have a time. Change it or cancel it here."))
         return
-    conv.go(CardStep.wish, move=move.id if move is not None else None)
+    moving = move.id if move is not None else None
+    conv.go(CardStep.wish, move=moving)
+    home = await _home_delivery_offered(conv, card)
     conv.say(
         conv._(
             "When would suit you? Write in your own words, for example «tuesday afternoon» or "
@@ -364,14 +375,81 @@ async def _ask_wish(conv: Conversation, card: Card | None, *, move: Meeting | No
         ),
         [conv.button(conv._(label), QuickWish(key)) for key, label, _ in QUICK_WISHES],
         [conv.button(conv._(label), QuickWish(key)) for key, label, _ in QUICK_DAYS],
+        *([[conv.offer(conv._(HOME_DELIVERY_LABEL), CardOffer.home, move=moving)]] if home else []),
         [conv.command(conv._(MENU_LABEL), Name.menu)],
     )
 
 
+async def _home_delivery_offered(conv: Conversation, card: Card) -> bool:
+    """Whether an admin of the card's office offers home delivery."""
+    query = select(Admin.id).where(Admin.office_id == card.office_id, col(Admin.home_delivery))
+    return (await conv.session.exec(query)).first() is not None
+
+
+async def _ask_address(conv: Conversation, card: Card | None, move: int | None) -> None:
+    """«Hemleverans»: where to, as a Swedish street address."""
+    if card is None or not await _home_delivery_offered(conv, card):
+        office = await _office(conv, card) if card is not None else None
+        text = conv._("{office} does not offer home delivery. Choose a time at a meeting place.")
+        conv.say(text.format(office=office.name if office else ""))
+        await _ask_wish(conv, card, move=await _meeting(conv, card) if move else None)
+        return
+    conv.go(CardStep.address, move=move)
+    conv.say(
+        conv._(
+            "Which address should the card be brought to? Write the street and number, the "
+            "postcode and the town, for example «Storgatan 12, 753 20 Uppsala». Only the ID "
+            "administrator who comes sees it."
+        ),
+        [conv.command(conv._(MENU_LABEL), Name.menu)],
+    )
+
+
+async def _address(conv: Conversation, card: Card | None, text: str) -> bool:
+    """The typed address: kept encrypted, and the free home-delivery times offered. False when
+    the text reads as no address and holds no digit (another question, for the general
+    reading)."""
+    try:
+        address = normalize_home_address(text)
+    except InvalidInput as problem:
+        if not any(ch.isdigit() for ch in text):
+            return False
+        conv.go(CardStep.address, move=conv.get("move"))
+        conv.say(
+            conv._("That address could not be read: it {problem}.").format(
+                problem=problem.translated(conv.locale)
+            ),
+            [conv.command(conv._(MENU_LABEL), Name.menu)],
+        )
+        return True
+    if card is None:
+        await _menu(conv, card)
+        return True
+    office = await _office(conv, card)
+    availability = await load_availability(conv.session, office, now=conv.now)
+    free = availability.free(now=conv.now, home_delivery=True)
+    proposal = propose(parse_wish("snarast", now=conv.now), free)
+    if not proposal.slots:
+        await _menu(conv, card, conv._("There are no free times for home delivery right now."))
+        return True
+    # The address is not said back: by SMS the answer would keep it in the outbox, in clear.
+    intro = conv._("Home delivery to the address you gave. These times are free:")
+    await _offer_slots(
+        conv, proposal.slots, intro, move=conv.get("move"), home=conv.vault.encrypt(address)
+    )
+    return True
+
+
 async def _offer_slots(
-    conv: Conversation, slots: tuple[Slot, ...] | list[Slot], intro: str, *, move: int | None
+    conv: Conversation,
+    slots: tuple[Slot, ...] | list[Slot],
+    intro: str,
+    *,
+    move: int | None,
+    home: str | None = None,
 ) -> None:
-    """The slots as buttons, each labelled with its day and HH:MM time and venue."""
+    """The slots as buttons, each labelled with its day and HH:MM time and venue; a home
+    delivery's carry its address, encrypted."""
     venue_ids = {slot.venue_id for slot in slots if slot.venue_id is not None}
     venues = (await conv.session.exec(select(Venue).where(col(Venue.id).in_(venue_ids)))).all()
     venue_names = {venue.id: venue.name for venue in venues}
@@ -380,7 +458,12 @@ async def _offer_slots(
         label = format_slot_time(slot.starts_at, conv.locale)
         if name := venue_names.get(slot.venue_id):
             label = f"{label} · {name}"
-        buttons.append([conv.offer(label, CardOffer.pick, move=move, **slot_to_data(slot))])
+        elif slot.venue_id is None:
+            label = f"{label} · {conv._(HOME_DELIVERY_LABEL)}"
+        where = {"home": home} if home is not None and slot.venue_id is None else {}
+        buttons.append(
+            [conv.offer(label, CardOffer.pick, move=move, **where, **slot_to_data(slot))]
+        )
     conv.go(CardStep.pick, move=move)
     conv.say(intro, *buttons, [conv.command(conv._(MENU_LABEL), Name.menu)])
 
@@ -465,8 +548,10 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             card_id=card.id,
             card_user_id=user.id,
             slot=slot,
+            home_address_encrypted=offer.get("home"),
             now=conv.now,
             preapproved_by=offer.get("preapproved"),
+            extra_after=conv.tariffs.extra_meeting_reasons,
         )
     else:
         result = await booking.reschedule(
@@ -474,8 +559,10 @@ async def _book(conv: Conversation, user: CardUser, card: Card, offer: dict[str,
             meeting_id=int(move),
             card_user_id=user.id,
             slot=slot,
+            home_address_encrypted=offer.get("home"),
             now=conv.now,
             preapproved_by=offer.get("preapproved"),
+            extra_after=conv.tariffs.extra_meeting_reasons,
         )
     conv.memo.clear()
     if isinstance(result, booking.SlotTaken):
@@ -716,6 +803,12 @@ async def _send_offered(
     await _send_message(conv, user, card, str(offer.get("text", "")))
 
 
+async def _home_offered(
+    conv: Conversation, user: CardUser, card: Card, offer: dict[str, Any]
+) -> None:
+    await _ask_address(conv, card, offer.get("move"))
+
+
 _Pressed = Callable[[Conversation, CardUser, Card, dict[str, Any]], Awaitable[None]]
 # What each offered button does with the object it carries (a time, a meeting, a reading).
 _OFFERS: dict[str, _Pressed] = {
@@ -723,6 +816,7 @@ _OFFERS: dict[str, _Pressed] = {
     CardOffer.confirm: _book,
     CardOffer.cancel: _cancel_offered,
     CardOffer.relay_send: _send_offered,
+    CardOffer.home: _home_offered,
     clarify.MEANT: _meant,
 }
 
@@ -784,6 +878,17 @@ async def _text(conv: Conversation, user: CardUser, card: Card | None, text: str
         clarify.reset(conv)
         offer.pop("action")
         await _summary(conv, card, offer)
+        return
+    if conv.step == CardStep.address and await _address(conv, card, text):
+        clarify.reset(conv)
+        return
+    if asks_for_home_delivery(text) and card is not None:
+        clarify.reset(conv)
+        meeting = await _meeting(conv, card)
+        if meeting is not None or card.status != CardStatus.in_custody:
+            await _ask_wish(conv, card, move=meeting)  # explains, or offers «Hemleverans»
+        else:
+            await _ask_address(conv, card, None)
         return
     reading = understand(text, await _context(conv, card), locale=conv.locale, now=conv.now)
     # Asked for a language outright: that answer is enough, with no offer to switch after it.
@@ -1012,7 +1117,7 @@ async def _attend(conv: Conversation, user: CardUser, card: Card | None, meeting
     assert user.id is not None
     await booking.confirm_attendance(conv.session, meeting, card_user_id=user.id, now=conv.now)
     place = await place_of_meeting(conv.session, meeting)
-    where = place.place(conv.locale) if place.venue is not None else place.home_address or ""
+    where = place.place(conv.locale)
     thanks = conv._("Thank you! See you {when} at {place}.").format(
         when=format_slot_time(meeting.starts_at, conv.locale), place=where
     )

@@ -390,7 +390,9 @@ class Dialogue:
         except StaleDataError:
             # Another worker handled this chat since our copy: do it again from the row, locked.
             logger.info(
-                "update %s: the chat state changed elsewhere, read again", incoming.update_id
+                "update %s: the chat state changed elsewhere, read again",
+                incoming.update_id,
+                extra={"update_id": incoming.update_id},
             )
             self.recent.forget(incoming)
             replies = await self._attempt(incoming, from_copy=False, within=within)
@@ -407,7 +409,12 @@ class Dialogue:
         try:
             return await self._handle(incoming, from_copy=from_copy, within=within)
         except _Refused as refused:
-            logger.info("update %s: refused (%s)", incoming.update_id, refused.refusal.code)
+            logger.info(
+                "update %s: refused (%s)",
+                incoming.update_id,
+                refused.refusal.code,
+                extra={"update_id": incoming.update_id},
+            )
             return await self._handle(
                 incoming,
                 from_copy=from_copy,
@@ -431,7 +438,12 @@ class Dialogue:
                 state = await _locked_state(session, incoming)
             seen = list(state.data.get("seen", []))
             if incoming.update_id is not None and incoming.update_id in seen:
-                logger.info("update %s already handled for chat %s", incoming.update_id, state.id)
+                logger.info(
+                    "update %s already handled for chat %s",
+                    incoming.update_id,
+                    state.id,
+                    extra={"update_id": incoming.update_id, "chat_state_id": state.id},
+                )
                 return []
             conversation = Conversation(
                 session=session,

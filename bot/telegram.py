@@ -258,7 +258,11 @@ async def on_error(update: object, context: KortkontorContext) -> None:
     """Log without personal data, and answer the user politely."""
     update_id = update.update_id if isinstance(update, Update) else None
     logger.error(
-        "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
+        "update %s failed: %s",
+        update_id,
+        type(context.error).__name__,
+        exc_info=context.error,
+        extra={"update_id": update_id},
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         if update.callback_query is not None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from kortkontor.cli_parser import SwedishParser
-from kortkontor.logs import configure_logging, redact_secrets
-from kortkontor.settings import MissingSecretKey, Settings
+from kortkontor.logs import configure_logging, redact_secrets, use_log_format
+from kortkontor.settings import InvalidSetting, MissingSecretKey, Settings, load_settings
 from kortkontor.wiring import Services, build_services
 from models import audit
 from models.admins import (
@@ -24,6 +25,7 @@ from models.admins import (
     MISSING,
     ONBOARDING_ITEM_NAMES,
     PAYEE_NAMES,
+    notice_end,
     onboarding_report,
 )
 from models.backup import NotSqlite, backup_sqlite, sqlite_path
@@ -41,6 +43,7 @@ from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.outbox import NOTIFICATION_STATUS_NAMES, NotificationStatus
 from models.types import utcnow
+from models.validation import parse_day
 from models.zone import STOCKHOLM, local_day
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
@@ -367,6 +370,7 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
 async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
     """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
     from models.errors import InvalidInput
+    from models.network import Payee
     from payout.export_csv import render_csv
     from payout.export_pdf import render_pdf
     from payout.money import kronor
@@ -407,6 +411,17 @@ async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int
         lines=export.line_count,
         total=kronor(export.total_ore, LOCALE),
     )
+    paid_as = Counter(export.payees[s.admin_id].paid_as for s in export.statements)
+    if export.statements:
+        say(
+            N_(
+                "Payees: {salary} paid as salary through frilansfinans, {companies} invoicing "
+                "as a company, {unset} not set up."
+            ),
+            salary=paid_as[Payee.frilansfinans],
+            companies=paid_as[Payee.company],
+            unset=paid_as[None],
+        )
     if export.newly_locked:
         say(N_("{count} statement(s) locked now."), count=export.newly_locked)
     elif export.statements:
@@ -418,6 +433,60 @@ async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int
             N_("{month} is not over yet: later lines of the month go into the next statement."),
             month=month,
         )
+    say(N_("Written to {file}."), file=path)
+    return EXIT_OK
+
+
+async def cmd_report(services: Services, args: argparse.Namespace) -> int:
+    """Write the issuer's monthly report per office, as CSV or PDF."""
+    from payout.report_csv import render_report_csv
+    from payout.report_pdf import render_report_pdf
+    from payout.report_store import load_report, record_export
+    from payout.statements import parse_month
+
+    renderers = {"csv": render_report_csv, "pdf": render_report_pdf}
+    try:
+        month = parse_month(args.month)
+    except InvalidInput as error:
+        print(f"--month: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    kind = args.format.strip().lower()
+    render = renderers.get(kind)
+    if render is None:
+        complain(
+            N_("--format: unknown format «{format}». Use one of: {allowed}"),
+            format=args.format,
+            allowed=", ".join(renderers),
+        )
+        return EXIT_BAD_INPUT
+    path = Path(args.out)
+    if not path.parent.is_dir():
+        complain(N_("--out: {file}: the folder does not exist"), file=path)
+        return EXIT_BAD_INPUT
+    now = utcnow()
+    # The audit event commits only once the file is written.
+    async with transaction(services.sessions) as session:
+        report = await load_report(session, month=month, now=now)
+        content = render(report)
+        try:
+            await asyncio.to_thread(path.write_bytes, content)
+        except OSError:
+            raise _FileProblem(N_("{file}: the file cannot be written"), path) from None
+        await record_export(
+            session, report, file_format=kind, actor_role=Role.operator, actor_id=None, now=now
+        )
+    total = report.total
+    say(
+        N_(
+            "Report {month}: {offices} office(s), {handouts} handout(s), {failed} failed "
+            "meeting(s), {stuck} stuck card(s)."
+        ),
+        month=month,
+        offices=len(report.offices),
+        handouts=total.handouts,
+        failed=total.failed_total,
+        stuck=len(total.stuck),
+    )
     say(N_("Written to {file}."), file=path)
     return EXIT_OK
 
@@ -474,6 +543,12 @@ async def cmd_admin_show(services: Services, args: argparse.Namespace) -> int:
         code=office.code,
     )
     say(N_("State: {state}"), state=_(ADMIN_STATE_NAMES[report.state]))
+    if admin.notice_given_on is not None:
+        say(
+            N_("Notice given on {given}; the notice period ends on {ends}."),
+            given=admin.notice_given_on.isoformat(),
+            ends=(admin.notice_ends_on or notice_end(admin.notice_given_on)).isoformat(),
+        )
     for label, value in _personal_lines(admin):
         print(f"{_(label)}: {value if value is not None else _(MISSING)}")
     say(N_("Onboarding checklist:"))
@@ -505,6 +580,30 @@ def _personal_lines(admin: Admin) -> list[tuple[str, str | None]]:
         (N_("Town"), admin.town),
         (N_("Payee"), payee),
     ]
+
+
+async def cmd_admin_notice(services: Services, args: argparse.Namespace) -> int:
+    """Record an administrator's notice, given on --on (default today); print its end."""
+    from models.admins import give_notice
+
+    try:
+        on = None if args.on is None else parse_day(args.on, field="--on")
+        async with transaction(services.sessions) as session:
+            admin = await get_admin_by_email(session, email=args.email.strip().lower())
+            if admin is None or admin.id is None:
+                raise NotFound(N_("No administrator has e-mail «{email}»."), email=args.email)
+            ends_on = await give_notice(
+                session, admin_id=admin.id, role=Role.operator, actor_id=None, now=utcnow(), on=on
+            )
+    except InvalidInput as error:
+        print(f"--on: {error.translated(LOCALE)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    say(
+        N_("Notice recorded for {email}; the notice period ends on {date}."),
+        email=admin.email,
+        date=ends_on.isoformat(),
+    )
+    return EXIT_OK
 
 
 def _read_new_password() -> str | None:
@@ -602,10 +701,12 @@ async def cmd_operator_add(services: Services, args: argparse.Namespace) -> int:
 async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
     """Write every personnummer under the current secret key; audited."""
     from models.cards import UnreadablePersonnummer, rotate_personnummer
+    from models.meetings import rotate_home_addresses
 
     try:
         async with transaction(services.sessions) as session:
             rotated = await rotate_personnummer(session, services.vault)
+            addresses = await rotate_home_addresses(session, services.vault)
             await audit.append(
                 session,
                 actor_role=Role.operator,
@@ -613,7 +714,7 @@ async def cmd_keys_rotate(services: Services, args: argparse.Namespace) -> int:
                 action="keys.rotated",
                 entity="keys",
                 entity_id=0,
-                data={"card_users": rotated},
+                data={"card_users": rotated, "home_addresses": addresses},
             )
     except UnreadablePersonnummer as error:
         complain(error.message_id, **error.params)
@@ -703,6 +804,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("email")
     show.set_defaults(run=cmd_admin_show)
+    notice = admin.add_parser("notice")
+    notice.add_argument("email")
+    notice.add_argument("--on", default=None, help=_("the day notice was given (default: today)"))
+    notice.set_defaults(run=cmd_admin_notice)
 
     operator = sub.add_parser("operator").add_subparsers(dest="action", required=True)
     operator_add = operator.add_parser(
@@ -728,6 +833,12 @@ def build_parser() -> argparse.ArgumentParser:
     payout_export.add_argument("--format", required=True, help="csv | pdf")
     payout_export.add_argument("--out", required=True)
     payout_export.set_defaults(run=cmd_payout_export)
+
+    report = sub.add_parser("report", description=_("the issuer's monthly report per office"))
+    report.add_argument("--month", required=True, help="YYYY-MM")
+    report.add_argument("--format", required=True, help="csv | pdf")
+    report.add_argument("--out", required=True)
+    report.set_defaults(run=cmd_report)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
     keys.add_parser("rotate").set_defaults(run=cmd_keys_rotate)
@@ -794,9 +905,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kortkontor` console script."""
     configure_logging()
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except InvalidSetting as error:
+        return _refused(args, error.translated(LOCALE))
     redact_secrets(settings.secrets())
     try:
+        use_log_format(settings.log_format)
         if getattr(args, "demo", False):
             from kortkontor.demo import demo_services
 

@@ -20,7 +20,7 @@ from kortkontor.wiring import Services, build_services
 from models.admins import ADMIN_STATE_NAMES, ONBOARDING_ITEM_NAMES, onboarding_report
 from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser, get_card_by_order_ref
 from models.db import transaction
-from models.i18n import translate
+from models.i18n import N_, translate
 from models.lifecycle import Role, transition_card
 from models.migrate import upgrade_to_head
 from models.network import Admin, AvailabilityWindow, Office, Venue, get_admin_by_email
@@ -41,6 +41,10 @@ DEMO_DATABASE = Path("kortkontor-demo.db")
 # The terminal chat is with this card's user: the card waits at the office, ready to book.
 CHAT_ORDER_REF = "SE-1002"
 LOCALE = "sv"
+OPEN_THE_CHAT = N_(
+    "To chat as the card user, run `kortkontor demo --chat` at a terminal "
+    "(`.venv/bin/kortkontor demo --chat` after `make demo`); `--sms` chats by SMS instead."
+)
 # The admin logs the avi for some cards and picks others up; one card was never collected.
 DEMO_PROGRESS: dict[str, tuple[CardStatus, ...]] = {
     "SE-1001": (CardStatus.notified,),
@@ -228,4 +232,7 @@ async def run_demo(services: Services, *, chat: bool, sms: bool = False) -> int:
         await sms_as_card_user(services)
     elif chat:
         await chat_as_card_user(services)
+    else:
+        # Without a terminal (make demo in a pipe, in CI) the chat is not opened: say how.
+        print("\n" + _(OPEN_THE_CHAT))
     return 0

@@ -32,7 +32,6 @@ from kortkontor.wiring import Services
 from models.crypto import webhook_secret
 from models.db import is_sqlite
 from models.outbox import Channel
-from models.payouts import Tariffs
 from scheduler.channels.base import Sender
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.email import SmtpSender
@@ -141,10 +140,7 @@ async def start(services: Services) -> Running:
         services.sessions,
         services.vault,
         converse,
-        tariffs=Tariffs(
-            handout_ore=settings.kortkontor_tariff_handout_ore,
-            extra_meeting_ore=settings.kortkontor_tariff_extra_meeting_ore,
-        ),
+        tariffs=settings.tariffs(),
         calendar_url=_calendar_url(settings),
     )
     app = create_app(services)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import DomainError
 from models.i18n import N_
+from models.meetings import FailureReason
+from models.payouts import Tariffs
 
 
 class MissingSecretKey(RuntimeError):
@@ -19,6 +21,12 @@ class UnsafeSettings(DomainError):
     """Settings that contradict each other; the message says which to change."""
 
     code = "unsafe_settings"
+
+
+class InvalidSetting(DomainError):
+    """An environment variable with a value its setting does not allow."""
+
+    code = "invalid_setting"
 
 
 class Settings(BaseSettings):
@@ -62,6 +70,10 @@ class Settings(BaseSettings):
     # Tariffs in öre: 500 kr per card handed out, 250 kr per extra meeting.
     kortkontor_tariff_handout_ore: int = 50_000
     kortkontor_tariff_extra_meeting_ore: int = 25_000
+    # The failure reasons that make the card's next meeting a paid extra meeting, comma-separated
+    # (no_valid_id, wrong_person, no_pin_letter, no_show, other): by default every one, since
+    # another meeting is then needed to hand the card out.
+    kortkontor_tariff_extra_meeting_reasons: str = ",".join(FailureReason)
 
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -73,6 +85,28 @@ class Settings(BaseSettings):
     # Cookies (the dashboard's session) only over https. Behind a TLS proxy the service itself
     # sees plain http, so this is a setting, not a guess; only the demo and tests turn it off.
     cookie_secure: bool = True
+    # `text` or `json` (one object a line); checked at start-up (kortkontor.logs).
+    log_format: str = "text"
+
+    @field_validator("kortkontor_tariff_extra_meeting_reasons")
+    @classmethod
+    def _known_reasons(cls, value: str) -> str:
+        """Every name a failure reason's: a misspelt one would silently pay less."""
+        unknown = [name for name in _names(value) if name not in FailureReason.__members__]
+        if unknown:
+            allowed = ", ".join(FailureReason)
+            raise ValueError(f"unknown failure reason {unknown[0]!r}; allowed: {allowed}")
+        return value
+
+    def tariffs(self) -> Tariffs:
+        """What the admins are paid, from the KORTKONTOR_TARIFF_* variables."""
+        return Tariffs(
+            handout_ore=self.kortkontor_tariff_handout_ore,
+            extra_meeting_ore=self.kortkontor_tariff_extra_meeting_ore,
+            extra_meeting_reasons=frozenset(
+                FailureReason(name) for name in _names(self.kortkontor_tariff_extra_meeting_reasons)
+            ),
+        )
 
     def check_cookie_secure(self) -> None:
         """A plain-http PUBLIC_BASE_URL needs COOKIE_SECURE=false said out loud: browsers keep no
@@ -122,3 +156,22 @@ class Settings(BaseSettings):
                 "'import secrets; print(secrets.token_urlsafe(48))')\"`"
             )
         return self.kortkontor_secret_key.get_secret_value()
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `.env`. A value that is not allowed is one error
+    naming the variable and the rule, never the value: it may be a secret."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidSetting(
+            N_("The setting {name} has a value that is not allowed ({rule}): change it."),
+            name="_".join(str(part) for part in first["loc"]).upper(),
+            rule=first["msg"],
+        ) from None
+
+
+def _names(value: str) -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [name.strip() for name in value.split(",") if name.strip()]

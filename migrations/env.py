@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  registers every table
-from models.db import make_engine
+from models.db import is_sqlite, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -28,10 +30,26 @@ def _run(connection: Connection) -> None:
 
 async def _run_async(url: str) -> None:
     engine = make_engine(url)
+    if is_sqlite(engine):
+        # SQLite alters a table by copying it into a new one and dropping the old: with foreign
+        # keys enforced, dropping a table other rows point at fails. SQLite's own procedure is
+        # to turn them off (only possible outside a transaction, so at connect) and check after.
+        event.listen(engine.sync_engine, "connect", _without_foreign_keys)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
+        if is_sqlite(engine):
+            broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                await connection.rollback()
+                raise RuntimeError(f"the migration broke {len(broken)} foreign keys: {broken[:3]}")
         await connection.commit()
     await engine.dispose()
+
+
+def _without_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 def run_migrations_online() -> None:

@@ -24,6 +24,7 @@ class CardStatus(StrEnum):
     notified = "notified"
     in_custody = "in_custody"
     booked = "booked"
+    in_transfer = "in_transfer"  # handed to another administrator, not yet confirmed by them
     handed_out = "handed_out"
     returned = "returned"
     revoked = "revoked"
@@ -37,6 +38,7 @@ CARD_STATUS_NAMES: dict[CardStatus, str] = {
     CardStatus.notified: N_("notice received"),
     CardStatus.in_custody: N_("in custody"),
     CardStatus.booked: N_("booked"),
+    CardStatus.in_transfer: N_("in transfer"),
     CardStatus.handed_out: N_("handed out"),
     CardStatus.returned: N_("returned"),
     CardStatus.revoked: N_("revoked"),
@@ -86,8 +88,15 @@ class Card(SQLModel, table=True):
     )
     ordered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The number printed on the card, when the order carries it: the handout checks its last
+    # four digits, so that the wrong card from the drawer is never handed out.
+    card_number: str | None = Field(default=None, max_length=20)
     # When the admin picked the REK up; the age of the card in custody, booked or not.
     in_custody_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The administrator who keeps the card (who picked it up, or last confirmed receiving it),
+    # and while it is in_transfer the one it is handed to (scheduler.handover).
+    custodian_admin_id: int | None = Field(default=None, foreign_key="admin.id", index=True)
+    transfer_to_admin_id: int | None = Field(default=None, foreign_key="admin.id", index=True)
 
 
 async def get_card_by_order_ref(session: AsyncSession, *, order_ref: str) -> Card | None:

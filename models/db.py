@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The execution option that marks a `reading` session's connection.
+_READ_ONLY = "kortkontor_read_only"
 # Plain URL schemes and the async driver each one gets; async URLs pass through unchanged.
 # asyncpg rather than psycopg: about 15 % less CPU per chat update (docs/benchmarks.md).
 ASYNC_DRIVERS = {
@@ -56,7 +58,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(_READ_ONLY):
+            # A reader: WAL gives it a snapshot, and writers go on meanwhile.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -97,3 +103,13 @@ async def transaction(
     lock = _writer_lock(sessions)
     async with lock or nullcontext(), sessions() as session, session.begin():
         yield session
+
+
+def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session that only reads. On SQLite its transaction takes no write lock, so a long
+    read (rendering a batch of notifications, say) never holds up a chat's answer; writing
+    through it is a mistake. Elsewhere it is a plain session."""
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, AsyncEngine) and is_sqlite(engine):
+        engine = engine.execution_options(**{_READ_ONLY: True})
+    return sessions(bind=engine)

@@ -75,6 +75,12 @@ CARD_TRANSITIONS: dict[tuple[CardStatus, CardStatus], frozenset[Role]] = {
     # The office closed with the time booked: the operator sends the card back, and the meeting
     # is cancelled with it.
     (S.booked, S.returned): frozenset({R.operator}),
+    # A custody hand-over (scheduler.handover): the giver marks the card handed over, the
+    # receiver confirms it; the operator may do either, or send the card back instead.
+    (S.in_custody, S.in_transfer): frozenset({R.admin, R.operator}),
+    (S.in_transfer, S.in_custody): frozenset({R.admin, R.operator}),
+    (S.in_transfer, S.returned): frozenset({R.operator}),
+    (S.in_transfer, S.revoked): frozenset({R.operator}),
     # Lost or stolen, at any point before the handout.
     (S.ordered, S.revoked): frozenset({R.operator}),
     (S.shipped, S.revoked): frozenset({R.operator}),
@@ -94,6 +100,9 @@ def is_behind(current: CardStatus, stated: CardStatus) -> bool:
     status. Returned and revoked are never behind a card that is still on its way or kept."""
     if current in FINAL_CARD_STATES:
         return stated != current
+    if current == S.in_transfer:
+        # Kept, between two administrators: as far along as in_custody.
+        current = S.in_custody
     return stated in CARD_PATH and CARD_PATH.index(stated) < CARD_PATH.index(current)
 
 

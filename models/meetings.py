@@ -10,7 +10,8 @@ from sqlalchemy import Column, ColumnElement, Index, String, and_, or_, text
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.cards import Card, CardUser
+from models.cards import Card, CardUser, UnreadablePersonnummer
+from models.crypto import PersonnummerVault
 from models.i18n import N_
 from models.types import UTCDateTime, utcnow
 
@@ -56,10 +57,32 @@ class FailureReason(StrEnum):
     other = "other"
 
 
-# These failures need a further meeting that the admin is paid for.
-EXTRA_MEETING_REASONS = frozenset(
-    {FailureReason.no_valid_id, FailureReason.wrong_person, FailureReason.no_pin_letter}
-)
+# By default every failure makes the next meeting an extra one: another meeting is then needed
+# to hand the card out (the tariffs may narrow this, see models.payouts.Tariffs).
+ALL_FAILURE_REASONS = frozenset(FailureReason)
+
+
+class IdCheck(StrEnum):
+    """The steps of the identity check at a handout; a «Nej» to one ends it, and the meeting
+    keeps which one failed."""
+
+    document = "document"  # an accepted kind of ID document
+    physical = "physical"  # a physical document, not a digital ID
+    not_expired = "not_expired"
+    undamaged = "undamaged"
+    photo = "photo"  # the person matches the photo
+    pin_letter = "pin_letter"
+
+
+# What a «Nej» to each step means for the meeting.
+ID_CHECK_FAILURES: dict[IdCheck, FailureReason] = {
+    IdCheck.document: FailureReason.no_valid_id,
+    IdCheck.physical: FailureReason.no_valid_id,
+    IdCheck.not_expired: FailureReason.no_valid_id,
+    IdCheck.undamaged: FailureReason.no_valid_id,
+    IdCheck.photo: FailureReason.wrong_person,
+    IdCheck.pin_letter: FailureReason.no_pin_letter,
+}
 
 
 class IdDocument(StrEnum):
@@ -74,7 +97,8 @@ class IdDocument(StrEnum):
 
 
 class Meeting(SQLModel, table=True):
-    """A booked time; venue_id None means home delivery to home_address."""
+    """A booked time; venue_id None means home delivery, to the card user's address (stored
+    encrypted: personal data, shown only to the meeting's admin)."""
 
     __table_args__ = (
         # One standing meeting per card, and at most one pending move, kept by the database.
@@ -99,7 +123,10 @@ class Meeting(SQLModel, table=True):
     card_id: int = Field(foreign_key="card.id", index=True)
     admin_id: int = Field(foreign_key="admin.id")
     venue_id: int | None = Field(default=None, foreign_key="venue.id")
-    home_address: str | None = Field(default=None, max_length=300)
+    # Encrypted (models.crypto); models.validation keeps an address short enough to fit.
+    home_address_encrypted: str | None = Field(
+        default=None, sa_column=Column("home_address", String(300))
+    )
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     status: MeetingStatus = Field(
@@ -107,6 +134,11 @@ class Meeting(SQLModel, table=True):
     )
     failure_reason: FailureReason | None = Field(default=None, sa_column=Column(String(20)))
     id_document: IdDocument | None = Field(default=None, sa_column=Column(String(30)))
+    # The step of the identity check that got a «Nej», when one did.
+    failed_check: IdCheck | None = Field(default=None, sa_column=Column(String(20)))
+    # Whether the last four digits printed on the card were checked against the order (only
+    # possible when the order carries the card's number).
+    card_number_checked: bool = False
     # True when an earlier meeting for this card failed for a reason that pays a further one.
     is_extra: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -175,3 +207,24 @@ async def tally(session: AsyncSession) -> dict[tuple[MeetingStatus, FailureReaso
         (MeetingStatus(status), FailureReason(reason) if reason else None): count
         for status, reason, count in (await session.exec(query)).all()
     }
+
+
+async def rotate_home_addresses(session: AsyncSession, vault: PersonnummerVault) -> int:
+    """Write every home-delivery address still under an old key anew under the current one;
+    returns how many. All or nothing, as for personnummer (models.cards)."""
+    query = select(Meeting).where(col(Meeting.home_address_encrypted).is_not(None))
+    meetings = (await session.exec(query.order_by(col(Meeting.id)))).all()
+    stale = [m for m in meetings if not vault.is_current(str(m.home_address_encrypted))]
+    read = [(m, vault.readable(str(m.home_address_encrypted))) for m in stale]
+    if any(address is None for _, address in read):
+        raise UnreadablePersonnummer(
+            N_(
+                "{count} stored home-delivery addresses cannot be decrypted with the keys given: "
+                "put the old key in KORTKONTOR_OLD_SECRET_KEYS. Nothing was written."
+            ),
+            count=sum(1 for _, address in read if address is None),
+        )
+    for meeting, address in read:
+        meeting.home_address_encrypted = vault.encrypt(str(address))
+        session.add(meeting)
+    return len(read)

@@ -51,7 +51,8 @@ class Office(SQLModel, table=True):
     buffer_minutes: int = 0
     min_notice_hours: int = 2
     horizon_days: int = 28
-    # Set when the office gives notice; it then takes no new cards for its last month.
+    # Set when the last of its administrators gives notice (models.admins.give_notice): the
+    # office then closes with them. The notice itself is each administrator's.
     notice_given_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -99,6 +100,10 @@ class Admin(SQLModel, table=True):
     locked_storage: date | None = None
     pc_two_usb: date | None = None
     internet_at_venue: date | None = None
+    # The notice (either side gives it): the Stockholm day it was given, and the last day of
+    # the notice month; ended from the day after (models.admins).
+    notice_given_on: date | None = None
+    notice_ends_on: date | None = None
 
     @property
     def first_name(self) -> str:

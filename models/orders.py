@@ -30,6 +30,7 @@ from models.lifecycle import FINAL_CARD_STATES, Role, check_transition, is_behin
 from models.network import Office
 from models.types import utcnow
 from models.validation import (
+    normalize_card_number,
     normalize_email,
     normalize_personnummer,
     normalize_phone,
@@ -46,7 +47,7 @@ REQUIRED_COLUMNS = (
     "phone",
     "email",
 )
-OPTIONAL_COLUMNS = ("status", "ordered_at")
+OPTIONAL_COLUMNS = ("status", "ordered_at", "card_number")
 # A new order starts before the card reaches the office; later states come from the office.
 STARTING_STATUSES = (CardStatus.ordered, CardStatus.shipped)
 
@@ -65,6 +66,8 @@ class CardOrder:
     email: str
     status: CardStatus | None = None
     ordered_at: datetime | None = None
+    # The number printed on the card, checked at the handout; None leaves a stored one as is.
+    card_number: str | None = None
 
 
 @dataclass(slots=True)
@@ -129,6 +132,7 @@ def parse_order(line: int, row: dict[str, str], problems: ProblemCollector) -> C
     before = len(problems.problems)
     status = problems.check(line, lambda: _parse_status(fields["status"]))
     ordered_at = problems.check(line, lambda: _parse_ordered_at(fields["ordered_at"]))
+    card_number = problems.check(line, lambda: normalize_card_number(fields["card_number"]))
     values = (*text.values(), personnummer, phone, email)
     if any(value is None for value in values) or len(problems.problems) > before:
         return None
@@ -143,6 +147,7 @@ def parse_order(line: int, row: dict[str, str], problems: ProblemCollector) -> C
         email=str(email),
         status=status,
         ordered_at=ordered_at,
+        card_number=card_number,
     )
 
 
@@ -280,8 +285,8 @@ async def upsert_orders(
                     order.line,
                     "office_code",
                     N_(
-                        "office «{code}» has no active administrator (all are still onboarding) "
-                        "and takes no new cards yet"
+                        "office «{code}» has no active administrator who has not given notice "
+                        "(the others are still onboarding or under notice) and takes no new cards"
                     ),
                     code=order.office_code,
                 )
@@ -302,6 +307,7 @@ async def upsert_orders(
                 status=status,
                 ordered_at=order.ordered_at or moment,
                 status_changed_at=moment,
+                card_number=order.card_number,
             )
             session.add(card)
             await session.flush()
@@ -322,6 +328,8 @@ async def upsert_orders(
         card.office_id, card.card_user_id = office.id, user.id
         if order.ordered_at is not None and card.ordered_at != order.ordered_at:
             card.ordered_at, changed = order.ordered_at, True
+        if order.card_number is not None and card.card_number != order.card_number:
+            card.card_number, changed = order.card_number, True
         if changed:
             session.add(card)
             assert card.id is not None

@@ -10,15 +10,18 @@ from enum import StrEnum
 from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.meetings import ALL_FAILURE_REASONS, FailureReason
 from models.types import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True, slots=True)
 class Tariffs:
-    """What each kind of line pays, in öre (the defaults: 500 kr and 250 kr)."""
+    """What each kind of line pays, in öre (the defaults: 500 kr and 250 kr), and which failure
+    reasons make the card's next meeting a paid extra meeting (by default every one)."""
 
     handout_ore: int = 50_000
     extra_meeting_ore: int = 25_000
+    extra_meeting_reasons: frozenset[FailureReason] = ALL_FAILURE_REASONS
 
 
 class PayoutKind(StrEnum):
@@ -61,3 +64,7 @@ class PayoutStatement(SQLModel, table=True):
     total_ore: int
     locked_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How the administrator was paid when the statement was locked (models.network.Payee's
+    # values, and the company's organisation number); None on statements locked before payees.
+    payee: str | None = Field(default=None, max_length=20)
+    org_number: str | None = Field(default=None, max_length=11)

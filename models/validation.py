@@ -126,3 +126,50 @@ def require_text(raw: str | None, *, field: str, max_length: int = 200) -> str:
     if len(value) > max_length:
         raise InvalidInput(field, N_("is longer than {limit} characters"), limit=max_length)
     return require_plain(value, field=field)
+
+
+CARD_NUMBER_DIGITS = (8, 20)
+
+
+def normalize_card_number(raw: str, *, field: str = "card_number") -> str | None:
+    """The number printed on a card, as its digits (spaces and hyphens between groups are
+    dropped); 8 to 20 ASCII digits. Empty: None, the order carries no number."""
+    value = raw.strip()
+    if not value:
+        return None
+    digits = re.sub(r"[\s-]", "", value)
+    shortest, longest = CARD_NUMBER_DIGITS
+    if not re.fullmatch(f"[0-9]{{{shortest},{longest}}}", digits):
+        raise InvalidInput(
+            field,
+            N_("must be the card's number, {shortest} to {longest} digits"),
+            shortest=shortest,
+            longest=longest,
+        )
+    return digits
+
+
+# «Storgatan 12B, 753 20 Uppsala», «Kungsgatan 1 lgh 1102, 11143 Stockholm»: a street with a
+# number (a letter, an entrance or a flat may follow), a five-digit postcode and a town.
+_STREET = r"(?P<street>[^\W\d_][\w .'-]*?\s+\d+[\w .'/-]*?)"
+_POSTCODE = r"(?P<postcode>[1-9]\d{2})\s?(?P<postcode_end>\d{2})"
+_TOWN = r"(?P<town>[^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_]+)*)"
+_ADDRESS = re.compile(rf"{_STREET}\s*,?\s*{_POSTCODE}\s+{_TOWN}")
+# Its ciphertext must fit meeting.home_address (300 characters): 140 bytes of UTF-8 do.
+ADDRESS_MAX_BYTES = 140
+NOT_AN_ADDRESS = N_(
+    "must be a street address with postcode and town, e.g. «Storgatan 12, 753 20 Uppsala»"
+)
+
+
+def normalize_home_address(raw: str, *, field: str = "address") -> str:
+    """A Swedish street address for home delivery, written as «Storgatan 12, 753 20 Uppsala»:
+    street and number, a five-digit postcode and the town (on one line or several)."""
+    value = " ".join(raw.replace(",", ", ").split()).strip(" ,")
+    require_plain(value, field=field)
+    short = len(value.encode()) <= ADDRESS_MAX_BYTES
+    match = _ADDRESS.fullmatch(value) if short else None
+    if match is None:
+        raise InvalidInput(field, NOT_AN_ADDRESS)
+    street = " ".join(match["street"].replace(",", " ").split())
+    return f"{street}, {match['postcode']} {match['postcode_end']} {match['town']}"

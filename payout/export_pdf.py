@@ -1,5 +1,9 @@
 """The admin's statement as a PDF, in Swedish: one page (or more) per admin.
 
+An administrator paid through frilansfinans gets the salary statement (gross, holiday pay
+included); one paid as an own company gets an invoice basis: organisation number, period, the
+lines and the total to invoice.
+
 Text is set in DejaVu Sans when the system has it (any script an admin's name may use), else
 in the PDF core font Helvetica, which covers Latin-1 (å, ä, ö, «, ») and nothing beyond it:
 there dashes become hyphens and anything else outside Latin-1 a question mark.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from babel.dates import format_datetime
@@ -18,19 +22,39 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from models.i18n import N_, format_month, translate
+from models.network import Payee as PaidAs
 from models.payouts import PayoutKind
 from models.zone import STOCKHOLM
 from payout.money import BABEL_LOCALES, kronor
-from payout.statements import Statement, month_bounds
+from payout.statements import Line, Statement, month_bounds
 from payout.store import MonthExport, Payee
 
 logger = logging.getLogger(__name__)
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+NOT_CHECKED = N_("card number not checked")
+
+
+def _note(doc: _Document, line: Line) -> str:
+    """The line's note, and for a handout whose order had no card number, that it was not
+    checked."""
+    notes = [line.note] if line.note else []
+    if line.card_number_checked is False:
+        notes.append(doc._(NOT_CHECKED))
+    return "; ".join(notes)
+
+
 KIND_LABELS = {
     PayoutKind.handout: N_("Handout"),
     PayoutKind.extra_meeting: N_("Extra meeting"),
     PayoutKind.adjustment: N_("Adjustment"),
+}
+PAID_AS_NOTES = {
+    PaidAs.frilansfinans: N_(
+        "Paid as salary through frilansfinans: the amounts are gross and include holiday pay."
+    ),
+    PaidAs.company: N_("The basis for the company's invoice: the amounts below, for the period."),
+    None: N_("Payee not set up: salary through frilansfinans or an own company is not recorded."),
 }
 # Date, order reference, kind, note, amount: fractions of the text width.
 COLUMNS = (16, 20, 16, 32, 16)
@@ -96,15 +120,34 @@ class _Document:
         )
 
 
+# The issuer's report (payout/report_pdf.py) sets its pages in the same document.
+Document = _Document
+
+
 def _statement_page(
     doc: _Document, month: str, statement: Statement, payee: Payee, locked_at: datetime | None
 ) -> None:
     pdf, _ = doc.pdf, doc._
+    company = payee.paid_as == PaidAs.company
     pdf.add_page()
-    doc.text(_(N_("Payout {month}"), month=doc.month_name(month)), size=16, bold=True, gap=3)
+    title = N_("Invoice basis {month}") if company else N_("Payout {month}")
+    doc.text(_(title, month=doc.month_name(month)), size=16, bold=True, gap=3)
+    if company:
+        doc.text(_(N_("Organisation number: {org_number}"), org_number=payee.org_number or "–"))
+        doc.text(_(N_("Approved for F-tax (F-skatt).")))
+        start, end = month_bounds(month)
+        last_day = (end - timedelta(days=1)).astimezone(STOCKHOLM).date()
+        doc.text(
+            _(
+                N_("Period: {first} to {last}"),
+                first=start.astimezone(STOCKHOLM).date().isoformat(),
+                last=last_day.isoformat(),
+            )
+        )
     doc.text(_(N_("Office: {office}"), office=f"{payee.office_name} ({payee.office_code})"))
     doc.text(_(N_("ID administrator: {name}"), name=payee.name))
     doc.text(_(N_("E-mail: {email}"), email=payee.email))
+    doc.text(_(PAID_AS_NOTES[payee.paid_as]))
     if locked_at is None:
         doc.text(_(N_("Not locked yet: the statement may still change.")), gap=4)
     else:
@@ -123,7 +166,7 @@ def _statement_page(
             row.cell(line.occurred_at.astimezone(STOCKHOLM).date().isoformat())
             row.cell(doc.face.clean(line.order_ref or "–"))
             row.cell(_(KIND_LABELS[line.kind]))
-            row.cell(doc.face.clean(line.note or ""))
+            row.cell(doc.face.clean(_note(doc, line)))
             row.cell(doc.money(line.amount_ore))
     pdf.ln(5)
 
@@ -140,7 +183,7 @@ def _statement_page(
                 row.cell(str(statement.counts[kind]))
                 row.cell(doc.money(statement.totals[kind]))
         row = totals.row(style=bold)
-        row.cell(_(N_("Total to pay")))
+        row.cell(_(N_("Total to invoice") if company else N_("Total to pay")))
         row.cell(str(len(statement.lines)))
         row.cell(doc.money(statement.total_ore))
     pdf.ln(5)

@@ -18,7 +18,9 @@ from models.i18n import N_
 from models.payouts import PayoutKind
 from models.zone import STOCKHOLM
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+# Years 1000–2999: a month whose bounds Python's dates can hold (not 0000, nor 9999-12).
+MONTH_PATTERN = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def parse_month(text: str) -> str:
@@ -61,6 +63,9 @@ class Line:
     note: str | None = None
     # The month of a later statement that took the line, its own month being locked already.
     paid_in: str | None = None
+    # For a handout: whether the last four digits printed on the card were checked against the
+    # order (an order without the card's number cannot be); None for other lines.
+    card_number_checked: bool | None = None
 
     @property
     def month(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement
@@ -23,7 +23,9 @@ from models.cards import Card
 from models.errors import InvalidInput, NotFound
 from models.i18n import N_
 from models.lifecycle import Role
+from models.meetings import Meeting
 from models.network import Admin, Office
+from models.network import Payee as PaidAs
 from models.payouts import PayoutKind, PayoutLine, PayoutStatement
 from models.types import utcnow
 from payout.statements import Line, Statement, month_bounds, month_of, parse_month, statements
@@ -42,6 +44,10 @@ class Payee:
     name: str
     office_code: str
     office_name: str
+    # Salary through frilansfinans, or an invoice from an own company with its org number; None
+    # for an administrator whose payee is not set up yet.
+    paid_as: PaidAs | None = None
+    org_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,11 @@ class MonthExport:
         return sum(s.total_ore for s in self.statements)
 
 
-def _line(row: PayoutLine, order_ref: str | None, paid_in: str | None) -> Line:
+_Row = tuple[PayoutLine, str | None, bool | None]
+
+
+def _line(found: _Row, paid_in: str | None) -> Line:
+    row, order_ref, card_number_checked = found
     assert row.id is not None
     return Line(
         id=row.id,
@@ -76,16 +86,17 @@ def _line(row: PayoutLine, order_ref: str | None, paid_in: str | None) -> Line:
         order_ref=order_ref,
         note=row.note,
         paid_in=paid_in,
+        card_number_checked=card_number_checked if row.kind == PayoutKind.handout else None,
     )
 
 
-async def _line_rows(
-    session: AsyncSession, *conditions: ColumnElement[bool]
-) -> Sequence[tuple[PayoutLine, str | None]]:
-    """Lines with their card's order reference, oldest first."""
+async def _line_rows(session: AsyncSession, *conditions: ColumnElement[bool]) -> Sequence[_Row]:
+    """Lines with their card's order reference and whether the meeting checked the card's
+    number, oldest first."""
     query = (
-        select(PayoutLine, Card.order_ref)
+        select(PayoutLine, Card.order_ref, Meeting.card_number_checked)
         .outerjoin(Card, col(Card.id) == col(PayoutLine.card_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(PayoutLine.meeting_id))
         .where(*conditions)
         .order_by(col(PayoutLine.occurred_at), col(PayoutLine.id))
     )
@@ -111,12 +122,12 @@ async def _open_lines(session: AsyncSession, month: str) -> list[tuple[PayoutLin
         session, col(PayoutLine.statement_id).is_(None), col(PayoutLine.occurred_at) < end
     )
     found: list[tuple[PayoutLine, Line]] = []
-    for row, order_ref in rows:
-        own = month_of(row.occurred_at)
+    for row in rows:
+        own = month_of(row[0].occurred_at)
         if own == month:
-            found.append((row, _line(row, order_ref, None)))
+            found.append((row[0], _line(row, None)))
         elif own in locked_months:
-            found.append((row, _line(row, order_ref, month)))
+            found.append((row[0], _line(row, month)))
     return found
 
 
@@ -129,7 +140,15 @@ async def _payees(session: AsyncSession, admin_ids: set[int]) -> dict[int, Payee
         )
     ).all()
     return {
-        admin.id: Payee(admin.id, admin.email, admin.name, office.code, office.name)
+        admin.id: Payee(
+            admin.id,
+            admin.email,
+            admin.name,
+            office.code,
+            office.name,
+            PaidAs(admin.payee) if admin.payee else None,
+            admin.org_number,
+        )
         for admin, office in rows
         if admin.id is not None
     }
@@ -139,16 +158,23 @@ async def _locked_export(
     session: AsyncSession, month: str, locked: Sequence[PayoutStatement]
 ) -> MonthExport:
     rows = await _line_rows(session, col(PayoutLine.statement_id).in_([s.id for s in locked]))
-    built = statements(_line(row, order_ref, month) for row, order_ref in rows)
+    built = statements(_line(row, month) for row in rows)
     computed_totals = {s.admin_id: s.total_ore for s in built}
     for stored in locked:
         if computed_totals.get(stored.admin_id) != stored.total_ore:
             # Locked lines are never edited; if they were, the stored total is what was paid.
             logger.error("payout statement %s: lines no longer add up to its total", stored.id)
+    payees = await _payees(session, {s.admin_id for s in locked})
+    for stored in locked:
+        if stored.payee is not None:
+            # Paid as the statement was locked, whatever the network file says now.
+            payees[stored.admin_id] = replace(
+                payees[stored.admin_id], paid_as=PaidAs(stored.payee), org_number=stored.org_number
+            )
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in locked}),
+        payees=payees,
         locked_at={s.admin_id: s.locked_at for s in locked},
     )
 
@@ -182,12 +208,16 @@ async def export_month(
     for row, _ in found:
         rows_by_admin.setdefault(row.admin_id, []).append(row)
     locked_at: dict[int, datetime] = {}
+    payees = await _payees(session, {s.admin_id for s in built})
     for computed in built:
+        payee = payees[computed.admin_id]
         stored = PayoutStatement(
             admin_id=computed.admin_id,
             month=month,
             total_ore=computed.total_ore,
             locked_at=moment,
+            payee=payee.paid_as.value if payee.paid_as else None,
+            org_number=payee.org_number,
         )
         session.add(stored)
         await session.flush()
@@ -215,7 +245,7 @@ async def export_month(
     return MonthExport(
         month=month,
         statements=tuple(built),
-        payees=await _payees(session, {s.admin_id for s in built}),
+        payees=payees,
         locked_at=locked_at,
         newly_locked=len(built),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, bindparam
 from sqlmodel import col, select
@@ -97,12 +97,19 @@ async def load_availability(
     admins = {admin.id: admin for _, admin in rows}.values()
     absences = (await session.exec(_ABSENCES, params=params)).all()
     meetings = (await session.exec(_MEETINGS, params=params)).all()
+    # An administrator under notice is offered up to the notice month's last day, never after.
+    after_notice = tuple(
+        AbsenceSpan(a.id, a.notice_ends_on + timedelta(days=1), date.max)
+        for a in admins
+        if a.id is not None and a.notice_ends_on is not None
+    )
     return OfficeAvailability(
         windows=tuple(
             WeeklyWindow(w.admin_id, w.weekday, w.start, w.end, w.venue_id) for w in windows
         ),
         busy=tuple(Busy(m.admin_id, m.starts_at, m.ends_at) for m in meetings),
-        absences=tuple(AbsenceSpan(a.admin_id, a.first_day, a.last_day) for a in absences),
+        absences=tuple(AbsenceSpan(a.admin_id, a.first_day, a.last_day) for a in absences)
+        + after_notice,
         rules=office_rules(office),
         home_delivery_admins=frozenset(a.id for a in admins if a.home_delivery and a.id),
     )

@@ -8,6 +8,7 @@ check below runs as the only writer. A lost race is a SlotTaken result, never an
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,8 @@ from models.i18n import N_
 from models.lifecycle import Role, transition_card, transition_meeting
 from models.meetings import (
     ACTIVE_MEETING_STATUSES,
-    EXTRA_MEETING_REASONS,
+    ALL_FAILURE_REASONS,
+    FailureReason,
     Meeting,
     MeetingStatus,
     pending_move,
@@ -163,11 +165,12 @@ async def _take_slot(
     card: Card,
     slot: Slot,
     *,
-    home_address: str | None,
+    home_address_encrypted: str | None,
     now: datetime,
     moving: Meeting | None = None,
     pending: Meeting | None = None,
     preapproved_by: int | None = None,
+    extra_after: Collection[FailureReason] = ALL_FAILURE_REASONS,
 ) -> BookingResult:
     """Book a free slot for the card, in one savepoint. Moving a confirmed meeting to a time the
     admin must confirm keeps it until then; any other move releases it (and a pending move being
@@ -177,7 +180,7 @@ async def _take_slot(
     assert office is not None and card.id is not None
     if admin is None or admin.office_id != office.id:
         return await _alternatives(session, office, slot, now)
-    if slot.venue_id is None and not (home_address or "").strip():
+    if slot.venue_id is None and not home_address_encrypted:
         raise NotBookable(N_("Home delivery needs an address."))
     proposed_by_admin = preapproved_by == admin.id
     confirm_now = admin.auto_confirm or proposed_by_admin
@@ -193,9 +196,10 @@ async def _take_slot(
                 session,
                 card,
                 slot,
-                home_address=home_address,
+                home_address_encrypted=home_address_encrypted,
                 now=now,
                 replaces=keep,
+                extra_after=extra_after,
                 auto_confirm=admin.auto_confirm,
                 proposed_by_admin=proposed_by_admin,
             )
@@ -240,21 +244,22 @@ async def _insert(
     card: Card,
     slot: Slot,
     *,
-    home_address: str | None,
+    home_address_encrypted: str | None,
     now: datetime,
     replaces: Meeting | None,
     auto_confirm: bool,
     proposed_by_admin: bool,
+    extra_after: Collection[FailureReason],
 ) -> Meeting:
     """The new meeting: a request (to replace `replaces`, if given), or confirmed at once with
     auto-confirm or when it is the time the admin proposed."""
     assert card.id is not None
     meeting = Meeting(
-        is_extra=await _follows_a_failure(session, card.id),
+        is_extra=await _follows_a_failure(session, card.id, extra_after),
         card_id=card.id,
         admin_id=slot.admin_id,
         venue_id=slot.venue_id,
-        home_address=home_address if slot.venue_id is None else None,
+        home_address_encrypted=home_address_encrypted if slot.venue_id is None else None,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         created_at=now,
@@ -281,17 +286,19 @@ async def _insert(
     return meeting
 
 
-async def _follows_a_failure(session: AsyncSession, card_id: int) -> bool:
-    """A meeting after one that failed for no valid ID, wrong person or no PIN letter is an
-    extra meeting, which the admin is paid for."""
+async def _follows_a_failure(
+    session: AsyncSession, card_id: int, extra_after: Collection[FailureReason]
+) -> bool:
+    """A meeting after one that failed for a reason in `extra_after` (the tariffs' setting) is
+    an extra meeting, which the admin is paid for; so is each further one in a chain."""
     last = (
         await session.exec(
             select(Meeting)
             .where(Meeting.card_id == card_id, Meeting.status == MeetingStatus.failed)
-            .order_by(col(Meeting.closed_at).desc())
+            .order_by(col(Meeting.closed_at).desc(), col(Meeting.id).desc())
         )
     ).first()
-    return last is not None and last.failure_reason in EXTRA_MEETING_REASONS
+    return last is not None and last.failure_reason in extra_after
 
 
 class _Taken(Exception):
@@ -361,12 +368,14 @@ async def request_booking(
     card_id: int,
     card_user_id: int,
     slot: Slot,
-    home_address: str | None = None,
+    home_address_encrypted: str | None = None,
     now: datetime | None = None,
     preapproved_by: int | None = None,
+    extra_after: Collection[FailureReason] = ALL_FAILURE_REASONS,
 ) -> BookingResult:
     """Book a slot for the user's card: requested, or confirmed at once with auto-confirm or
-    when it is the time the admin proposed (`preapproved_by`)."""
+    when it is the time the admin proposed (`preapproved_by`). A home-delivery slot needs the
+    address, encrypted already; `extra_after` is the tariffs' reasons for an extra meeting."""
     moment = now or utcnow()
     card = await _card_of_user(session, card_id=card_id, card_user_id=card_user_id)
     if card.status != CardStatus.in_custody:
@@ -374,7 +383,13 @@ async def request_booking(
     if await active_meeting(session, card_id=card_id) is not None:
         raise NotBookable(N_("The card already has a meeting. Move it instead."))
     return await _take_slot(
-        session, card, slot, home_address=home_address, now=moment, preapproved_by=preapproved_by
+        session,
+        card,
+        slot,
+        home_address_encrypted=home_address_encrypted,
+        now=moment,
+        preapproved_by=preapproved_by,
+        extra_after=extra_after,
     )
 
 
@@ -384,9 +399,10 @@ async def reschedule(
     meeting_id: int,
     card_user_id: int,
     slot: Slot,
-    home_address: str | None = None,
+    home_address_encrypted: str | None = None,
     now: datetime | None = None,
     preapproved_by: int | None = None,
+    extra_after: Collection[FailureReason] = ALL_FAILURE_REASONS,
 ) -> BookingResult:
     """Move the card's meeting atomically; nothing is released unless the new slot is taken. A
     confirmed time stands until the admin confirms the new one, and a move still waiting for
@@ -404,11 +420,12 @@ async def reschedule(
         session,
         card,
         slot,
-        home_address=home_address,
+        home_address_encrypted=home_address_encrypted,
         now=moment,
         moving=moving,
         pending=meeting if moving is not meeting else await pending_move_of(session, moving),
         preapproved_by=preapproved_by,
+        extra_after=extra_after,
     )
 
 
@@ -605,3 +622,130 @@ async def cancel_for_card(session: AsyncSession, card: Card, *, now: datetime) -
         now=now,
         card_status=CardStatus(card.status),
     )
+
+
+async def hand_over_or_cancel(session: AsyncSession, meeting: Meeting, *, now: datetime) -> bool:
+    """A meeting of an administrator whose notice month is over: a colleague at the office
+    free at the same start (and getting slots) takes it, in its status; otherwise it is
+    cancelled and the card user invited to book anew. A move still waiting for the leaver is
+    withdrawn (the confirmed time it would replace is handed over on its own). True when a
+    colleague took it."""
+    locked = await session.get(Meeting, meeting.id, with_for_update=True)
+    assert locked is not None
+    meeting = locked
+    if meeting.status not in ACTIVE_MEETING_STATUSES:
+        return False
+    if meeting.status == MeetingStatus.requested and meeting.replaces_meeting_id is not None:
+        await transition_meeting(
+            session,
+            meeting,
+            MeetingStatus.cancelled,
+            role=Role.system,
+            actor_id=None,
+            data={"notice_ended": True},
+            now=now,
+        )
+        await notifications.move_withdrawn(session, meeting)
+        return False
+    card = await session.get(Card, meeting.card_id)
+    office = await session.get(Office, card.office_id) if card is not None else None
+    assert card is not None and office is not None
+    slot = await _colleague_slot(session, office, meeting, now=now)
+    if slot is not None:
+        try:
+            async with session.begin_nested():
+                await _hand_over(session, card, meeting, slot, now=now)
+            return True
+        except IntegrityError as error:
+            if OVERLAP_CONSTRAINT not in str(error.orig):
+                raise
+            logger.info("meeting %s: the colleague's time was taken meanwhile", meeting.id)
+    was = MeetingStatus(meeting.status)
+    await transition_meeting(
+        session,
+        meeting,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        data={"notice_ended": True},
+        now=now,
+    )
+    await _sync_card(session, card, meeting, now=now)
+    await notifications.meeting_closed(
+        session, meeting, was=was, by=Role.system, now=now, notice_ended=True
+    )
+    return False
+
+
+async def _colleague_slot(
+    session: AsyncSession, office: Office, meeting: Meeting, *, now: datetime
+) -> Slot | None:
+    """A colleague's free slot with the meeting's start and end, at its venue if they can."""
+    availability = await load_availability(session, office, now=now)
+    home = meeting.venue_id is None
+    same = [
+        slot
+        for slot in availability.free(now=now, home_delivery=home)
+        if slot.admin_id != meeting.admin_id
+        and slot.starts_at == meeting.starts_at
+        and slot.ends_at == meeting.ends_at
+        and (slot.venue_id is None) == home
+    ]
+    same.sort(key=lambda slot: (slot.venue_id != meeting.venue_id, slot.admin_id))
+    return same[0] if same else None
+
+
+async def _hand_over(
+    session: AsyncSession, card: Card, old: Meeting, slot: Slot, *, now: datetime
+) -> Meeting:
+    """The colleague's meeting replaces the leaver's, in the same status; audited both ways."""
+    status = MeetingStatus(old.status)
+    await transition_meeting(
+        session,
+        old,
+        MeetingStatus.cancelled,
+        role=Role.system,
+        actor_id=None,
+        data={"notice_ended": True, "to_admin": slot.admin_id},
+        now=now,
+    )
+    new = Meeting(
+        is_extra=old.is_extra,
+        card_id=old.card_id,
+        admin_id=slot.admin_id,
+        venue_id=slot.venue_id,
+        home_address_encrypted=old.home_address_encrypted if slot.venue_id is None else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        created_at=now,
+        status=status,
+        confirmed_at=now if status == MeetingStatus.confirmed else None,
+        attendance_confirmed_at=old.attendance_confirmed_at,
+    )
+    session.add(new)
+    await session.flush()
+    assert new.id is not None
+    await audit.append(
+        session,
+        actor_role=Role.system,
+        actor_id=None,
+        action="meeting.handed_over",
+        entity="meeting",
+        entity_id=new.id,
+        data={
+            "card_id": card.id,
+            "from_meeting": old.id,
+            "from_admin": old.admin_id,
+            "to_admin": slot.admin_id,
+            "starts_at": slot.starts_at.isoformat(),
+        },
+        now=now,
+    )
+    # The leaver's reminders and calendar entry go; they are not told (their time is over).
+    await notifications.move_confirmed(session, old, confirmed_by=old.admin_id, now=now)
+    if status == MeetingStatus.confirmed:
+        await notifications.meeting_confirmed(session, new, by=Role.admin, now=now)
+        await notifications.meeting_handed_over(session, new, now=now)
+    else:
+        await notifications.meeting_requested(session, new, now=now)
+    return new

@@ -108,6 +108,7 @@ async def pick_up(
         card = await _own_card(session, admin, card_id)
         if card.status not in EXPECTED:
             raise NotPickable(N_("Card {order_ref} is not on its way."), order_ref=card.order_ref)
+        card.custodian_admin_id = admin.id
         await change_status(
             session, card, CardStatus.in_custody, role=Role.admin, actor_id=admin.id, now=now
         )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardUser
-from models.db import transaction
+from models.db import reading, transaction
 from models.outbox import Channel, Notification, NotificationStatus
 from models.types import utcnow
 from scheduler import notifications, outbox, rendering
@@ -162,8 +162,12 @@ class Dispatcher:
             rows = await outbox.claim_due(session, now=now, limit=self.batch)
         if not rows:
             return 0
-        async with self.sessions() as session:
-            prepared = [await self._prepare(session, row, now=now) for row in rows]
+        async with reading(self.sessions) as session:
+            loaded = await rendering.preload(session, rows)  # noqa: F841 (kept for the batch)
+            opted_out = await outbox.opted_out_among(
+                session, {row.recipient for row in rows if row.channel == Channel.sms}
+            )
+            prepared = [await self._prepare(session, row, opted_out, now=now) for row in rows]
         # Recipients in parallel, each one's messages in order: a chat's answers arrive in the
         # order they were written.
         queues: dict[tuple[str, str], list[tuple[Notification, OutgoingMessage | str]]] = {}
@@ -179,10 +183,10 @@ class Dispatcher:
         return [await self._send(row, message) for row, message in queue]
 
     async def _prepare(
-        self, session: AsyncSession, row: Notification, *, now: datetime
+        self, session: AsyncSession, row: Notification, opted_out: set[str], *, now: datetime
     ) -> tuple[Notification, OutgoingMessage | str]:
         """The message to send, or why not (stale, opted out)."""
-        if row.channel == Channel.sms and await outbox.is_opted_out(session, phone=row.recipient):
+        if row.channel == Channel.sms and row.recipient in opted_out:
             return row, OPTED_OUT
         if row.channel == Channel.sms and notifications.held_by_quiet_hours(row, now):
             return row, QUIET
@@ -208,7 +212,7 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[_Outcome], *, now: datetime) -> None:
         """Mark every row of the batch in one transaction; undeliverable SMS fall back."""
-        results: list[tuple[str, str]] = []
+        results: list[tuple[str, str, dict[str, int | None]]] = []
         async with transaction(self.sessions) as session:
             for outcome in outcomes:
                 row = await session.get(Notification, outcome.row_id)
@@ -238,9 +242,18 @@ class Dispatcher:
                 if row.template in notifications.CARRIES_WORDS and row.status in SETTLED:
                     outbox.forget_words(row)
                 session.add(row)
-                results.append((str(row.channel), result))
-        if self.on_result is not None:
-            for channel, result in results:
+                ids = {
+                    "notification_id": row.id,
+                    "card_id": row.card_id,
+                    "meeting_id": row.meeting_id,
+                }
+                results.append((str(row.channel), result, ids))
+        for channel, result, ids in results:
+            # After the commit, so the line says what the database holds; ids only.
+            logger.info(
+                "notification %s by %s: %s", ids["notification_id"], channel, result, extra=ids
+            )
+            if self.on_result is not None:
                 self.on_result(channel, result)
 
     async def stop(self) -> None:
@@ -251,7 +264,7 @@ class Dispatcher:
 
     async def next_due(self) -> datetime | None:
         """When the next pending row falls due."""
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             return await outbox.next_due(session)
 
 

@@ -29,7 +29,7 @@ from models.db import transaction
 from models.i18n import N_
 from models.job_runs import JobRun
 from models.zone import STOCKHOLM
-from scheduler import booking, notifications, outbox
+from scheduler import booking, notice_end, notifications, outbox
 from scheduler.dispatch import Dispatcher
 from scheduler.lease import AlwaysLeader, Lease
 
@@ -115,6 +115,12 @@ def periodic_jobs(*, recover_every: timedelta | None = None) -> tuple[Periodic, 
             N_("sends each administrator the day's meetings at 07:00"),
             _daily_or_hourly(hour=7, minute=0),
         ),
+        Periodic(
+            "admins:notice-end",
+            N_("hands the meetings of administrators whose notice has ended to a colleague"),
+            _daily_or_hourly(hour=0, minute=15),
+            at_start=True,
+        ),
     )
 
 
@@ -178,6 +184,7 @@ class Jobs:
             "requests:expire": self._in_transaction(self._expire),
             "cards:nudges": self._in_transaction(self._nudges),
             "admins:agenda": self._in_transaction(self._agenda),
+            "admins:notice-end": self._in_transaction(self._notice_end),
         }
 
     async def start(self) -> None:
@@ -347,6 +354,10 @@ class Jobs:
     @staticmethod
     async def _agenda(session: AsyncSession, now: datetime) -> None:
         await notifications.plan_morning_agenda(session, now=now)
+
+    @staticmethod
+    async def _notice_end(session: AsyncSession, now: datetime) -> None:
+        await notice_end.end_notices(session, now=now)
 
     async def shutdown(self) -> None:
         """Stop waking; let the batch in flight finish (APScheduler would cancel it midway and

@@ -49,6 +49,8 @@ class Template(StrEnum):
     admin_request = "admin_request"
     admin_request_reminder = "admin_request_reminder"
     admin_cancelled = "admin_cancelled"
+    admin_handed_over = "admin_handed_over"  # a leaving colleague's meeting is now theirs
+    admin_notice_ended = "admin_notice_ended"  # the notice month is over: the cards to hand over
     admin_agenda = "admin_agenda"
     admin_message = "admin_message"  # a card user's words, relayed
     relay_answer = "relay_answer"  # the admin's answer to them, relayed back
@@ -273,17 +275,22 @@ async def meeting_closed(
     now: datetime,
     moved: bool = False,
     card_status: CardStatus | None = None,
+    notice_ended: bool = False,
 ) -> None:
     """A meeting ended without a handout: the pending messages about it go, and people hear
     what they need to (the user of a decline or expiry; of a cancellation, whoever did not make
-    it). `card_status` is the card's new status when the card's change cancelled the meeting."""
+    it). `card_status` is the card's new status when the card's change cancelled the meeting;
+    `notice_ended`: its administrator's notice month is over (they are not told; the user is
+    invited to book anew)."""
     card, user, admin = await meeting_people(session, meeting)
     assert meeting.id is not None
     await _withdraw(session, meeting)
     status = MeetingStatus(meeting.status)
     key = f"meeting:{meeting.id}:{status}"
     common: dict[str, Any] = {"meeting_id": meeting.id, "card_id": card.id, "due": now, "key": key}
-    why = {"card_status": card_status.value} if card_status is not None else {}
+    why: dict[str, Any] = {"card_status": card_status.value} if card_status is not None else {}
+    if notice_ended:
+        why["reason"] = "notice_ended"
     if was == MeetingStatus.confirmed:
         await _calendar_cancel(session, user, payload=why, **common)
     if status in (MeetingStatus.declined, MeetingStatus.expired):
@@ -297,7 +304,7 @@ async def meeting_closed(
         for to in _user_channels(user, chat=True, sms=user.telegram_user_id is None, email=False):
             await _add(session, to, template, **common)
     elif status == MeetingStatus.cancelled:
-        if by != Role.admin:
+        if by != Role.admin and not notice_ended:
             payload = {"moved": moved, **why}
             await _add(
                 session, _admin_channel(admin), Template.admin_cancelled, payload=payload, **common
@@ -328,6 +335,35 @@ async def move_confirmed(
             payload={"moved": True},
             **common,
         )
+
+
+async def meeting_handed_over(session: AsyncSession, meeting: Meeting, *, now: datetime) -> None:
+    """A leaving administrator's meeting is now a colleague's (`meeting`): the colleague hears
+    of it; the card user's confirmation comes with meeting_confirmed."""
+    _, _, admin = await meeting_people(session, meeting)
+    assert meeting.id is not None
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_handed_over,
+        due=now,
+        key=f"meeting:{meeting.id}:handed_over",
+        meeting_id=meeting.id,
+        card_id=meeting.card_id,
+    )
+
+
+async def notice_ended(session: AsyncSession, admin: Admin, *, now: datetime) -> None:
+    """The administrator's notice month is over: once, the cards they keep, to hand over."""
+    assert admin.id is not None
+    await _add(
+        session,
+        _admin_channel(admin),
+        Template.admin_notice_ended,
+        due=now,
+        key=f"admin:{admin.id}:notice_ended",
+        payload={"admin_id": admin.id},
+    )
 
 
 async def move_withdrawn(session: AsyncSession, move: Meeting) -> None:

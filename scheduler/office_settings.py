@@ -1,15 +1,14 @@
 """An admin's own availability, changed from the chat: weekly windows, venues, absences, home
-delivery, auto-confirm, and the office's notice of termination.
+delivery, auto-confirm, and their own notice of termination.
 
-Every function takes the acting admin's id and touches only that admin's rows (venues and the
-notice: their office's); anything else is NotFound. Each change is audited in the caller's
+Every function takes the acting admin's id and touches only that admin's rows (venues: their
+office's); anything else is NotFound. Each change is audited in the caller's
 transaction, which the caller owns. The admin's row is locked first, so that one admin's
 changes are checked one at a time.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import audit
+from models.admins import NoticeAlreadyGiven, notice_end, one_month_after
+from models.admins import give_notice as record_notice
 from models.errors import DomainError, InvalidInput, NotFound
 from models.i18n import N_
 from models.lifecycle import Role
@@ -30,7 +31,7 @@ from models.network_file import MIN_WORKDAYS, WORKDAYS
 from models.validation import require_text
 from models.zone import STOCKHOLM, local_midnight
 
-NOTICE_MONTHS = 1
+__all__ = ["NoticeAlreadyGiven", "one_month_after"]  # the chat and its tests read them here
 # An absence is days off; a longer break is a notice of termination.
 MAX_ABSENCE_DAYS = 366
 VENUE_KEY_LENGTH = 40
@@ -81,19 +82,6 @@ class VenueInUse(DomainError):
     code = "venue_in_use"
 
 
-class NoticeAlreadyGiven(DomainError):
-    """The office has given notice already; `ends_on` is the last day of the notice period."""
-
-    code = "notice_already_given"
-
-    def __init__(self, ends_on: date) -> None:
-        super().__init__(
-            N_("The office has already given notice; the notice period ends on {date}."),
-            date=ends_on.isoformat(),
-        )
-        self.ends_on = ends_on
-
-
 @dataclass(frozen=True, slots=True)
 class WindowView:
     """A weekly window with its venue."""
@@ -114,24 +102,16 @@ class AdminAvailability:
 
     @property
     def notice_ends_on(self) -> date | None:
-        """The last day of the notice period, once notice is given."""
-        return notice_ends_on(self.office)
-
-
-def one_month_after(day: date) -> date:
-    """The same day one calendar month later; the month's last day when it is shorter."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+        """The last day of the admin's own notice month, once notice is given."""
+        return self.admin.notice_ends_on
 
 
 def notice_ends_on(office: Office) -> date | None:
-    """The end of the office's notice period: one calendar month after notice (local date)."""
+    """The office's closing day: the end of its last administrator's notice month, once every
+    administrator there has given notice (models.admins.give_notice sets the moment)."""
     if office.notice_given_at is None:
         return None
-    day = office.notice_given_at.astimezone(STOCKHOLM).date()
-    for _ in range(NOTICE_MONTHS):
-        day = one_month_after(day)
-    return day
+    return notice_end(office.notice_given_at.astimezone(STOCKHOLM).date())
 
 
 # ---------------------------------------------------------------- ownership
@@ -568,28 +548,12 @@ async def set_auto_confirm(
 
 
 async def give_notice(session: AsyncSession, *, admin_id: int, now: datetime) -> date:
-    """Record the office's notice of termination (once); returns the notice period's last day.
+    """The admin gives their own notice today (once); returns the notice month's last day.
 
-    From then on the card import routes no new cards to the office; cards already there are
-    handed out as usual.
-    """
+    They keep handing out for the month; new cards go to their office only while a colleague
+    there has not given notice."""
     admin = await _admin(session, admin_id)
-    office = await _office(session, admin, lock=True)
-    given = notice_ends_on(office)
-    if given is not None:
-        raise NoticeAlreadyGiven(given)
-    office.notice_given_at = now
-    session.add(office)
-    await session.flush()
-    ends_on = notice_ends_on(office)
-    assert ends_on is not None
-    await _audit(
-        session,
-        admin,
-        action="office.notice_given",
-        entity="office",
-        entity_id=office.id,
-        data={"ends_on": ends_on.isoformat()},
-        now=now,
+    assert admin.id is not None
+    return await record_notice(
+        session, admin_id=admin.id, role=Role.admin, actor_id=admin.id, now=now
     )
-    return ends_on

@@ -224,6 +224,15 @@ async def cancel_pending(
     )
 
 
+async def opted_out_among(session: AsyncSession, phones: Iterable[str]) -> set[str]:
+    """Which of these numbers answered STOP: one query for a whole batch."""
+    wanted = set(phones)
+    if not wanted:
+        return set()
+    query = select(SmsOptOut.phone).where(col(SmsOptOut.phone).in_(wanted))
+    return set((await session.exec(query)).all())
+
+
 async def is_opted_out(session: AsyncSession, *, phone: str) -> bool:
     """Whether the number answered STOP."""
     return await session.get(SmsOptOut, phone) is not None

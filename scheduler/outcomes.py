@@ -1,9 +1,10 @@
 """What happened at a meeting: the card handed out after the identity check, or not, and why.
 Each outcome records what the admin is paid: a handout, and an extra meeting when the meeting
-was needed because an earlier one failed through no fault of the admin."""
+was needed because an earlier one failed (for a reason the tariffs name)."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from models.i18n import N_
 from models.lifecycle import Role, transition_meeting
 from models.meetings import (
     FailureReason,
+    IdCheck,
     IdDocument,
     Meeting,
     MeetingStatus,
@@ -49,12 +51,12 @@ async def meeting_to_record(
 
 
 def _earned(meeting: Meeting, tariffs: Tariffs) -> list[tuple[PayoutKind, int]]:
-    """What the outcome pays: the handout, and an extra meeting that took place, whatever its
-    outcome (a no-show is not a meeting)."""
+    """What the outcome pays: the handout, and an extra meeting whatever its outcome; every
+    extra meeting in a chain is paid, as the seed pays each further meeting needed."""
     earned = []
     if meeting.status == MeetingStatus.handed_out:
         earned.append((PayoutKind.handout, tariffs.handout_ore))
-    if meeting.is_extra and meeting.failure_reason != FailureReason.no_show:
+    if meeting.is_extra:
         earned.append((PayoutKind.extra_meeting, tariffs.extra_meeting_ore))
     return earned
 
@@ -73,7 +75,9 @@ class _Outcome:
     status: MeetingStatus
     document: IdDocument | None
     reason: FailureReason | None
-    audited: dict[str, str]
+    audited: dict[str, str | bool]
+    failed_check: IdCheck | None = None
+    card_number_checked: bool = False
 
 
 async def _record(
@@ -89,6 +93,8 @@ async def _record(
     meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
     meeting.id_document = outcome.document
     meeting.failure_reason = outcome.reason
+    meeting.failed_check = outcome.failed_check
+    meeting.card_number_checked = outcome.card_number_checked
     await transition_meeting(
         session,
         meeting,
@@ -127,13 +133,28 @@ async def record_handout(
     document: IdDocument,
     tariffs: Tariffs,
     now: datetime,
+    card_number_checked: bool = False,
 ) -> Meeting:
-    """The identity check passed and the card was handed over."""
+    """The identity check passed and the card was handed over (after its number was checked,
+    when the order carries one)."""
     if document == IdDocument.other:
         raise InvalidInput(
             "document", N_("The card cannot be handed out without an accepted ID document.")
         )
-    outcome = _Outcome(MeetingStatus.handed_out, document, None, {"id_document": document.value})
+    meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
+    card = await session.get(Card, meeting.card_id)
+    assert card is not None
+    if card.card_number and not card_number_checked:
+        raise InvalidInput(
+            "card_number", N_("Check the last four digits printed on the card first.")
+        )
+    outcome = _Outcome(
+        MeetingStatus.handed_out,
+        document,
+        None,
+        {"id_document": document.value, "card_number_checked": card_number_checked},
+        card_number_checked=card_number_checked,
+    )
     return await _record(
         session, outcome, admin_id=admin_id, meeting_id=meeting_id, tariffs=tariffs, now=now
     )
@@ -148,12 +169,46 @@ async def record_failure(
     tariffs: Tariffs,
     now: datetime,
     document: IdDocument | None = None,
+    failed_check: IdCheck | None = None,
 ) -> Meeting:
-    """No handout: the card goes back to the drawer and the user is asked to book again."""
-    outcome = _Outcome(MeetingStatus.failed, document, reason, {"reason": reason.value})
+    """No handout: the card goes back to the drawer and the user is asked to book again. When
+    a step of the identity check got a «Nej», the meeting and its audit event keep which."""
+    audited: dict[str, str | bool] = {"reason": reason.value}
+    if failed_check is not None:
+        audited["failed_check"] = failed_check.value
+    outcome = _Outcome(MeetingStatus.failed, document, reason, audited, failed_check)
     return await _record(
         session, outcome, admin_id=admin_id, meeting_id=meeting_id, tariffs=tariffs, now=now
     )
+
+
+def _last_four(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())[-4:]
+
+
+async def check_card_number(
+    session: AsyncSession, *, admin_id: int, meeting_id: int, last_four: str, now: datetime
+) -> bool:
+    """Whether the last four digits typed match the number printed on the meeting's card; a
+    mismatch is audited (without the digits), since it may be a card about to go astray."""
+    meeting = await meeting_to_record(session, admin_id=admin_id, meeting_id=meeting_id, now=now)
+    card = await session.get(Card, meeting.card_id)
+    assert card is not None and meeting.id is not None
+    if not card.card_number or len(last_four) != 4 or not last_four.isdigit():
+        raise InvalidInput("card_number", N_("Type the four last digits, for example 1234."))
+    if hmac.compare_digest(_last_four(card.card_number), last_four):
+        return True
+    await audit.append(
+        session,
+        actor_role=Role.admin,
+        actor_id=admin_id,
+        action="card_number.mismatch",
+        entity="meeting",
+        entity_id=meeting.id,
+        data={"card_id": card.id},
+        now=now,
+    )
+    return False
 
 
 async def reveal_personnummer(

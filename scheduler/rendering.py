@@ -6,9 +6,12 @@ by `scheduler.notifications`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardStatus, CardUser
@@ -21,6 +24,7 @@ from models.zone import STOCKHOLM, local_midnight
 from scheduler.actions import AnswerMessage, AnswerRequest, BookProposal, Command, Name, Verb
 from scheduler.channels.base import CalendarAttachment, OutgoingMessage
 from scheduler.channels.ics import meeting_calendar
+from scheduler.handover import cards_held
 from scheduler.notifications import Template, meeting_people, proposal_of
 from scheduler.slots import Slot
 from scheduler.wording import (
@@ -58,6 +62,8 @@ SUBJECTS = {
     Template.admin_request: N_("New booking request"),
     Template.admin_request_reminder: N_("A booking request is waiting for you"),
     Template.admin_cancelled: N_("A meeting was cancelled"),
+    Template.admin_handed_over: N_("A colleague's meeting is now yours"),
+    Template.admin_notice_ended: N_("Your notice period has ended"),
     Template.admin_agenda: N_("Your meetings today"),
     Template.admin_message: N_("A message from a card user"),
     Template.relay_answer: N_("An answer from the ID administrator"),
@@ -88,6 +94,29 @@ REQUEST_ANSWERS = (
     (N_("Propose another time"), Verb.propose),
     (N_("Decline"), Verb.decline),
 )
+
+
+async def preload(session: AsyncSession, rows: Sequence[Notification]) -> list[object]:
+    """Load the meetings, cards, card users and offices a batch of rows is rendered from, a
+    query per table rather than several per row: on SQLite each query is a hop to the driver's
+    thread, and on a busy machine those hops made a batch of 200 take a minute. The session's
+    identity map holds objects only while they are referenced: keep the list for the batch."""
+    meeting_ids = {row.meeting_id for row in rows if row.meeting_id is not None}
+    card_ids = {row.card_id for row in rows if row.card_id is not None}
+    meetings = await _by_ids(session, Meeting, meeting_ids)
+    cards = await _by_ids(session, Card, card_ids | {m.card_id for m in meetings})
+    users = await _by_ids(session, CardUser, {card.card_user_id for card in cards})
+    offices = await _by_ids(session, Office, {card.office_id for card in cards})
+    return [*meetings, *cards, *users, *offices]
+
+
+_Row = TypeVar("_Row", Meeting, Card, CardUser, Office)
+
+
+async def _by_ids(session: AsyncSession, table: type[_Row], ids: set[int]) -> list[_Row]:
+    if not ids:
+        return []
+    return list((await session.exec(select(table).where(col(table.id).in_(ids)))).all())
 
 
 class Stale(Exception):
@@ -227,6 +256,8 @@ async def _user_body(
         sentence = MEETING_SENTENCES[template]
         if stands is not None:
             sentence = MOVE_SENTENCES.get(template, sentence)
+        if template == Template.booking_cancelled and row.payload.get("reason") == "notice_ended":
+            sentence = NOTICE_ENDED
         parts.append(translate(sentence, locale).format(when=when))
         if template == Template.time_proposed:
             parts.append((await place_of_slot(session, _proposal(meeting))).lines(locale))
@@ -361,6 +392,12 @@ MEETING_SENTENCES = {
 }
 
 
+NOTICE_ENDED = N_(
+    "Your time {when} is cancelled: your ID administrator has stopped, and no colleague was "
+    "free then. Please book a new time."
+)
+
+
 # A move of a confirmed time that was declined or expired (the confirmed time stands).
 MOVE_SENTENCES = {
     Template.booking_declined: N_("The ID administrator cannot meet you {when}."),
@@ -381,7 +418,8 @@ async def _calendar(
     """The .ics: REQUEST for a confirmation, CANCEL with the same UID for a cancellation."""
     place = await place_of_meeting(session, meeting)
     method = "CANCEL" if template == Template.booking_cancelled else "REQUEST"
-    location = place.venue.address if place.venue else (meeting.home_address or "")
+    # A home delivery's address is personal data: never in a mail or its calendar file.
+    location = place.venue.address if place.venue else place.place(user.locale)
     summary = translate(N_("Pick up your SITHS card"), user.locale)
     content = meeting_calendar(
         uid=f"meeting-{meeting.id}@kortkontor",
@@ -413,6 +451,8 @@ async def _render_for_admin(
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     if template == Template.admin_agenda:
         text = await _agenda_text(session, admin, row, locale)
+    elif template == Template.admin_notice_ended:
+        text = await _notice_ended_text(session, admin, locale)
     else:
         assert meeting is not None
         card, user, _ = await meeting_people(session, meeting)
@@ -448,6 +488,9 @@ ADMIN_SENTENCES = {
         "24 hours."
     ),
     Template.admin_cancelled: N_("{who} has cancelled the meeting {when}."),
+    Template.admin_handed_over: N_(
+        "The meeting with {who} {when} is now yours: your colleague's notice period has ended."
+    ),
 }
 # A request to move a confirmed meeting ({old}), which stands until the admin confirms.
 ADMIN_MOVE_SENTENCES = {
@@ -500,6 +543,33 @@ async def _admin_of(session: AsyncSession, row: Notification, meeting: Meeting |
     admin = await session.get(Admin, admin_id)
     assert admin is not None
     return admin
+
+
+async def _notice_ended_text(session: AsyncSession, admin: Admin, locale: str) -> str:
+    """The end of the notice month: no more bookings, and the cards still kept (as now)."""
+    assert admin.id is not None
+    lines = [
+        translate(
+            N_(
+                "Your notice period has ended: card users can no longer book you. Your later "
+                "meetings have gone to a colleague or been cancelled."
+            ),
+            locale,
+        )
+    ]
+    held = await cards_held(session, admin_id=admin.id)
+    if held:
+        lines.append(
+            translate(
+                N_(
+                    "Cards still in your keeping; hand each to a colleague or send it back to the "
+                    "issuer under /kort:"
+                ),
+                locale,
+            )
+        )
+        lines += [f"• {row.label}" for row in held]
+    return "\n".join(lines)
 
 
 async def _agenda_text(session: AsyncSession, admin: Admin, row: Notification, locale: str) -> str:

@@ -110,16 +110,18 @@ class MeetingPlace:
 
     starts_at: datetime
     venue: Venue | None
+    # A home delivery's address in plain text, only where its reader may see it (the meeting's
+    # admin in the chat, the card user who wrote it); else «hemleverans» alone.
     home_address: str | None
     admin: Admin
 
     def place(self, locale: str) -> str:
-        """«Café Linné, Svartbäcksgatan 22, 753 33 Uppsala», or the home delivery's address."""
+        """«Café Linné, Svartbäcksgatan 22, 753 33 Uppsala», or the home delivery."""
         if self.venue is not None:
             return f"{self.venue.name}, {self.venue.address}"
-        return translate("home delivery to {address}", locale).format(
-            address=self.home_address or ""
-        )
+        if not self.home_address:
+            return translate("home delivery", locale)
+        return translate("home delivery to {address}", locale).format(address=self.home_address)
 
     def where_and_who(self, locale: str) -> tuple[str, str]:
         """«Plats: …» and «ID-administratör: …»."""
@@ -151,19 +153,28 @@ async def place_of(
     return MeetingPlace(starts_at=starts_at, venue=venue, home_address=home_address, admin=admin)
 
 
-async def place_of_meeting(session: AsyncSession, meeting: Meeting) -> MeetingPlace:
-    """The MeetingPlace of a booked meeting."""
+async def place_of_meeting(
+    session: AsyncSession, meeting: Meeting, *, home_address: str | None = None
+) -> MeetingPlace:
+    """The MeetingPlace of a booked meeting (with a home delivery's address, decrypted, when
+    the reader may see it)."""
     return await place_of(
         session,
         admin_id=meeting.admin_id,
         venue_id=meeting.venue_id,
         starts_at=meeting.starts_at,
-        home_address=meeting.home_address,
+        home_address=home_address,
     )
 
 
-async def place_of_slot(session: AsyncSession, slot: Slot) -> MeetingPlace:
+async def place_of_slot(
+    session: AsyncSession, slot: Slot, *, home_address: str | None = None
+) -> MeetingPlace:
     """The MeetingPlace of an offered slot."""
     return await place_of(
-        session, admin_id=slot.admin_id, venue_id=slot.venue_id, starts_at=slot.starts_at
+        session,
+        admin_id=slot.admin_id,
+        venue_id=slot.venue_id,
+        starts_at=slot.starts_at,
+        home_address=home_address,
     )

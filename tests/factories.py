@@ -255,7 +255,7 @@ def card(user: CardUser | int, office: Office | int, **overrides: Any) -> Card:
 
 def meeting(card: Card | int, admin: Admin | int, starts_at: datetime, **overrides: Any) -> Meeting:
     """A fifteen-minute meeting for the card with the admin, `requested` unless a status is
-    given; at no venue unless venue_id (or home_address) is given."""
+    given; at no venue unless venue_id (or home_address_encrypted) is given."""
     defaults = {
         "card_id": _id(card),
         "admin_id": _id(admin),

@@ -1,4 +1,5 @@
-"""The issuer's JSON API behind a bearer token: post card orders, list cards, meetings, offices.
+"""The issuer's JSON API behind a bearer token: post card orders, list cards, meetings, offices,
+and fetch the monthly report (CSV or PDF).
 
 Responses carry ids, states and dates only: never a personnummer, a name or contact details.
 The issuer already holds those; a leaked API answer then reveals no one.
@@ -23,14 +24,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.cards import Card, CardStatus
-from models.errors import InputRejected, Problem
+from models.errors import InputRejected, InvalidInput, Problem
 from models.i18n import N_, translate
+from models.lifecycle import Role
 from models.meetings import FailureReason, IdDocument, Meeting, MeetingStatus
 from models.network import Office, Venue, VenueKind, get_office_by_code
 from models.orders import UNKNOWN_OFFICE as UNKNOWN_OFFICE_CODE
 from models.orders import OrderBatch, collect_orders
 from models.types import utcnow
 from models.zone import local_day
+from payout.report import MonthReport
+from payout.report_csv import render_report_csv
+from payout.report_pdf import render_report_pdf
+from payout.report_store import load_report, record_export
+from payout.statements import MONTH_PATTERN
 from scheduler.cards import import_orders
 from scheduler.office_settings import notice_ends_on
 from web.deps import SessionDep, SettingsDep, VaultDep, WebSettings, get_services
@@ -123,12 +130,19 @@ class CardOrderIn(BaseModel):
     email: str = _text(320, examples=["maria.ek@example.se"])
     status: CardStatus | None = Field(default=None, description="ordered or shipped when new")
     ordered_at: date | None = None
+    card_number: str | None = _text(
+        30,
+        default=None,
+        examples=["9752 2699 0012 3456"],
+        description="the number printed on the card, 8 to 20 digits; checked at the handout",
+    )
 
     def as_row(self) -> dict[str, str]:
         """The order as a CSV row."""
-        row = self.model_dump(exclude={"status", "ordered_at"})
+        row = self.model_dump(exclude={"status", "ordered_at", "card_number"})
         row["status"] = self.status.value if self.status is not None else ""
         row["ordered_at"] = self.ordered_at.isoformat() if self.ordered_at is not None else ""
+        row["card_number"] = self.card_number or ""
         return row
 
 
@@ -505,3 +519,66 @@ async def list_offices(
     """Every office with its venues, optionally only those in one state."""
     offices = await _offices(session, today=local_day(utcnow()))
     return [office for office in offices if filters.status in (None, office.state)]
+
+
+# -- the monthly report -------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    """The report's file formats."""
+
+    csv = "csv"
+    pdf = "pdf"
+
+
+REPORT_FILES: dict[ReportFormat, tuple[Callable[[MonthReport], bytes], str]] = {
+    ReportFormat.csv: (render_report_csv, "text/csv; charset=utf-8"),
+    ReportFormat.pdf: (render_report_pdf, "application/pdf"),
+}
+
+
+@router.get(
+    "/report",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/pdf": {}},
+            "description": "the issuer's monthly report per office",
+        },
+        422: {"description": "the month is not YYYY-MM, or the format is unknown"},
+    },
+)
+async def get_report(
+    session: SessionDep,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
+    file_format: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.csv,
+) -> Response:
+    """The monthly report per office: handouts, failures by reason, extra meetings, custody."""
+    now = utcnow()
+    try:
+        report = await load_report(session, month=month, now=now)
+    except InvalidInput as error:
+        raise HTTPException(
+            422,
+            [{"loc": ["query", "month"], "msg": error.translated(API_LOCALE), "type": error.code}],
+        ) from None
+    render, media_type = REPORT_FILES[file_format]
+    content = render(report)
+    await record_export(
+        session,
+        report,
+        file_format=file_format.value,
+        actor_role=Role.operator,
+        actor_id=None,
+        now=now,
+    )
+    logger.info("api: report %s sent as %s", report.month, file_format.value)
+    filename = f"rapport-{report.month}.{file_format.value}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -37,7 +37,7 @@ AWAITING = N_("Awaiting your confirmation.")
 IDENTITY_CHECK = N_(
     "Check that the card user shows a valid, physical ID document and brings the PIN letter."
 )
-HOME_DELIVERY = N_("home delivery to {address}")
+HOME_DELIVERY = N_("home delivery")
 MOVE_FROM = N_("A move of the meeting {when}, which stands until you confirm.")
 
 router = APIRouter(tags=["calendar"], include_in_schema=False)
@@ -73,7 +73,9 @@ def _feed_event(
     if venue is not None:
         location = f"{venue.name}, {venue.address}"
     else:
-        location = translate(HOME_DELIVERY, locale).format(address=meeting.home_address or "")
+        # The address is personal data, and a feed is read by a calendar service: the chat
+        # shows it to the admin.
+        location = translate(HOME_DELIVERY, locale)
     tentative = meeting.status == MeetingStatus.requested
     lines = [
         translate(CARD_USER, locale).format(name=given_name),

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -168,14 +168,23 @@ class TwilioSender:
         if message.status_callback_url:
             extra["status_callback"] = message.status_callback_url
         await self._spacer.wait()
+        asked = datetime.now(UTC)
         try:
             created = await self._twilio().messages.create_async(
                 to=message.recipient, from_=self._from_number, body=message.text, **extra
             )
         except _TWILIO_ERRORS as error:
             raise _rejected(error, idempotency_key) from None
+        except aiohttp.ClientConnectorError as error:
+            raise _unreachable(error, idempotency_key) from None  # the request never left
         except _NETWORK_ERRORS as error:
-            raise _unreachable(error, idempotency_key) from None
+            # Twilio may have taken the message and only its answer was lost (a timeout, a
+            # dropped connection): a retry would send it twice, so Twilio is asked first.
+            found = await self.find(message.recipient, message.text, asked)
+            if found is None:
+                raise _unreachable(error, idempotency_key) from None
+            logger.info("sms %s reached twilio as %s; its answer was lost", idempotency_key, found)
+            return found
         sid = str(created.sid)
         logger.info("sms %s handed to twilio as %s", idempotency_key, sid)
         return sid

@@ -73,7 +73,7 @@ async def test_tider_shows_windows_venues_absences_and_settings(anna: Chat) -> N
         "Frånvaro",
         "Hemleverans på/av",
         "Autobekräfta på/av",
-        "Säg upp kontoret",
+        "Säg upp dig",
         "Meny",
     ]
     assert anna.button("Lägg till tid") == "cmd:tider:add"
@@ -315,26 +315,34 @@ async def test_notice_is_confirmed_then_recorded_with_its_end(
     services: Services, world: World, anna: Chat
 ) -> None:
     await anna.send("/tider")
-    await anna.press("Säg upp kontoret")
-    assert "Vill du säga upp Uppsala centrum?" in anna.text and "30 december 2026" in anna.text
+    await anna.press("Säg upp dig")
+    assert "Vill du säga upp dig som ID-administratör på Uppsala centrum?" in anna.text
+    assert "30 december 2026" in anna.text
     await anna.press("Nej, tillbaka")
     async with services.sessions() as session:
-        office = (await session.exec(select(Office).where(Office.code == "UPS1"))).one()
-        assert office.notice_given_at is None
-    await anna.press("Säg upp kontoret")
-    await anna.press("Ja, säg upp")
+        admin = await session.get(Admin, world.admin_id)
+        assert admin is not None and admin.notice_given_on is None
+    await anna.press("Säg upp dig")
+    await anna.press("Ja, säg upp mig")
     assert "Uppsägningen är registrerad. Uppsägningstiden löper ut den 30 december 2026." in (
         anna.text
     )
-    assert "Inga nya kort skickas till kontoret" in anna.text
-    assert "Säg upp kontoret" not in anna.labels()
+    assert "Till dess lämnar du ut som vanligt" in anna.text
+    assert "Säg upp dig" not in anna.labels()
     async with services.sessions() as session:
+        admin = await session.get(Admin, world.admin_id)
+        assert admin is not None
+        assert (admin.notice_given_on, admin.notice_ends_on) == (
+            date(2026, 11, 30),
+            date(2026, 12, 30),
+        )
+        # Anna was UPS1's only administrator: the office closes with her.
         office = (await session.exec(select(Office).where(Office.code == "UPS1"))).one()
         assert office.notice_given_at == NOW
         [event] = (
-            await session.exec(select(AuditEvent).where(AuditEvent.action == "office.notice_given"))
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "admin.notice_given"))
         ).all()
-        assert event.actor_id == world.admin_id
+        assert (event.actor_role, event.actor_id) == ("admin", world.admin_id)
 
 
 async def test_odd_input_and_stale_buttons_get_an_answer_and_the_overview(

@@ -104,7 +104,7 @@ async def test_pickup_request_answer_and_handout_over_telegram(
     await anna.press("16:00 Ahmed Test")
     await anna.press("Utlämnat")
     await anna.press("Skatteverkets id-kort")
-    for _ in range(3):
+    for _ in range(5):
         await anna.press("Ja")
     assert "Utlämnat: SE-2" in anna.text
     async with services.sessions() as session:

@@ -257,3 +257,29 @@ async def test_a_failure_undoes_the_message_and_apologises_once(
     assert sorry == "Förlåt, något gick fel hos oss. Skriv igen om en liten stund."
     assert (await chat.receive(sid=sid, sender=MARIA, body="boka")).outcome == Outcome.duplicate
     assert len(await replies_to(services, MARIA)) == 1
+
+
+async def test_home_delivery_by_sms_keeps_the_address_out_of_the_outbox(
+    services: Services, world: World, clock: Clock
+) -> None:
+    from scheduler.office_settings import set_home_delivery
+
+    async with transaction(services.sessions) as session:
+        await set_home_delivery(session, admin_id=world.admin_id, enabled=True, now=clock.now)
+    maria = phone(services, clock)
+    asked = await maria.send("kan du komma hem till mig?")
+    assert asked is not None and "Vilken adress" in asked
+    times = await maria.send("Kvarngatan 7, 753 20 Uppsala")
+    assert times is not None and "Hemleverans till adressen du angav" in times
+    assert "1 måndag 30 november kl. 16:00" in times
+    summary = await maria.send("1")
+    assert summary is not None and "Plats: hemleverans" in summary
+    done = await maria.send("ja")
+    assert done is not None and "Din förfrågan är skickad" in done
+    meeting = await active_meeting(services, world.cards["maria"])
+    assert meeting is not None and meeting.venue_id is None
+    assert meeting.home_address_encrypted is not None
+    assert services.vault.decrypt(meeting.home_address_encrypted) == "Kvarngatan 7, 753 20 Uppsala"
+    async with services.sessions() as session:
+        rows = (await session.exec(select(Notification))).all()
+    assert rows and not any("Kvarngatan" in str(row.payload) for row in rows)

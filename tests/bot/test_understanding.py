@@ -17,6 +17,7 @@ from bot.understanding import (
     step_of,
     understand,
 )
+from bot.understanding.home_delivery import asks_for_home_delivery
 from bot.understanding.slots import in_parser_words, message_for_admin
 from bot.understanding.text import mend, normalise
 from bot.wish_parser import parse_wish
@@ -308,3 +309,26 @@ def test_a_long_message_is_read_from_its_beginning() -> None:
     reading = read("jag vill avboka " + "bla " * 2000, USER_WITH_MEETING)
     assert reading.intent is Intent.cancel
     assert Intent.cancel in ACTIONS
+
+
+HOME_DELIVERY_WISHES = (
+    "kan du komma hem till mig?",
+    "Hemleverans tack",
+    "kan ni leverera kortet hem till mig",
+    "går det att skicka hem kortet",
+    "kan du lämna det hemma hos mig",
+    "can you deliver it to my home",
+    "could you come to my place",
+)
+
+
+@pytest.mark.parametrize("text", HOME_DELIVERY_WISHES)
+def test_a_wish_for_home_delivery_is_read(text: str) -> None:
+    assert asks_for_home_delivery(text)
+
+
+def test_no_message_of_the_corpus_reads_as_a_wish_for_home_delivery() -> None:
+    # The cue comes before the general reading: it must take nothing else people write.
+    cases = [*TUNED, *HELDOUT]
+    assert len(cases) > 800
+    assert [case.text for case in cases if asks_for_home_delivery(case.text)] == []

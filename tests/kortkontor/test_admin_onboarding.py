@@ -175,9 +175,9 @@ def test_admin_show_prints_the_state_the_checklist_and_what_is_missing(
     assert "Utbetalning: lön via frilansfinans" in out
     assert "  avtal undertecknat: 2026-10-01" in out
     assert "  webbutbildning genomförd: 2026-10-15" in out
-    assert "  utdrag ur belastningsregistret granskat: saknas" in out
+    assert "  utdrag ur belastningsregistret kontrollerat: saknas" in out
     assert (
-        "Saknas: utdrag ur belastningsregistret granskat, låst förvaring för korten, egen pc "
+        "Saknas: utdrag ur belastningsregistret kontrollerat, låst förvaring för kort, egen pc "
         "(inte Mac) med två lediga USB-portar, internet på utlämningsplatsen"
     ) in out
 

@@ -307,3 +307,33 @@ def test_status_problems_name_the_statuses_in_swedish(
     assert ":2: status: ett nytt kort kan bara börja som: beställt, skickat" in err
     assert ":3: status: måste vara en av: beställt, skickat, avi mottagen, i förvaring" in err
     assert "in_custody" not in err and "ordered" not in err
+
+
+def test_the_card_number_is_optional_validated_and_kept_as_digits(
+    network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = f"{CSV_HEADER},card_number"
+    bad = orders_csv(
+        f"{csv_row('SE-1')},9752 2699 0012 3456", f"{csv_row('SE-2')},12AB", header=header
+    )
+    path = write(tmp_path, "bad.csv", bad)
+    code, _, err = run_cli(capsys, "cards", "import", str(path))
+    assert code == 2
+    assert f"{path}:3: card_number:" in err and "8 till 20 siffror" in err
+    assert count(network, Card) == 0
+
+    good = orders_csv(
+        f"{csv_row('SE-1')},9752-2699-0012-3456", f"{csv_row('SE-2')},", header=header
+    )
+    code, _, err = run_cli(capsys, "cards", "import", str(write(tmp_path, "good.csv", good)))
+    assert code == 0, err
+    # A file without the column leaves the stored number as it is.
+    plain = orders_csv(csv_row("SE-1"), csv_row("SE-2"))
+    code, _, err = run_cli(capsys, "cards", "import", str(write(tmp_path, "plain.csv", plain)))
+    assert code == 0, err
+
+    async def numbers(session):  # type: ignore[no-untyped-def]
+        query = select(Card.order_ref, Card.card_number).order_by(col(Card.order_ref))
+        return (await session.exec(query)).all()
+
+    assert query(network, numbers) == [("SE-1", "9752269900123456"), ("SE-2", None)]

@@ -224,7 +224,7 @@ def test_demo_seeds_and_prints_the_network(
     # One administrator is still onboarding: shown with what is missing.
     assert (
         "  ID-administratör: Lina Ek\n    under introduktion, erbjuds inte kortanvändare än; "
-        "saknas: utdrag ur belastningsregistret granskat, egen pc (inte Mac) med två lediga "
+        "saknas: utdrag ur belastningsregistret kontrollerat, egen pc (inte Mac) med två lediga "
         "USB-portar"
     ) in out
     assert out.count("under introduktion") == 1

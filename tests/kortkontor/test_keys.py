@@ -73,7 +73,10 @@ def test_rotation_writes_every_personnummer_under_the_new_key(
         query_ = select(AuditEvent).where(AuditEvent.action == "keys.rotated")
         return [event.data for event in (await session.exec(query_)).all()]
 
-    assert query(env, events) == [{"card_users": 2}, {"card_users": 0}]
+    assert query(env, events) == [
+        {"card_users": 2, "home_addresses": 0},
+        {"card_users": 0, "home_addresses": 0},
+    ]
     assert run_cli(capsys, "audit", "verify")[0] == 0
 
 
@@ -102,3 +105,35 @@ def test_a_reimport_during_the_rotation_finds_people_under_the_old_key(
     after = stored(env)
     assert [user.id for user in after] == [user.id for user in before]
     assert all(PersonnummerVault(NEW_KEY).is_current(u.personnummer_encrypted) for u in after)
+
+
+def test_home_delivery_addresses_are_rotated_too(
+    env: str, imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from models.cards import Card
+    from models.meetings import Meeting
+    from models.network import Admin
+    from tests.factories import meeting
+
+    address = "Storgatan 12, 753 20 Uppsala"
+
+    async def book(session):  # type: ignore[no-untyped-def]
+        card = (await session.exec(select(Card))).first()
+        admin = (await session.exec(select(Admin))).first()
+        at = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+        old = PersonnummerVault(TEST_SECRET_KEY).encrypt(address)
+        session.add(meeting(card, admin, at, home_address_encrypted=old))
+
+    query(env, book)
+    monkeypatch.setenv("KORTKONTOR_SECRET_KEY", NEW_KEY)
+    code, _, err = run_cli(capsys, "keys", "rotate")
+    assert code == 2, err  # without the old key: nothing written
+    monkeypatch.setenv("KORTKONTOR_OLD_SECRET_KEYS", TEST_SECRET_KEY)
+    assert run_cli(capsys, "keys", "rotate")[0] == 0
+
+    async def stored_address(session):  # type: ignore[no-untyped-def]
+        return (await session.exec(select(Meeting.home_address_encrypted))).one()
+
+    assert PersonnummerVault(NEW_KEY).decrypt(query(env, stored_address)) == address

@@ -3,6 +3,7 @@ request lines and python-telegram-bot's errors included; and the filter on its o
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kortkontor.logs import REDACTED, RedactSecrets
+from kortkontor.logs import REDACTED, JsonLines, RedactSecrets, TextLines
 from models.crypto import webhook_secret
 from tests.conftest import TEST_SECRET_KEY
 from tests.fakes.telegram import FakeBotApi
@@ -135,3 +136,31 @@ def test_the_filter_redacts_tracebacks() -> None:
     text = logging.Formatter().format(record)
     assert "RuntimeError: The token `[REDACTED]` was rejected" in text
     assert SECRET_PART not in text
+
+
+def test_json_lines_carry_the_ids_redacted_and_the_traceback_on_one_line() -> None:
+    try:
+        raise RuntimeError(f"refused {TOKEN}")
+    except RuntimeError:
+        record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "update %s", (7,), None)
+        record.exc_info = sys.exc_info()
+    record.update_id = 7
+    record.note = f"bot{TOKEN}"
+    RedactSecrets([TOKEN]).filter(record)
+    line = JsonLines().format(record)
+    assert "\n" not in line and SECRET_PART not in line
+    entry = json.loads(line)
+    assert entry["ids"] == {"update_id": 7, "note": "bot[REDACTED]"}
+    assert (entry["level"], entry["logger"], entry["event"]) == ("ERROR", "bot.x", "update 7")
+    assert entry["time"].endswith("Z") and "RuntimeError: refused [REDACTED]" in entry["exception"]
+
+
+def test_text_lines_keep_a_traceback_on_one_line() -> None:
+    try:
+        raise RuntimeError("two\nlines")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), None)
+        record.exc_info = sys.exc_info()
+    line = TextLines().format(record)
+    assert "\n" not in line
+    assert line.startswith("ERROR x failed\\nTraceback") and "RuntimeError: two\\nlines" in line

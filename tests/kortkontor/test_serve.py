@@ -114,6 +114,7 @@ def test_demo_sms_chat_books_by_text_message(tmp_path: Path) -> None:
 
 
 def test_demo_without_a_terminal_does_not_wait_for_input(tmp_path: Path) -> None:
+    """As `make demo` runs it from a pipe or CI: stdin is not a terminal."""
     done = subprocess.run(
         [*KORTKONTOR, "demo"],
         stdin=subprocess.DEVNULL,
@@ -123,3 +124,6 @@ def test_demo_without_a_terminal_does_not_wait_for_input(tmp_path: Path) -> None
         timeout=60,
     )
     assert done.returncode == 0 and "Chatt som" not in done.stdout
+    # It ends by saying how to open the chat.
+    last = done.stdout.rstrip("\n").splitlines()[-1]
+    assert last.startswith("Chatta som kortanvändaren: kör `kortkontor demo --chat`"), last

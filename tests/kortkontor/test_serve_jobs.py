@@ -219,9 +219,12 @@ async def test_serve_sends_the_agenda_at_seven_and_recovers_a_crashed_claim_whil
     # APScheduler's lines name each job by its id.
     assert 'Running job "admins:agenda (trigger: cron' in logged
     assert 'Running job "dispatch:recover (trigger: interval' in logged
+    # The end of notice months runs at start (and daily after), on the leader.
+    assert 'Running job "admins:notice-end (trigger: cron' in logged
+    assert "job admins:notice-end runs on the leader" in logged
     assert "<locals>" not in logged
     assert status.returncode == 0, status.stdout + status.stderr
-    for job_id in ("dispatch:tick", "dispatch:recover", "admins:agenda"):
+    for job_id in ("dispatch:tick", "dispatch:recover", "admins:agenda", "admins:notice-end"):
         assert f"{job_id} " in status.stdout
     assert "FÖRSENAT" not in status.stdout
 

@@ -154,3 +154,13 @@ def test_an_unreachable_server_is_one_line(
     assert code == 2
     assert err.startswith("Databasservern går inte att nå (") and err.count("\n") == 1
     assert "hemligt" not in err
+
+
+def test_a_setting_out_of_range_is_named_without_its_value(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DASHBOARD_IDLE_MINUTES", "0")
+    code, out, err = run_cli(capsys, "status")
+    assert (code, out) == (2, "")
+    assert err.startswith("Inställningen DASHBOARD_IDLE_MINUTES har ett värde som inte är tillåtet")
+    assert err.endswith(": ändra det.\n") and "Traceback" not in err

@@ -105,3 +105,12 @@ async def test_an_illegal_transition_changes_nothing(services: Services) -> None
         stored = await session.get(Card, card_id)
         assert stored is not None and stored.status == CardStatus.ordered
         assert (await session.exec(select(AuditEvent))).all() == []
+
+
+def test_a_card_in_transfer_is_as_far_along_as_one_in_custody() -> None:
+    """A re-imported order never moves a card under hand-over back, nor forward past it."""
+    from models.lifecycle import is_behind
+
+    assert is_behind(CardStatus.in_transfer, CardStatus.shipped)
+    assert not is_behind(CardStatus.in_transfer, CardStatus.in_custody)
+    assert not is_behind(CardStatus.in_transfer, CardStatus.booked)

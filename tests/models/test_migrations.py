@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +55,7 @@ async def test_0009_moves_a_proposal_from_its_message_onto_the_meeting(
 ) -> None:
     """Before 0009 a proposed time lived only in its message's payload; the upgrade keeps it."""
     config = alembic_config(services.settings.database_url)
-    # The world is built by today's models, then the schema goes back to 0007 under it.
+    # The world is built with today's models, then taken down to 0007 with its rows.
     world = await build_world(services)
     await services.engine.dispose()
     await asyncio.to_thread(command.downgrade, config, "0007")
@@ -164,3 +164,45 @@ async def test_0014_takes_the_administrators_there_are_as_onboarded(services: Se
     assert anna.contract_signed == today and missing_items(anna, today=today) == ()
     assert admin_state(anna, today=today) is AdminState.active
     assert (anna.birth_date, anna.town, anna.payee, anna.org_number) == (None, None, None, None)
+
+
+async def test_0016_gives_an_offices_notice_to_each_of_its_administrators(
+    services: Services,
+) -> None:
+    """An office's notice from before 0016 becomes each of its administrators' notice; the
+    office keeps its own (every administrator there has now given notice)."""
+    from datetime import date
+
+    from models.network import Admin, Office
+    from tests.factories import add, admin, office
+
+    async with transaction(services.sessions) as session:
+        ups = await add(session, office())
+        await add(session, admin(ups))
+        await add(session, admin(ups, email="cecilia@example.se"))
+        gbg = await add(session, office(code="GBG1"))
+        await add(session, admin(gbg, email="bo@example.se"))
+    config = alembic_config(services.settings.database_url)
+    await services.engine.dispose()
+    await asyncio.to_thread(command.downgrade, config, "0014")
+    async with transaction(services.sessions) as session:
+        connection = await session.connection()
+        await connection.execute(
+            sa.table("office", sa.column("code"), sa.column("notice_given_at", UTCDateTime()))
+            .update()
+            .where(sa.column("code") == "UPS1")
+            .values(notice_given_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+        )
+    await services.engine.dispose()
+    await asyncio.to_thread(command.upgrade, config, "head")
+    async with services.sessions() as session:
+        admins = {a.email: a for a in (await session.exec(select(Admin))).all()}
+        offices = {o.code: o for o in (await session.exec(select(Office))).all()}
+    # 23:30 UTC on 30 November is 1 December in Stockholm.
+    for email in ("anna@example.se", "cecilia@example.se"):
+        assert (admins[email].notice_given_on, admins[email].notice_ends_on) == (
+            date(2026, 12, 1),
+            date(2027, 1, 1),
+        )
+    assert admins["bo@example.se"].notice_given_on is None
+    assert offices["UPS1"].notice_given_at is not None and offices["GBG1"].notice_given_at is None

@@ -18,7 +18,9 @@ from tests.factories import csv_row, network_toml, orders_csv
 from tests.kortkontor.cli_helpers import query, run_cli, write
 from tests.payout.helpers import page_count
 
-HEADER = "admin_id,admin_email,date,order_ref,kind,amount_sek\n"
+HEADER = (
+    "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
+)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -81,9 +83,9 @@ def test_export_locks_the_month_and_writes_the_payroll_csv(
     assert f"Skrevs till {out}." in said
     assert out.read_text(encoding="utf-8") == (
         HEADER
-        + f"{anna},anna@example.se,2026-10-05,SE-1,handout,500.00\n"
-        + f"{anna},anna@example.se,2026-10-05,SE-1,extra_meeting,250.00\n"
-        + f"{bo},bo@example.se,2026-10-31,SE-2,handout,500.00\n"
+        + f"{anna},anna@example.se,2026-10-05,SE-1,handout,500.00,,frilansfinans,\n"
+        + f"{anna},anna@example.se,2026-10-05,SE-1,extra_meeting,250.00,,frilansfinans,\n"
+        + f"{bo},bo@example.se,2026-10-31,SE-2,handout,500.00,,frilansfinans,\n"
     )
     assert statement_count(env) == 2
 
@@ -110,7 +112,7 @@ def test_export_locks_the_month_and_writes_the_payroll_csv(
     )
     assert code == 0 and "totalt -100,00\xa0kr" in said
     assert november.read_text(encoding="utf-8") == (
-        HEADER + f"{bo},bo@example.se,2026-11-01,,adjustment,-100.00\n"
+        HEADER + f"{bo},bo@example.se,2026-11-01,,adjustment,-100.00,,frilansfinans,\n"
     )
 
 

@@ -41,11 +41,11 @@ def test_csv_has_one_row_per_line_and_nothing_personal(
     text = render_csv(december).decode("utf-8")
     anna, bo = seeded.admin_id, seeded.other_admin_id
     assert text == (
-        "admin_id,admin_email,date,order_ref,kind,amount_sek\n"
-        f"{anna},anna@example.se,2026-12-01,SE-2,handout,500.00\n"
-        f"{anna},anna@example.se,2026-12-01,SE-1,handout,500.00\n"
-        f"{anna},anna@example.se,2026-12-01,SE-1,extra_meeting,250.00\n"
-        f"{bo},bo@example.se,2026-12-05,,adjustment,-250.00\n"
+        "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
+        f"{anna},anna@example.se,2026-12-01,SE-2,handout,500.00,no,frilansfinans,\n"
+        f"{anna},anna@example.se,2026-12-01,SE-1,handout,500.00,no,frilansfinans,\n"
+        f"{anna},anna@example.se,2026-12-01,SE-1,extra_meeting,250.00,,frilansfinans,\n"
+        f"{bo},bo@example.se,2026-12-05,,adjustment,-250.00,,frilansfinans,\n"
     )
     assert not any(number in text for number in ALL_TEST_PERSONNUMMER)
     assert not any(name in text for name in CARD_USERS)
@@ -53,7 +53,7 @@ def test_csv_has_one_row_per_line_and_nothing_personal(
 
 def test_csv_of_an_empty_month_is_the_header_alone() -> None:
     assert render_csv(MonthExport("2026-10", ())) == (
-        b"admin_id,admin_email,date,order_ref,kind,amount_sek\n"
+        b"admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
     )
 
 
@@ -73,6 +73,8 @@ def test_pdf_is_a_swedish_statement_per_admin(december: MonthExport) -> None:
     assert {"Utlämning", "Extra möte", "Justering"} <= set(texts)
     assert {"SE-1", "SE-2", "2026-12-01", "2026-12-05"} <= set(texts)
     assert "Dubbelbetalning - november" in texts  # the en dash, as the core font can set it
+    # The seeded orders carry no card number: each handout says it was not checked.
+    assert texts.count("kortnummer ej kontrollerat") == 2
     assert "Att betala" in texts
     # Babel separates with no-break spaces; fpdf2 sets them as plain ones in a core font.
     amounts = [t.replace("\xa0", " ") for t in texts if t.replace("\xa0", " ").endswith(" kr")]

@@ -187,6 +187,7 @@ def all_on_time(now: datetime = MORNING) -> list[JobRun]:
         run("requests:expire", since=before, ok=now - timedelta(minutes=3)),
         run("cards:nudges", since=before, ok=now.replace(hour=6, minute=5)),
         run("admins:agenda", since=before, ok=now.replace(hour=7, minute=0)),
+        run("admins:notice-end", since=before, ok=now.replace(hour=0, minute=15)),
     ]
 
 
@@ -212,6 +213,7 @@ def test_a_job_scheduled_but_not_due_yet_is_not_late() -> None:
         "requests:expire": True,
         "cards:nudges": True,
         "admins:agenda": True,
+        "admins:notice-end": False,  # owed at 00:15 tomorrow
     }
 
 

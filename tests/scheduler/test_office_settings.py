@@ -484,29 +484,45 @@ async def test_home_delivery_and_auto_confirm_are_audited_when_they_change(
     assert [e.data["enabled"] for e in auto] == [True, False]
 
 
-async def test_notice_is_recorded_once_with_a_month_to_run(
+async def test_notice_is_the_admins_own_and_the_office_closes_with_the_last(
     services: Services, world: World
 ) -> None:
+    """Anna's notice is hers: Cecilia at the same office still has none, and the office stays
+    open until she gives hers too."""
     async with transaction(services.sessions) as session:
         ends_on = await settings.give_notice(session, admin_id=world.anna, now=NOW)
     assert ends_on == date(2026, 12, 30)
     async with transaction(services.sessions) as session:
         with pytest.raises(NoticeAlreadyGiven) as again:
-            await settings.give_notice(session, admin_id=world.cecilia, now=NOW + timedelta(days=3))
+            await settings.give_notice(session, admin_id=world.anna, now=NOW + timedelta(days=3))
     assert again.value.ends_on == date(2026, 12, 30)
     async with services.sessions() as session:
         office = await session.get(Office, world.office_id)
-        assert office is not None and office.notice_given_at == NOW
-        view = await settings.availability_of(session, admin_id=world.cecilia)
+        assert office is not None and office.notice_given_at is None
+        view = await settings.availability_of(session, admin_id=world.anna)
         assert view.notice_ends_on == date(2026, 12, 30)
-        bo = await settings.availability_of(session, admin_id=world.bo)
-        assert bo.office.notice_given_at is None
-    [event] = await events(services, "office.notice_given")
-    assert (event.entity, event.entity_id, event.actor_id) == (
-        "office",
-        world.office_id,
+        cecilia = await settings.availability_of(session, admin_id=world.cecilia)
+        assert cecilia.notice_ends_on is None
+    [event] = await events(services, "admin.notice_given")
+    assert (event.entity, event.entity_id, event.actor_role, event.actor_id) == (
+        "admin",
+        world.anna,
+        "admin",
         world.anna,
     )
+    assert event.data == {"given_on": "2026-11-30", "ends_on": "2026-12-30"}
+    assert await events(services, "office.notice_given") == []
+    later = NOW + timedelta(days=3)
+    async with transaction(services.sessions) as session:
+        assert await settings.give_notice(session, admin_id=world.cecilia, now=later) == date(
+            2027, 1, 3
+        )
+    async with services.sessions() as session:
+        office = await session.get(Office, world.office_id)
+        assert office is not None and office.notice_given_at == later
+        assert settings.notice_ends_on(office) == date(2027, 1, 3)
+    [closed] = await events(services, "office.notice_given")
+    assert (closed.entity_id, closed.actor_role) == (world.office_id, "system")
 
 
 @pytest.mark.parametrize(

@@ -197,7 +197,7 @@ async def build_network(services: Services) -> Network:
             None,
             soon + timedelta(days=1),
             MeetingStatus.requested,
-            home_address="Storgatan 1, 753 20 Uppsala",
+            home_address_encrypted="not read here",
         )
         network.meetings["cancelled"] = await _meeting(
             session,

@@ -213,6 +213,20 @@ async def test_reposting_updates_and_never_duplicates(site: Site, services: Serv
     assert (await count(services, Card), await count(services, CardUser)) == (cards, users)
 
 
+async def test_an_order_may_carry_the_card_number(site: Site, services: Services) -> None:
+    bad = {**NEW_ORDER, "card_number": "12-34"}
+    response = await site.api("POST", "/api/cards", json=bad)
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "card_number"]
+    assert problem["msg"] == "måste vara kortets nummer, 8 till 20 siffror"
+    good = {**NEW_ORDER, "card_number": "9752 2699 0012 3456"}
+    assert (await site.api("POST", "/api/cards", json=good)).status_code == 200
+    async with services.sessions() as session:
+        card = (await session.exec(select(Card).where(Card.order_ref == "SE-9001"))).one()
+    assert card.card_number == "9752269900123456"
+
+
 async def test_a_bad_personnummer_names_the_field_and_writes_nothing(
     site: Site, services: Services
 ) -> None:

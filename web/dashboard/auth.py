@@ -339,7 +339,7 @@ async def login(
             await end_session(session, token=previous, now=now, reason=EndReason.logout)
         await open_session(session, operator_id=operator.id, token=token, now=now)
         await purge_sessions(session, now=now, limits=limits)
-    logger.info("dashboard: operator %s logged in", operator.id)
+    logger.info("dashboard: operator %s logged in", operator.id, extra={"operator_id": operator.id})
     return RedirectResponse(safe_next(next_path), status_code=303)
 
 

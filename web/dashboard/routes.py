@@ -1,13 +1,15 @@
-"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export).
+"""The dashboard's pages: overview, office, card timeline, payouts (with lock and export), and
+the issuer's monthly report.
 
-Every operator sees them; locking and exporting payouts takes the payroll role, and ending an
-administrator's calendar link the operator administrator's.
+Every operator sees them; locking and exporting payouts, and the report, take the payroll role,
+and ending an administrator's calendar link the operator administrator's.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from models import admins, audit, feeds
-from models.errors import InvalidInput
+from models.admins import give_notice
+from models.cards import Card
+from models.errors import DomainError, InvalidInput
 from models.lifecycle import Role
 from models.network import Admin, Office
 from models.operators import Operator
@@ -24,7 +28,12 @@ from models.validation import parse_day
 from models.zone import local_day
 from payout.export_csv import render_csv
 from payout.export_pdf import render_pdf
+from payout.report import MonthReport
+from payout.report_csv import render_report_csv
+from payout.report_pdf import render_report_pdf
+from payout.report_store import load_report, record_export
 from payout.store import MonthExport, export_month
+from scheduler import handover
 from web.dashboard import charts, figures, queries
 from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
@@ -77,14 +86,33 @@ async def office(
     page = await queries.office_page(session, code=code, now=now)
     if page is None:
         return not_found(request, t.office_not_found.format(code=code), operator=operator)
+    return await _office_page(request, operator, session, page, now=now)
+
+
+async def _office_page(
+    request: Request,
+    operator: Operator,
+    session: SessionDep,
+    page: queries.OfficePage,
+    *,
+    now: datetime,
+    error: str | None = None,
+    error_admin: int | None = None,
+) -> HTMLResponse:
+    """The office page; with an error, next to the administrator whose form it was (400)."""
+    assert page.office.id is not None
+    transfers = await handover.office_handover(session, office_id=page.office.id, now=now)
     return render(
         request,
         "office.html",
         title=page.office.name,
         operator=operator,
         page=page,
-        error=None,
-        error_admin=None,
+        handover=transfers,
+        now=now,
+        error=error,
+        error_admin=error_admin,
+        status_code=400 if error else 200,
     )
 
 
@@ -127,6 +155,77 @@ async def revoke_calendar_link(
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#admins", status_code=303)
 
 
+@router.post("/admins/{admin_id}/notice")
+async def record_notice(
+    request: Request,
+    admin_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    on: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an administrator's notice, given on `on` (empty: today); audited."""
+    admin = await session.get(Admin, admin_id)
+    if admin is None or admin.id is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    try:
+        day = parse_day(on, field="on") if on.strip() else None
+        await give_notice(
+            session, admin_id=admin.id, role=Role.operator, actor_id=operator.id, now=now, on=day
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.admin_notice_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s recorded admin %s's notice", operator.id, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#notice-{admin_id}", status_code=303)
+
+
+@router.post("/cards/{card_id}/handover")
+async def hand_over_card(
+    request: Request,
+    card_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    to_admin: Annotated[str, Form()] = "",
+) -> Response:
+    """Mark a leaving administrator's card handed over to another one (who confirms it in the
+    chat); audited."""
+    card = await session.get(Card, card_id)
+    office = await session.get(Office, card.office_id) if card is not None else None
+    if card is None or office is None:
+        return not_found(request, t.card_not_found.format(order_ref=card_id), operator=operator)
+    try:
+        receiver = int(to_admin) if to_admin.strip().isdigit() else 0
+        await handover.hand_over(
+            session,
+            card_id=card_id,
+            to_admin_id=receiver,
+            role=Role.operator,
+            actor_id=operator.id,
+            now=now,
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "message.html",
+            title=t.handover_refused,
+            operator=operator,
+            message=error.translated(),
+            status_code=400,
+        )
+    logger.info("dashboard: operator %s handed card %s over", operator.id, card_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#handover", status_code=303)
+
+
 @router.post("/admins/{admin_id}/onboarding")
 async def set_onboarding_item(
     request: Request,
@@ -157,15 +256,8 @@ async def set_onboarding_item(
         message = t.onboarding_refused.format(
             item=_item_name(error.field), reason=error.translated()
         )
-        return render(
-            request,
-            "office.html",
-            title=office.name,
-            operator=operator,
-            page=page,
-            error=message,
-            error_admin=admin_id,
-            status_code=400,
+        return await _office_page(
+            request, operator, session, page, now=now, error=message, error_admin=admin_id
         )
     if changed:
         logger.info("dashboard: operator %s dated %s of admin %s", operator.id, item, admin_id)
@@ -240,3 +332,34 @@ async def export_payouts(
         export.newly_locked,
     )
     return download(content, filename=f"ersattning-{export.month}.{kind}", media_type=media_type)
+
+
+REPORT_FILES: dict[str, tuple[Callable[[MonthReport], bytes], str]] = {
+    "csv": (render_report_csv, "text/csv; charset=utf-8"),
+    "pdf": (render_report_pdf, "application/pdf"),
+}
+
+
+@router.post("/report/export")
+async def export_report(
+    request: Request,
+    operator: PayrollDep,
+    session: SessionDep,
+    now: NowDep,
+    month: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form(alias="format")] = "",
+) -> Response:
+    """The issuer's monthly report per office, as CSV or PDF (audited; it locks nothing)."""
+    if kind not in REPORT_FILES:
+        return _payouts_page(request, operator, month=month, page=None, error=t.unknown_format)
+    try:
+        report = await load_report(session, month=month, now=now)
+    except InvalidInput as error:
+        return _payouts_page(request, operator, month=month, page=None, error=error.translated())
+    render_file, media_type = REPORT_FILES[kind]
+    content = render_file(report)
+    await record_export(
+        session, report, file_format=kind, actor_role=Role.operator, actor_id=operator.id, now=now
+    )
+    logger.info("dashboard: operator %s exported the report %s as %s", operator.id, month, kind)
+    return download(content, filename=f"rapport-{report.month}.{kind}", media_type=media_type)

@@ -101,8 +101,22 @@ TEXTS: Final[Mapping[str, str]] = {
     "min_notice_hours": N_("Minimum notice: {hours} h"),
     "horizon_days": N_("Bookable: {days} days ahead"),
     "termination": N_("Termination"),
-    "no_notice": N_("The office has not given notice."),
+    "no_notice": N_("The office is open: at least one administrator has not given notice."),
+    "office_closing": N_("Every administrator has given notice: the office closes after {ends}."),
     "notice_given": N_("Notice given on {given}; the notice period ends on {ends}."),
+    "admin_no_notice": N_("No notice given."),
+    "admin_notice_on": N_("Notice given on (YYYY-MM-DD; empty: today)"),
+    "admin_notice_submit": N_("Record the notice"),
+    "admin_notice_refused": N_("The notice was not recorded"),
+    "handover": N_("Custody hand-over"),
+    "handover_held": N_("Cards kept by administrators who have given notice"),
+    "handover_none": N_("No cards to hand over."),
+    "handover_waiting": N_("Under hand-over, waiting for the receiver to confirm in the chat"),
+    "handover_waiting_none": N_("No hand-over is waiting."),
+    "handover_to": N_("Hand over to"),
+    "handover_submit": N_("Mark as handed over"),
+    "handover_refused": N_("The card was not handed over"),
+    "handover_line": N_("{card}: from {giver} to {receiver} ({office}), {days} days ago"),
     "venues": N_("Venues"),
     "no_venues": N_("The office has no venues."),
     "name": N_("Name"),
@@ -183,6 +197,18 @@ TEXTS: Final[Mapping[str, str]] = {
     "download_csv": N_("Download CSV"),
     "download_pdf": N_("Download PDF"),
     "unknown_format": N_("Unknown export format."),
+    "payee_frilansfinans": N_("Salary through frilansfinans (gross, holiday pay included)"),
+    "payee_company": N_("Own company, org. no. {org_number} (invoice basis)"),
+    "payee_unset": N_("Payee not set up"),
+    # the issuer's monthly report
+    "report_heading": N_("Monthly report"),
+    "report_title": N_("Monthly report for {month}"),
+    "report_note": N_(
+        "Per office: handouts, failed meetings by reason, extra meetings, attendance answers, "
+        "cards in custody by age and stuck cards. Nothing is locked."
+    ),
+    "report_csv": N_("Download the report as CSV"),
+    "report_pdf": N_("Download the report as PDF"),
     "lock_note": N_(
         "Exporting locks the month: the statements can no longer change, and later corrections "
         "become adjustment lines in the next open month."
@@ -220,6 +246,7 @@ CARD_STATUS_NAMES: Final[Mapping[CardStatus, str]] = {
     CardStatus.notified: N_("notice received"),
     CardStatus.in_custody: N_("in custody at the office"),
     CardStatus.booked: N_("booked"),
+    CardStatus.in_transfer: N_("in transfer between administrators"),
     CardStatus.handed_out: N_("handed out"),
     CardStatus.returned: N_("returned to the issuer"),
     CardStatus.revoked: N_("revoked"),

@@ -44,6 +44,7 @@ def make_sender(
     auth_token: str | None = None,
     base_url: str | None = None,
     messages_per_second: float = 1000,
+    timeout: float = 15.0,
 ) -> TwilioSender:
     """A sender pointed at the fake (or elsewhere); fast unless a rate is given."""
     return TwilioSender(
@@ -52,6 +53,7 @@ def make_sender(
         from_number=SENDER_NUMBER,
         base_url=base_url or fake.base_url,
         messages_per_second=messages_per_second,
+        timeout=timeout,
     )
 
 
@@ -181,6 +183,34 @@ async def test_an_unreachable_api_is_transient(fake: FakeTwilio) -> None:
     finally:
         await down.close()
     assert not error.permanent and error.reason.startswith("twilio unreachable")
+
+
+async def test_a_message_twilio_took_whose_answer_was_lost_is_not_sent_again(
+    fake: FakeTwilio,
+) -> None:
+    # Twilio takes the message, and the answer never comes (a timeout, a dropped connection):
+    # sending again would give the recipient the message twice.
+    impatient = make_sender(fake, timeout=0.5)
+    fake.hold_sends(RECIPIENT, accept=True)
+    try:
+        sid = await impatient.send(sms(), idempotency_key="n-1")
+    finally:
+        fake.release_sends()
+        await impatient.close()
+    [taken] = fake.messages
+    assert sid == taken.sid
+
+
+async def test_a_message_that_never_reached_twilio_is_transient(fake: FakeTwilio) -> None:
+    impatient = make_sender(fake, timeout=0.5)
+    fake.hold_sends(RECIPIENT, accept=False)
+    try:
+        error = await refused(impatient, sms())
+    finally:
+        fake.release_sends()
+        await impatient.close()
+    assert not error.permanent and error.reason.startswith("twilio unreachable")
+    assert fake.messages == []
 
 
 async def test_errors_and_logs_never_name_the_number(

@@ -71,8 +71,8 @@ async def test_find_a_stuck_card_then_lock_and_export_the_month(
     exported = await asyncio.to_thread(saved.read_text, encoding="utf-8")
     bo = seeded.world.other_admin_id
     assert exported == (
-        "admin_id,admin_email,date,order_ref,kind,amount_sek\n"
-        f"{bo},bo@example.se,2026-12-01,SE-3,handout,500.00\n"
+        "admin_id,admin_email,date,order_ref,kind,amount_sek,card_number_checked,payee,org_number\n"
+        f"{bo},bo@example.se,2026-12-01,SE-3,handout,500.00,no,frilansfinans,\n"
     )
 
     async with services.sessions() as session:

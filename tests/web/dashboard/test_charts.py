@@ -7,7 +7,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from web.dashboard.charts import Bar, bar_chart, custody_age_chart, handouts_chart
+from payout.charts import Bar, bar_chart
+from web.dashboard.charts import custody_age_chart, handouts_chart
 from web.dashboard.figures import WeekCount, age_buckets
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -256,7 +256,7 @@ async def test_office_page(site: Site) -> None:
     assert "anna@example.se" in page
     assert "Café Linné" in page and "Svartbäcksgatan 22" in page
     assert "måndag" in page and "16:00–19:00" in page
-    assert "Kontoret har inte sagt upp sig." in page
+    assert "Kontoret är öppet: minst en ID-administratör har inte sagt upp sig." in page
 
 
 async def test_card_page_tells_the_timeline(site: Site) -> None:
@@ -323,7 +323,16 @@ async def test_export_locks_the_month_and_sends_the_csv(
         response.headers["content-disposition"] == 'attachment; filename="ersattning-2026-12.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[1][1:] == ["bo@example.se", "2026-12-01", "SE-3", "handout", "500.00"]
+    assert rows[1][1:] == [
+        "bo@example.se",
+        "2026-12-01",
+        "SE-3",
+        "handout",
+        "500.00",
+        "no",
+        "frilansfinans",
+        "",
+    ]
     async with services.sessions() as session:
         statements = (await session.exec(select(PayoutStatement))).all()
         locks = (
@@ -405,3 +414,88 @@ async def test_an_operator_ends_an_administrators_calendar_link(
     # Without the form's token nothing ends.
     refused = await site.client.post(f"/dashboard/admins/{anna}/calendar/revoke", data={})
     assert refused.status_code == 403
+
+
+async def test_an_operator_records_an_administrators_notice(
+    site: Site, seeded: Seeded, services: Services
+) -> None:
+    anna = seeded.world.admin_id
+    await site.login()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Ingen uppsägning." in page and "Registrera uppsägningen" in page
+    # Without the form's token nothing is recorded.
+    refused = await site.client.post(f"/dashboard/admins/{anna}/notice", data={"on": ""})
+    assert refused.status_code == 403
+    form = {"csrf_token": await site.csrf("/dashboard/offices/UPS1"), "on": "2027-13-01"}
+    bad = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert bad.status_code == 400 and "ÅÅÅÅ-MM-DD" in bad.text
+    form["on"] = "2027-01-05"
+    response = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/dashboard/offices/UPS1#notice-{anna}"
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Uppsagt " in page and "uppsägningstiden slutar" in page
+    assert "Registrera uppsägningen" not in page
+    again = await site.client.post(f"/dashboard/admins/{anna}/notice", data=form)
+    assert again.status_code == 400 and "redan" in again.text
+    async with services.sessions() as session:
+        events = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "admin.notice_given"))
+        ).all()
+    assert [(e.entity_id, e.actor_role, e.data["given_on"]) for e in events] == [
+        (anna, "operator", "2027-01-05")
+    ]
+
+
+async def test_a_transfer_left_unconfirmed_stays_on_the_office_page(
+    site: Site, seeded: Seeded, services: Services
+) -> None:
+    """Anna (under notice) keeps Maria's card; the operator hands it to Cecilia, who never
+    confirms: the card shows «under överlämning» and the office page keeps it with its age.
+    No reminder is planned."""
+    from datetime import timedelta
+
+    from models.admins import give_notice
+    from models.cards import Card, CardStatus
+    from models.lifecycle import Role
+    from models.outbox import Notification
+    from tests import factories
+
+    anna, maria = seeded.world.admin_id, seeded.world.cards["maria"]
+    async with transaction(services.sessions) as session:
+        card = await session.get(Card, maria)
+        assert card is not None
+        card.custodian_admin_id = anna
+        session.add(card)
+        cecilia = await factories.add(
+            session,
+            factories.admin(card.office_id, email="cecilia@example.se", name="Cecilia Berg"),
+        )
+        await give_notice(session, admin_id=anna, role=Role.admin, actor_id=anna, now=CLOCK)
+        notifications_before = len((await session.exec(select(Notification))).all())
+    await site.login()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert (
+        "Kort hos ID-administratörer som sagt upp sig" in page
+        and "Ingen överlämning väntar." in page
+    )
+    form = {"csrf_token": await site.csrf("/dashboard/offices/UPS1"), "to_admin": str(anna)}
+    refused = await site.client.post(f"/dashboard/cards/{maria}/handover", data=form)
+    assert refused.status_code == 400 and "välj en annan ID-administratör" in refused.text
+    form["to_admin"] = str(cecilia.id)
+    response = await site.client.post(f"/dashboard/cards/{maria}/handover", data=form)
+    assert response.status_code == 303
+    async with services.sessions() as session:
+        card = await session.get(Card, maria)
+        assert card is not None and card.status == CardStatus.in_transfer
+        assert len((await session.exec(select(Notification))).all()) == notifications_before
+        # Days later, still unconfirmed.
+        card.status_changed_at = CLOCK - timedelta(days=6)
+        session.add(card)
+        await session.commit()
+    page = (await site.client.get("/dashboard/offices/UPS1")).text
+    assert "Under överlämning, väntar på att mottagaren bekräftar i chatten" in page
+    order_ref = card.order_ref
+    assert f"{order_ref}: från Anna Andersson till Cecilia Berg (UPS1), för 6 dagar sedan" in page
+    card_page = (await site.client.get(f"/dashboard/cards/{order_ref}")).text
+    assert "under överlämning mellan ID-administratörer" in card_page

@@ -62,10 +62,10 @@ async def test_the_office_page_shows_the_checklist_and_what_is_missing(
     assert "Född: 1985-03-12" in page and "Ort: Uppsala" in page
     assert "Utbetalning: lön via frilansfinans" in page
     assert "avtal undertecknat 15 januari 2020" in page
-    assert "utdrag ur belastningsregistret granskat saknas" in page
+    assert "utdrag ur belastningsregistret kontrollerat saknas" in page
     assert (
         "Saknas innan kortanvändare kan erbjudas den här administratören: utdrag ur "
-        "belastningsregistret granskat, egen pc (inte Mac) med två lediga USB-portar"
+        "belastningsregistret kontrollerat, egen pc (inte Mac) med två lediga USB-portar"
     ) in page
     assert "Spara datumet" not in page  # a viewer sees, and sets nothing
     gbg = _text((await site.client.get("/dashboard/offices/GBG1")).text)
@@ -90,7 +90,7 @@ async def test_an_operator_administrator_dates_an_item_and_it_is_audited(
     assert admin_state(anna, today=TODAY) is AdminState.active
     page = _text((await site.client.get(OFFICE)).text)
     assert "Anna Andersson Läge: aktiv" in page
-    assert "utdrag ur belastningsregistret granskat 11 januari 2027" in page
+    assert "utdrag ur belastningsregistret kontrollerat 11 januari 2027" in page
 
     async with services.sessions() as session:
         operator = await get_operator_by_email(session, email=ROLE_EMAILS[OperatorRole.admin])
