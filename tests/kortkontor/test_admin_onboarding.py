@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from models.admins import notice_end
 from models.audit import AuditEvent
 from models.network import Admin, Payee
 from models.types import utcnow
@@ -271,3 +272,17 @@ def test_a_venue_in_another_town_is_loaded_with_a_warning(
     same_town = network_toml().replace("753 33 Uppsala", "753 33  UPPSALA")
     code, out, _, _ = _load(capsys, tmp_path, same_town)
     assert code == 0 and "varning" not in out
+
+
+def test_admin_show_tells_a_notice_and_its_end(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _load(capsys, tmp_path, network_toml())[0] == 0
+    given = local_day(utcnow()) - timedelta(days=3)
+    code, _, err = run_cli(capsys, "admin", "notice", "anna@example.se", "--on", given.isoformat())
+    assert code == 0, err
+    out = run_cli(capsys, "admin", "show", "anna@example.se")[1]
+    assert "Läge: uppsagd" in out
+    ends = notice_end(given).isoformat()
+    assert f"Uppsagt {given.isoformat()}; uppsägningstiden slutar {ends}." in out
+    assert "Inget saknas." in out
