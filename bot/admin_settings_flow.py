@@ -23,7 +23,7 @@ from bot.wish_parser import parse_wish
 from models.errors import DomainError
 from models.i18n import N_, translate
 from models.meetings import Meeting, MeetingStatus
-from models.network import Absence, Admin, AvailabilityWindow, Venue, VenueKind
+from models.network import Absence, Admin, AvailabilityWindow, Office, Venue, VenueKind
 from models.validation import hidden_character, parse_clock
 from models.zone import STOCKHOLM
 from scheduler import office_settings
@@ -302,6 +302,15 @@ async def _hours_given(conv: Conversation, admin: Admin, text: str) -> None:
     start, end = hours
     if end <= start:
         _ask_hours(conv, weekday, conv._("The end must be after the start."))
+        return
+    office = await conv.session.get(Office, admin.office_id)
+    minutes = (end.hour - start.hour) * 60 + end.minute - start.minute
+    if office is not None and minutes < office.slot_minutes:
+        # Asked again at once: the next step is a longer span, not the overview.
+        problem = conv._(
+            "{hours} is shorter than one meeting ({minutes} minutes), so nobody could book it."
+        ).format(hours=_hours((start, end)), minutes=office.slot_minutes)
+        _ask_hours(conv, weekday, problem)
         return
     await _ask_venue(conv, admin, weekday, start, end)
 

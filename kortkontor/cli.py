@@ -20,6 +20,14 @@ from kortkontor.logs import configure_logging, redact_secrets, use_log_format
 from kortkontor.settings import InvalidSetting, MissingSecretKey, Settings, load_settings
 from kortkontor.wiring import Services, build_services
 from models import audit
+from models.admins import (
+    ADMIN_STATE_NAMES,
+    MISSING,
+    ONBOARDING_ITEM_NAMES,
+    PAYEE_NAMES,
+    notice_end,
+    onboarding_report,
+)
 from models.backup import NotSqlite, backup_sqlite, sqlite_path
 from models.cards import CARD_STATUS_NAMES, card_status_named, get_card_by_order_ref
 from models.database_check import check_schema, check_sqlite_file, database_error
@@ -30,13 +38,13 @@ from models.invites import InvitePurpose, issue_invite
 from models.job_runs import JobOutcome, all_runs
 from models.lifecycle import Role
 from models.migrate import upgrade_to_head
-from models.network import get_admin_by_email
+from models.network import Admin, Office, Payee, get_admin_by_email
 from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.outbox import NOTIFICATION_STATUS_NAMES, NotificationStatus
 from models.types import utcnow
 from models.validation import parse_day
-from models.zone import STOCKHOLM
+from models.zone import STOCKHOLM, local_day
 from scheduler import outbox
 from scheduler.cards import change_status, import_orders
 from scheduler.wording import format_slot_time
@@ -44,6 +52,7 @@ from scheduler.wording import format_slot_time
 if TYPE_CHECKING:
     from scheduler.jobs import JobStatus
 
+WARNING = N_("warning: {place}")
 EXIT_OK = 0
 EXIT_BROKEN = 1
 EXIT_BAD_INPUT = 2
@@ -150,6 +159,9 @@ async def cmd_network_load(services: Services, args: argparse.Namespace) -> int:
             summary = await upsert_network(session, offices)
     except InputRejected as error:
         return _report_rejected(path, error)
+    for spec in offices:
+        for warning in spec.warnings:
+            print(_(WARNING).format(place=_placed(path, warning)))
     say(
         N_(
             "Loaded {offices} office(s), {venues} venue(s), {admins} administrator(s); "
@@ -513,6 +525,63 @@ async def cmd_admin_invite(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def cmd_admin_show(services: Services, args: argparse.Namespace) -> int:
+    """The administrator's state, their onboarding checklist and what is missing."""
+    today = local_day(utcnow())
+    async with services.sessions() as session:
+        admin = await get_admin_by_email(session, email=args.email.strip().lower())
+        if admin is None:
+            raise NotFound(N_("No administrator has e-mail «{email}»."), email=args.email)
+        office = await session.get(Office, admin.office_id)
+    assert office is not None
+    report = onboarding_report(admin, today=today)
+    say(
+        N_("{name} <{email}>, {office} ({code})"),
+        name=admin.name,
+        email=admin.email,
+        office=office.name,
+        code=office.code,
+    )
+    say(N_("State: {state}"), state=_(ADMIN_STATE_NAMES[report.state]))
+    if admin.notice_given_on is not None:
+        say(
+            N_("Notice given on {given}; the notice period ends on {ends}."),
+            given=admin.notice_given_on.isoformat(),
+            ends=(admin.notice_ends_on or notice_end(admin.notice_given_on)).isoformat(),
+        )
+    for label, value in _personal_lines(admin):
+        print(f"{_(label)}: {value if value is not None else _(MISSING)}")
+    say(N_("Onboarding checklist:"))
+    for item, day in report.checklist.items():
+        shown = day.isoformat() if day is not None else _(MISSING)
+        print(f"  {_(ONBOARDING_ITEM_NAMES[item])}: {shown}")
+    if report.missing:
+        missing = ", ".join(_(ONBOARDING_ITEM_NAMES[item]) for item in report.missing)
+        say(N_("Missing: {items}"), items=missing)
+    else:
+        say(N_("Nothing is missing."))
+    if report.unrecorded:
+        fields = ", ".join(report.unrecorded)
+        say(N_("Not recorded yet: {fields} (load the network file with them)."), fields=fields)
+    return EXIT_OK
+
+
+def _personal_lines(admin: Admin) -> list[tuple[str, str | None]]:
+    """The eligibility details, as label and value (None: not recorded)."""
+    payee: str | None = None
+    if admin.payee is not None:
+        payee = _(PAYEE_NAMES[Payee(admin.payee)])
+        if admin.org_number:
+            payee += f" ({admin.org_number})"
+    born = admin.birth_date.isoformat() if admin.birth_date is not None else None
+    return [
+        (N_("Born"), born),
+        (N_("Home address"), admin.address),
+        (N_("Town"), admin.town),
+        (N_("Payee"), payee),
+    ]
+
+
 async def cmd_admin_notice(services: Services, args: argparse.Namespace) -> int:
     """Record an administrator's notice, given on --on (default today); print its end."""
     from models.admins import give_notice
@@ -730,6 +799,11 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin.add_parser("invite")
     invite.add_argument("email")
     invite.set_defaults(run=cmd_admin_invite)
+    show = admin.add_parser(
+        "show", description=_("the administrator's state, onboarding checklist and what is missing")
+    )
+    show.add_argument("email")
+    show.set_defaults(run=cmd_admin_show)
     notice = admin.add_parser("notice")
     notice.add_argument("email")
     notice.add_argument("--on", default=None, help=_("the day notice was given (default: today)"))

@@ -17,6 +17,7 @@ from bot.sms import SmsChat
 from bot.sms_text import segments
 from kortkontor.settings import Settings
 from kortkontor.wiring import Services, build_services
+from models.admins import ADMIN_STATE_NAMES, ONBOARDING_ITEM_NAMES, onboarding_report
 from models.cards import CARD_STATUS_NAMES, Card, CardStatus, CardUser, get_card_by_order_ref
 from models.db import transaction
 from models.i18n import N_, translate
@@ -27,6 +28,7 @@ from models.network_file import read_network_toml, upsert_network
 from models.orders import read_orders_csv
 from models.outbox import Channel
 from models.types import utcnow
+from models.zone import local_day
 from scheduler import notifications, outbox, rendering
 from scheduler.availability import load_availability
 from scheduler.booking import request_booking
@@ -120,6 +122,14 @@ async def describe(services: Services) -> str:
             admins = (await session.exec(select(Admin).where(Admin.office_id == office.id))).all()
             for admin in admins:
                 out.append(_("  Administrator: {name}").format(name=admin.name))
+                report = onboarding_report(admin, today=local_day(utcnow()))
+                if report.missing:
+                    out.append(
+                        _("    {state}, not offered to card users yet; missing: {items}").format(
+                            state=_(ADMIN_STATE_NAMES[report.state]),
+                            items=", ".join(_(ONBOARDING_ITEM_NAMES[i]) for i in report.missing),
+                        )
+                    )
                 windows = (
                     await session.exec(
                         select(AvailabilityWindow)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -25,7 +26,7 @@ from models import audit
 from models.errors import DomainError, InvalidInput
 from models.i18n import N_
 from models.lifecycle import Role
-from models.network import ONBOARDING_ITEMS, Admin, Office
+from models.network import ONBOARDING_ITEMS, Admin, Office, Payee
 from models.zone import local_day, local_midnight
 
 NOTICE_MONTHS = 1
@@ -57,6 +58,26 @@ ONBOARDING_ITEM_NAMES: dict[str, str] = {
     "pc_two_usb": N_("own PC (not Mac) with two free USB ports"),
     "internet_at_venue": N_("internet at the handout place"),
 }
+
+
+PAYEE_NAMES: dict[Payee, str] = {
+    Payee.frilansfinans: N_("salary through frilansfinans"),
+    Payee.company: N_("own company (F-skatt)"),
+}
+MISSING = N_("missing")
+NOT_DONE_YET = N_("must not be after today ({today}): it is the day the item was done")
+# The eligibility details a row from before migration 0014 may lack, by their file keys.
+ELIGIBILITY_KEYS = ("birth_date", "address", "town", "payee")
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingReport:
+    """What `admin show` and the dashboard tell about one administrator."""
+
+    state: AdminState
+    checklist: dict[str, date | None]
+    missing: tuple[str, ...]  # checklist items not done
+    unrecorded: tuple[str, ...]  # eligibility details not recorded (rows from before 0014)
 
 
 def checklist(admin: Admin) -> dict[str, date | None]:
@@ -96,6 +117,63 @@ def admin_state(admin: Admin, *, today: date) -> AdminState:
     if len(missing) == len(ONBOARDING_ITEMS):
         return AdminState.recruited
     return AdminState.onboarding
+
+
+def onboarding_report(admin: Admin, *, today: date) -> OnboardingReport:
+    """The administrator's state, checklist and what is missing, on a Stockholm day."""
+    return OnboardingReport(
+        state=admin_state(admin, today=today),
+        checklist=checklist(admin),
+        missing=missing_items(admin, today=today),
+        unrecorded=tuple(key for key in ELIGIBILITY_KEYS if getattr(admin, key) is None),
+    )
+
+
+async def set_onboarding_item(
+    session: AsyncSession,
+    *,
+    admin: Admin,
+    item: str,
+    day: date,
+    actor_id: int | None,
+    now: datetime,
+) -> bool:
+    """Date one checklist item (an operator on the dashboard), audited; False when the item
+    had that date already."""
+    if item not in ONBOARDING_ITEMS:
+        raise InvalidInput(
+            "item", N_("must be one of: {allowed}"), allowed=", ".join(ONBOARDING_ITEMS)
+        )
+    today = local_day(now)
+    if day > today:
+        raise InvalidInput(item, NOT_DONE_YET, today=today.isoformat())
+    previous: date | None = getattr(admin, item)
+    if previous == day:
+        return False
+    before = admin_state(admin, today=today)
+    setattr(admin, item, day)
+    session.add(admin)
+    await session.flush()
+    assert admin.id is not None
+    data: dict[str, Any] = {
+        "items": {item: day.isoformat()},
+        "previous": previous.isoformat() if previous is not None else None,
+        "source": "dashboard",
+    }
+    after = admin_state(admin, today=today)
+    if after != before:
+        data["state"] = after.value
+    await audit.append(
+        session,
+        actor_role=Role.operator,
+        actor_id=actor_id,
+        action="admin.onboarding",
+        entity="admin",
+        entity_id=admin.id,
+        data=data,
+        now=now,
+    )
+    return True
 
 
 def _onboarded(today: date | ColumnElement[Any]) -> ColumnElement[bool]:

@@ -15,7 +15,8 @@ from stdnum.exceptions import ValidationError
 from stdnum.se import orgnr
 
 from models import audit
-from models.errors import InvalidInput, ProblemCollector
+from models.admins import NOT_DONE_YET
+from models.errors import InvalidInput, Problem, ProblemCollector
 from models.i18n import N_
 from models.lifecycle import Role
 from models.network import (
@@ -111,6 +112,8 @@ class OfficeSpec:
     settings: dict[str, int]
     venues: dict[str, tuple[str, str, VenueKind]] = field(default_factory=dict)
     admins: list[AdminSpec] = field(default_factory=list)
+    # What is loaded all the same but worth a look (a venue in another town): file lines.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +234,12 @@ def _weekday(item: dict[str, Any]) -> int:
 
 
 def _parse_windows(
-    raw: Any, venues: dict[str, Any], start_line: int, lines: _Lines, problems: ProblemCollector
+    raw: Any,
+    venues: dict[str, Any],
+    slot_minutes: int,
+    start_line: int,
+    lines: _Lines,
+    problems: ProblemCollector,
 ) -> list[WindowSpec]:
     windows: list[WindowSpec] = []
     problems_before = len(problems.problems)
@@ -254,6 +262,19 @@ def _parse_windows(
         if end <= start:
             problems.add(
                 line, "end", N_("must be after start ({start})"), start=start.strftime("%H:%M")
+            )
+            continue
+        minutes = (end.hour - start.hour) * 60 + end.minute - start.minute
+        if minutes < slot_minutes:
+            problems.add(
+                line,
+                "end",
+                N_(
+                    "the window is {length} minutes, shorter than one meeting "
+                    "(slot_minutes = {minutes}): no time could be booked in it"
+                ),
+                length=minutes,
+                minutes=slot_minutes,
             )
             continue
         clash = next(
@@ -349,6 +370,8 @@ def _town(item: dict[str, Any], city: str | None) -> str:
 
 
 def _payee(item: dict[str, Any]) -> Payee:
+    if item.get("payee") is None:
+        raise InvalidInput("payee", N_("is missing"))
     try:
         return Payee(str(item.get("payee")))
     except ValueError:
@@ -377,8 +400,49 @@ def _org_number(item: dict[str, Any], payee: Payee | None) -> str | None:
         ) from None
 
 
+_POSTAL_TOWN = re.compile(r"^\s*(?:SE-?\s*)?\d{3}\s?\d{2}\s+(?P<town>\S.*?)\s*$", re.IGNORECASE)
+
+
+def address_town(address: str) -> str | None:
+    """The town of a Swedish address written «street, postcode town» (the text after the
+    postcode in its last part), or None when the address does not end that way."""
+    found = _POSTAL_TOWN.match(address.rsplit(",", 1)[-1])
+    return found.group("town") if found is not None else None
+
+
+def _venue_town_warning(address: str, city: str, line: int) -> Problem | None:
+    """A warning when the venue's address is in another town than the office's city."""
+    town = address_town(address)
+    if town is None:
+        return Problem(
+            line,
+            "address",
+            N_(
+                "names no town after a postcode (write «street, postcode town»), so it cannot "
+                "be checked against the office's city {city}"
+            ),
+            (("city", city),),
+        )
+    if same_town(town, city):
+        return None
+    return Problem(
+        line,
+        "address",
+        N_("is in {town}, not in the office's city {city}: is the venue or the city wrong?"),
+        (("town", town), ("city", city)),
+    )
+
+
+def _done_on(item: dict[str, Any], key: str, today: date) -> date:
+    """The day a checklist item was done: a date, not after today."""
+    day = _date_value(item, key)
+    if day > today:
+        raise InvalidInput(key, NOT_DONE_YET, today=today.isoformat())
+    return day
+
+
 def _parse_onboarding(
-    raw: Any, line: int, lines: _Lines, problems: ProblemCollector
+    raw: Any, line: int, lines: _Lines, problems: ProblemCollector, today: date
 ) -> dict[str, date]:
     """The dated checklist items the file gives."""
     if raw is None:
@@ -391,7 +455,7 @@ def _parse_onboarding(
     days: dict[str, date] = {}
     for item in ONBOARDING_ITEMS:
         if item in raw:
-            day = problems.check(lines.key(table_line, item), partial(_date_value, raw, item))
+            day = problems.check(lines.key(table_line, item), partial(_done_on, raw, item, today))
             if day is not None:
                 days[item] = day
     return days
@@ -401,6 +465,7 @@ def _parse_admin(
     item: dict[str, Any],
     venues: dict[str, Any],
     city: str | None,
+    slot_minutes: int,
     line: int,
     lines: _Lines,
     problems: ProblemCollector,
@@ -419,8 +484,8 @@ def _parse_admin(
     town = problems.check(lines.key(line, "town"), partial(_town, item, city))
     payee = problems.check(lines.key(line, "payee"), partial(_payee, item))
     org_number = problems.check(lines.key(line, "org_number"), partial(_org_number, item, payee))
-    onboarding = _parse_onboarding(item.get("onboarding"), line, lines, problems)
-    windows = _parse_windows(item.get("windows"), venues, line, lines, problems)
+    onboarding = _parse_onboarding(item.get("onboarding"), line, lines, problems, today)
+    windows = _parse_windows(item.get("windows"), venues, slot_minutes, line, lines, problems)
     absences = _parse_absences(item.get("absences"), line, lines, problems)
     if email is None or name is None or phone is None or home is None or auto is None:
         return None
@@ -481,6 +546,7 @@ def read_network_toml(content: str, *, today: date | None = None) -> list[Office
                 lines.key(line, "code"), "code", N_("office code «{code}» appears twice"), code=code
             )
         venues: dict[str, tuple[str, str, VenueKind]] = {}
+        warnings: list[Problem] = []
         for venue in item.get("venue", []):
             vline = lines.header("office.venue", venue_index)
             venue_index += 1
@@ -495,11 +561,16 @@ def read_network_toml(content: str, *, today: date | None = None) -> list[Office
                 )
             if venue_key and vname and address and kind:
                 venues[venue_key] = (vname, address, kind)
-        spec = OfficeSpec(code or "", name or "", city or "", settings, venues)
+                if city:
+                    warning = _venue_town_warning(address, city, lines.key(vline, "address"))
+                    warnings.extend([warning] if warning is not None else [])
+        spec = OfficeSpec(code or "", name or "", city or "", settings, venues, warnings=warnings)
         for admin in item.get("admin", []):
             aline = lines.header("office.admin", admin_index)
             admin_index += 1
-            parsed = _parse_admin(admin, venues, city, aline, lines, problems, day)
+            parsed = _parse_admin(
+                admin, venues, city, settings["slot_minutes"], aline, lines, problems, day
+            )
             if parsed is None:
                 continue
             if parsed.email in emails:

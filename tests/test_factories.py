@@ -25,6 +25,7 @@ async def test_an_import_finds_the_card_user_the_factory_made(services: Services
     maria = PERSONNUMMER["maria"]
     async with transaction(services.sessions) as session:
         office = await factories.add(session, factories.office())
+        await factories.add(session, factories.admin(office))  # an office with nobody takes none
         card = await factories.add_card(
             session,
             services.vault,

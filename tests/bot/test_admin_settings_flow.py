@@ -20,44 +20,10 @@ from models.db import transaction
 from models.meetings import Meeting
 from models.network import Absence, Admin, AvailabilityWindow, Office, Venue
 from scheduler import booking
-from scheduler.actions import AddWindowOn, Command, Name, Offer, decode
+from scheduler.actions import Command, Name
 from scheduler.slots import Slot
+from tests.bot.admin_settings_chat import ANNA_TG, AsAdmin, settings_chat
 from tests.bot.world import NOW, Chat, Clock, World
-
-ANNA_TG = 7001
-
-
-class AsAdmin:
-    """Which admin the chat belongs to; a test may switch it to play a stale chat."""
-
-    def __init__(self, admin_id: int) -> None:
-        self.admin_id = admin_id
-
-
-def _check_contract(conv: Conversation) -> None:
-    """Steps, command buttons and offers stay inside /tider's routing contract."""
-    assert conv.step.startswith("tider"), conv.step
-    for reply in conv.replies:
-        for row in reply.buttons:
-            for button in row:
-                action = decode(button.data)
-                if isinstance(action, Command):
-                    assert action.name in admin_settings_flow.COMMANDS | {Name.menu}, action
-                else:
-                    assert isinstance(action, (AddWindowOn, Offer)), button.data
-    assert all(offer["action"].startswith("tider:") for offer in conv._offers.values())
-
-
-def settings_chat(services: Services, clock: Clock, who: AsAdmin, user_id: int = ANNA_TG) -> Chat:
-    """A chat whose every update goes to /tider for the admin `who` names."""
-
-    async def flow(conv: Conversation) -> None:
-        admin = await conv.session.get(Admin, who.admin_id)
-        assert admin is not None
-        await admin_settings_flow.handle(conv, admin)
-        _check_contract(conv)
-
-    return Chat(Dialogue(services.sessions, services.vault, flow, clock=clock), user_id)
 
 
 @pytest.fixture
@@ -444,3 +410,20 @@ def test_dates_in_the_overview_are_local(clock: Clock) -> None:
         date(2026, 12, 7),
         date(2026, 12, 7),
     )
+
+
+async def test_a_window_shorter_than_one_meeting_is_asked_for_again(
+    services: Services, world: World, anna: Chat
+) -> None:
+    await anna.send("/tider")
+    await anna.press("Lägg till tid")
+    await anna.press("Lör")
+    await anna.send("10:00-10:10")
+    assert (
+        "10:00–10:10 är kortare än ett möte (15 minuter), så ingen skulle kunna boka den tiden."
+        in anna.text
+    )
+    assert "Vilka tider på lördag? Skriv till exempel «16:00–19:00»." in anna.text
+    assert (5, "10:00", "10:10") not in await windows_of(services, world.admin_id)
+    await anna.send("10-11")
+    assert "Var är du på lördag 10:00–11:00?" in anna.text

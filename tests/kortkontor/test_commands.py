@@ -221,6 +221,13 @@ def test_demo_seeds_and_prints_the_network(
         assert office in out
     assert "tisdag 16:00–19:00, Café Linné" in out
     assert "i förvaring" in out and "returnerat" in out
+    # One administrator is still onboarding: shown with what is missing.
+    assert (
+        "  ID-administratör: Lina Ek\n    under introduktion, erbjuds inte kortanvändare än; "
+        "saknas: utdrag ur belastningsregistret kontrollerat, egen pc (inte Mac) med två lediga "
+        "USB-portar"
+    ) in out
+    assert out.count("under introduktion") == 1
     assert (tmp_path / "kortkontor-demo.db").exists()
     # A second run starts from scratch rather than piling up.
     assert run_cli(capsys, "demo")[1] == out

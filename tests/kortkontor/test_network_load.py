@@ -181,12 +181,9 @@ WINDOWS = (
         (lambda t: "version = 1\n" + t, "version"),
         (lambda t: t.replace("slot_minutes = 15", "slot_minuts = 15"), "slot_minuts"),
         (lambda t: t.replace('kind = "cafe"', 'kind = "cafe"\nadress = "Gatan 1"'), "adress"),
-        # DESIGN.md's coming admin keys are not read yet, so they are refused rather than lost.
-        (
-            lambda t: t.replace("home_delivery", 'birth_date = "1985-03-12"\nhome_delivery'),
-            "birth_date",
-        ),
-        (lambda t: t + "\n[office.admin.onboarding]\ncontract_signed = 2026-10-01\n", "onboarding"),
+        (lambda t: t.replace("birth_date =", "birthdate ="), "birthdate"),
+        # A checklist item misspelt in [office.admin.onboarding] is refused, not left undone.
+        (lambda t: t.replace("contract_signed =", "contract_sigend ="), "contract_sigend"),
         (lambda t: t.replace('to = "2027-01-06"', 'to = "2027-01-06", why = "jul"'), "why"),
     ],
 )

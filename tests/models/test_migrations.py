@@ -141,17 +141,19 @@ async def test_0014_takes_the_administrators_there_are_as_onboarded(services: Se
     await asyncio.to_thread(command.downgrade, config, "0013")
     async with transaction(services.sessions) as session:
         ups = await add(session, office())
-        old_admin = sa.table(
-            "admin", *(sa.column(name) for name in ("office_id", "email", "name", "phone"))
-        )
-        connection = await session.connection()
-        await connection.execute(
+        # The admin table as it was at 0013.
+        columns = ("office_id", "email", "name", "phone", "home_delivery", "auto_confirm", "locale")
+        old_admin = sa.table("admin", *(sa.column(name) for name in columns))
+        await (await session.connection()).execute(
             old_admin.insert().values(
-                office_id=ups.id, email="anna@example.se", name="Anna", phone="+46701234567"
+                office_id=ups.id,
+                email="anna@example.se",
+                name="Anna",
+                phone="+46701234567",
+                home_delivery=False,
+                auto_confirm=False,
+                locale="sv",
             )
-        )
-        await connection.execute(
-            sa.text("UPDATE admin SET home_delivery = false, auto_confirm = false, locale = 'sv'")
         )
     await services.engine.dispose()
     await asyncio.to_thread(command.upgrade, config, "head")

@@ -13,7 +13,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from models.admins import ADMIN_STATE_NAMES, MISSING, ONBOARDING_ITEM_NAMES, PAYEE_NAMES
 from models.i18n import format_month
+from models.network import Admin, Payee
 from models.operators import ROLE_NAMES, Operator, OperatorRole
 from models.zone import STOCKHOLM
 from payout.money import kronor
@@ -54,6 +56,15 @@ def clock(value: datetime) -> str:
 def month_name(month: str) -> str:
     """«december 2026» for 2026-12."""
     return format_month(month, LOCALE)
+
+
+def payee_name(admin: Admin) -> str | None:
+    """How the administrator is paid, with the organisation number of a company; None when
+    not recorded."""
+    if admin.payee is None:
+        return None
+    name = tr(PAYEE_NAMES[Payee(admin.payee)])
+    return f"{name} ({admin.org_number})" if admin.org_number else name
 
 
 def role_name(role: str) -> str:
@@ -106,6 +117,10 @@ def environment() -> Environment:
         meeting_status=meeting_status_name,
         weekday=lambda number: tr(WEEKDAY_NAMES[number]),
         venue_kind=lambda kind: tr(VENUE_KIND_NAMES.get(kind, kind)),
+        admin_state=lambda state: tr(ADMIN_STATE_NAMES[state]),
+        onboarding_item=lambda item: tr(ONBOARDING_ITEM_NAMES[item]),
+        payee=payee_name,
+        or_missing=lambda value: tr(MISSING) if value is None else value,
     )
     return env
 

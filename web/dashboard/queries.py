@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import feeds
+from models.admins import OnboardingReport, onboarding_report
 from models.audit import AuditEvent
 from models.cards import Card, get_card_by_order_ref
 from models.meetings import ACTIVE_MEETING_STATUSES, Meeting, MeetingStatus
@@ -22,6 +23,7 @@ from models.network import Absence, Admin, Office, Venue, get_office_by_code
 from models.zone import local_day, local_midnight
 from payout.statements import month_bounds
 from payout.store import MonthExport, Payee, month_statements
+from scheduler.coverage import OfficeGap, office_gaps
 from scheduler.custody import KEPT, uncollected_cards
 from scheduler.office_settings import WindowView, availability_of, notice_ends_on
 from web.dashboard import figures
@@ -91,6 +93,8 @@ class Overview:
     stuck: tuple[StuckCard, ...]
     meetings: tuple[OfficeMeetings, ...]
     offices: tuple[OfficeRow, ...]
+    # Offices that absences leave without bookable time for more than two weeks.
+    coverage: tuple[OfficeGap, ...] = ()
 
     @property
     def total_cards(self) -> int:
@@ -109,6 +113,8 @@ class AdminView:
     # before stored links, else none stands.
     feed_since: datetime | None = None
     older_link: bool = False
+    # The lifecycle state, the dated onboarding checklist and what is missing.
+    onboarding: OnboardingReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +316,9 @@ async def overview(session: AsyncSession, *, now: datetime) -> Overview:
         stuck=tuple(stuck),
         meetings=tuple(await meetings_ahead(session, now=now)),
         offices=tuple(await office_rows(session, stuck=stuck)),
+        coverage=tuple(
+            await office_gaps(session, offices=await _offices(session), today=local_day(now))
+        ),
     )
 
 
@@ -340,6 +349,7 @@ async def office_page(session: AsyncSession, *, code: str, now: datetime) -> Off
                 availability.absences,
                 feed_since=live.created_at if live is not None else None,
                 older_link=await feeds.older_link_stands(session, admin.id),
+                onboarding=onboarding_report(admin, today=local_day(now)),
             )
         )
     return OfficePage(

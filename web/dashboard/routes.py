@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from models import audit, feeds
+from models import admins, audit, feeds
 from models.admins import give_notice
 from models.cards import Card
 from models.errors import DomainError, InvalidInput
@@ -38,7 +39,7 @@ from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
 from web.dashboard.pages import PREFIX, download, not_found, render
-from web.dashboard.texts import Texts
+from web.dashboard.texts import Texts, tr
 from web.deps import SessionDep
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,20 @@ async def office(
     page = await queries.office_page(session, code=code, now=now)
     if page is None:
         return not_found(request, t.office_not_found.format(code=code), operator=operator)
+    return await _office_page(request, operator, session, page, now=now)
+
+
+async def _office_page(
+    request: Request,
+    operator: Operator,
+    session: SessionDep,
+    page: queries.OfficePage,
+    *,
+    now: datetime,
+    error: str | None = None,
+    error_admin: int | None = None,
+) -> HTMLResponse:
+    """The office page; with an error, next to the administrator whose form it was (400)."""
     assert page.office.id is not None
     transfers = await handover.office_handover(session, office_id=page.office.id, now=now)
     return render(
@@ -95,6 +110,9 @@ async def office(
         page=page,
         handover=transfers,
         now=now,
+        error=error,
+        error_admin=error_admin,
+        status_code=400 if error else 200,
     )
 
 
@@ -206,6 +224,49 @@ async def hand_over_card(
         )
     logger.info("dashboard: operator %s handed card %s over", operator.id, card_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#handover", status_code=303)
+
+
+@router.post("/admins/{admin_id}/onboarding")
+async def set_onboarding_item(
+    request: Request,
+    admin_id: int,
+    operator: AdminDep,
+    session: SessionDep,
+    now: NowDep,
+    item: Annotated[str, Form()] = "",
+    day: Annotated[str, Form()] = "",
+) -> Response:
+    """Date one item of an administrator's onboarding checklist; audited.
+
+    Onboarding administrators takes the operator administrator's role.
+    """
+    admin = await session.get(Admin, admin_id)
+    if admin is None:
+        return not_found(request, t.admin_not_found, operator=operator)
+    office = await session.get(Office, admin.office_id)
+    assert office is not None
+    try:
+        done_on = parse_day(day, field=item or "day")
+        changed = await admins.set_onboarding_item(
+            session, admin=admin, item=item, day=done_on, actor_id=operator.id, now=now
+        )
+    except InvalidInput as error:
+        page = await queries.office_page(session, code=office.code, now=now)
+        assert page is not None
+        message = t.onboarding_refused.format(
+            item=_item_name(error.field), reason=error.translated()
+        )
+        return await _office_page(
+            request, operator, session, page, now=now, error=message, error_admin=admin_id
+        )
+    if changed:
+        logger.info("dashboard: operator %s dated %s of admin %s", operator.id, item, admin_id)
+    return RedirectResponse(f"{PREFIX}/offices/{office.code}#admin-{admin_id}", status_code=303)
+
+
+def _item_name(item: str) -> str:
+    """A checklist item in words; another field as it is called."""
+    return tr(admins.ONBOARDING_ITEM_NAMES[item]) if item in admins.ONBOARDING_ITEM_NAMES else item
 
 
 def _payouts_page(

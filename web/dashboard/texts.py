@@ -135,6 +135,30 @@ TEXTS: Final[Mapping[str, str]] = {
     "no_absences": N_("No absences."),
     "absence_days": N_("{first} – {last}"),
     "office_cards": N_("Cards at the office"),
+    # an administrator's onboarding
+    "onboarding": N_("Onboarding"),
+    "admin_state": N_("State: {state}"),
+    "born": N_("Born"),
+    "home_address": N_("Home address"),
+    "town": N_("Town"),
+    "payee": N_("Payee"),
+    "checklist_item": N_("Item"),
+    "done_on": N_("Done on"),
+    "onboarding_missing": N_("Missing before card users are offered this administrator: {items}"),
+    "onboarding_complete": N_("Every item is done."),
+    "not_recorded": N_("Not recorded yet: {fields} (load the network file with them)."),
+    "set_item_date": N_("Set the date of an item"),
+    "save_date": N_("Save the date"),
+    "onboarding_refused": N_("The date was not saved: {item} {reason}"),
+    # coverage
+    "coverage_title": N_("Offices without bookable time"),
+    "coverage_note": N_(
+        "Absences leave these offices with no bookable time for more than 14 days: card users "
+        "can book nothing there on these days."
+    ),
+    "coverage_gap": N_("{first} – {last} ({days} days)"),
+    "no_coverage_gaps": N_("No office is without bookable time for more than 14 days."),
+    "period": N_("Period"),
     # card
     "card_title": N_("Card {order_ref}"),
     "ordered_at": N_("Ordered"),
