@@ -50,7 +50,7 @@ def test_set_status_follows_the_state_machine(
     )
     code, _, err = run_cli(capsys, "cards", "set-status", "SE-1", "lost")
     assert code == 2 and "Okänd status «lost»" in err
-    assert "beställt, skickat, avi mottagen, i förvaring, bokat, utlämnat" in err
+    assert "beställt, skickat, avi mottagen, i förvaring, bokat, under överlämning, utlämnat" in err
     code, _, err = run_cli(capsys, "cards", "set-status", "SE-404", "shipped")
     assert code == 2 and "SE-404" in err
 
