@@ -48,6 +48,7 @@ from models.migrate import upgrade_to_head
 from models.network import get_office_by_code
 from models.network_file import read_network_toml, upsert_network
 from models.outbox import Channel, Notification, NotificationStatus
+from models.zone import STOCKHOLM
 from scheduler.channels.base import Sender
 from scheduler.channels.console import ConsoleSender
 from scheduler.channels.sms import TwilioSender
@@ -180,7 +181,10 @@ class FakeProcess:
 
 async def dispatch(services: Services, notifications: int, in_process: bool) -> dict[str, Any]:
     """Seed `notifications` due rows, dispatch them all, and count what arrived."""
-    now = datetime.now(UTC)
+    # Ten in the morning in Stockholm, whenever it runs: at night the SMS quiet hours would
+    # hold every SMS, and only the e-mails would be measured.
+    now = datetime.now(STOCKHOLM).replace(hour=10, minute=0, second=0, microsecond=0)
+    now = now.astimezone(UTC)
     card_ids = await seed_cards(services, notifications // 2, now)
     await plan_arrivals(services, card_ids, now)
     fake: FakeTwilio | FakeProcess = FakeTwilio().start() if in_process else FakeProcess()
@@ -196,7 +200,7 @@ async def dispatch(services: Services, notifications: int, in_process: bool) -> 
         Channel.sms: sms,
         Channel.email: ConsoleSender("email", mailbox),
     }
-    dispatcher = Dispatcher(services.sessions, senders, RenderSettings())
+    dispatcher = Dispatcher(services.sessions, senders, RenderSettings(), clock=lambda: now)
     try:
         started = time.perf_counter()
         handled = await dispatcher.run_due()
