@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from models.admins import ADMIN_STATE_NAMES, MISSING, ONBOARDING_ITEM_NAMES, PAYEE_NAMES
+from models.errors import DomainError
 from models.i18n import format_month
 from models.network import Admin, Payee
 from models.operators import ROLE_NAMES, Operator, OperatorRole
@@ -152,6 +153,20 @@ def not_found(request: Request, message: str, *, operator: Operator | None) -> H
         operator=operator,
         message=message,
         status_code=404,
+    )
+
+
+def refused(
+    request: Request, title: str, error: DomainError, *, operator: Operator | None
+) -> HTMLResponse:
+    """A 400 page saying why an action was refused, in the domain's own words."""
+    return render(
+        request,
+        "message.html",
+        title=title,
+        operator=operator,
+        message=error.translated(),
+        status_code=400,
     )
 
 

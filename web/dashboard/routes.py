@@ -38,7 +38,7 @@ from web.dashboard import charts, figures, queries
 from web.dashboard.auth import AdminDep, PayrollDep, ViewerDep
 from web.dashboard.csrf import require_csrf
 from web.dashboard.deps import NowDep
-from web.dashboard.pages import PREFIX, download, not_found, render
+from web.dashboard.pages import PREFIX, download, not_found, refused, render
 from web.dashboard.texts import Texts, tr
 from web.deps import SessionDep
 
@@ -176,14 +176,7 @@ async def record_notice(
             session, admin_id=admin.id, role=Role.operator, actor_id=operator.id, now=now, on=day
         )
     except DomainError as error:
-        return render(
-            request,
-            "message.html",
-            title=t.admin_notice_refused,
-            operator=operator,
-            message=error.translated(),
-            status_code=400,
-        )
+        return refused(request, t.admin_notice_refused, error, operator=operator)
     logger.info("dashboard: operator %s recorded admin %s's notice", operator.id, admin_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#notice-{admin_id}", status_code=303)
 
@@ -214,14 +207,7 @@ async def hand_over_card(
             now=now,
         )
     except DomainError as error:
-        return render(
-            request,
-            "message.html",
-            title=t.handover_refused,
-            operator=operator,
-            message=error.translated(),
-            status_code=400,
-        )
+        return refused(request, t.handover_refused, error, operator=operator)
     logger.info("dashboard: operator %s handed card %s over", operator.id, card_id)
     return RedirectResponse(f"{PREFIX}/offices/{office.code}#handover", status_code=303)
 
