@@ -367,34 +367,46 @@ async def cmd_status(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
-    """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
+def _month_file(args: argparse.Namespace, formats: tuple[str, ...]) -> tuple[str, str, Path] | None:
+    """--month, --format and --out of a monthly export, checked; None once the problem is said
+    (the field first)."""
     from models.errors import InvalidInput
-    from models.network import Payee
-    from payout.export_csv import render_csv
-    from payout.export_pdf import render_pdf
-    from payout.money import kronor
-    from payout.statements import month_bounds, parse_month
-    from payout.store import export_month
+    from payout.statements import parse_month
 
-    renderers = {"csv": render_csv, "pdf": render_pdf}
     try:
         month = parse_month(args.month)
     except InvalidInput as error:
         print(f"--month: {error.translated(LOCALE)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    render = renderers.get(args.format.strip().lower())
-    if render is None:
+        return None
+    kind = args.format.strip().lower()
+    if kind not in formats:
         complain(
             N_("--format: unknown format «{format}». Use one of: {allowed}"),
             format=args.format,
-            allowed=", ".join(renderers),
+            allowed=", ".join(formats),
         )
-        return EXIT_BAD_INPUT
+        return None
     path = Path(args.out)
     if not path.parent.is_dir():
         complain(N_("--out: {file}: the folder does not exist"), file=path)
+        return None
+    return month, kind, path
+
+
+async def cmd_payout_export(services: Services, args: argparse.Namespace) -> int:
+    """Lock the month's statements and write them: CSV for payroll, PDF for the admins."""
+    from models.network import Payee
+    from payout.export_csv import render_csv
+    from payout.export_pdf import render_pdf
+    from payout.money import kronor
+    from payout.statements import month_bounds
+    from payout.store import export_month
+
+    asked = _month_file(args, ("csv", "pdf"))
+    if asked is None:
         return EXIT_BAD_INPUT
+    month, kind, path = asked
+    render = {"csv": render_csv, "pdf": render_pdf}[kind]
     now = utcnow()
     # The lock commits only once the file is written.
     async with transaction(services.sessions) as session:
@@ -442,27 +454,12 @@ async def cmd_report(services: Services, args: argparse.Namespace) -> int:
     from payout.report_csv import render_report_csv
     from payout.report_pdf import render_report_pdf
     from payout.report_store import load_report, record_export
-    from payout.statements import parse_month
 
-    renderers = {"csv": render_report_csv, "pdf": render_report_pdf}
-    try:
-        month = parse_month(args.month)
-    except InvalidInput as error:
-        print(f"--month: {error.translated(LOCALE)}", file=sys.stderr)
+    asked = _month_file(args, ("csv", "pdf"))
+    if asked is None:
         return EXIT_BAD_INPUT
-    kind = args.format.strip().lower()
-    render = renderers.get(kind)
-    if render is None:
-        complain(
-            N_("--format: unknown format «{format}». Use one of: {allowed}"),
-            format=args.format,
-            allowed=", ".join(renderers),
-        )
-        return EXIT_BAD_INPUT
-    path = Path(args.out)
-    if not path.parent.is_dir():
-        complain(N_("--out: {file}: the folder does not exist"), file=path)
-        return EXIT_BAD_INPUT
+    month, kind, path = asked
+    render = {"csv": render_report_csv, "pdf": render_report_pdf}[kind]
     now = utcnow()
     # The audit event commits only once the file is written.
     async with transaction(services.sessions) as session:
